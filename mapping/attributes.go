@@ -1,0 +1,107 @@
+package mapping
+
+import "go.opentelemetry.io/otel/attribute"
+
+// Standard OpenTelemetry attribute names used by the mapping. The gen_ai.*
+// names are kept here rather than imported because they left the Go semconv
+// packages in v1.42.0.
+const (
+	AttrGenAIOperationName  = attribute.Key("gen_ai.operation.name")
+	AttrGenAIProviderName   = attribute.Key("gen_ai.provider.name")
+	AttrGenAIAgentID        = attribute.Key("gen_ai.agent.id")
+	AttrGenAIAgentName      = attribute.Key("gen_ai.agent.name")
+	AttrGenAIConversationID = attribute.Key("gen_ai.conversation.id")
+	AttrGenAIResponseID     = attribute.Key("gen_ai.response.id")
+	AttrGenAIInputMessages  = attribute.Key("gen_ai.input.messages")
+	AttrGenAIOutputMessages = attribute.Key("gen_ai.output.messages")
+	AttrSessionID           = attribute.Key("session.id")
+	AttrEnduserPseudoID     = attribute.Key("enduser.pseudo.id")
+	AttrHTTPRequestMethod   = attribute.Key("http.request.method")
+	AttrHTTPResponseStatus  = attribute.Key("http.response.status_code")
+	AttrServerAddress       = attribute.Key("server.address")
+	AttrURLPath             = attribute.Key("url.path")
+	AttrErrorType           = attribute.Key("error.type")
+)
+
+// Values of standard attributes.
+const (
+	OperationInvokeAgent = "invoke_agent"
+	// ProviderWatsonAssistant is a custom gen_ai.provider.name value: the
+	// registry's ibm.watsonx.ai names the model service, not the assistant.
+	ProviderWatsonAssistant = "ibm.watson_assistant"
+)
+
+// The vendor namespace: everything without a convention lives under
+// watson_assistant.*. Every key is listed in the README's attribute table.
+const (
+	AttrSkillID               = attribute.Key("watson_assistant.skill.id")
+	AttrSkillType             = attribute.Key("watson_assistant.skill.type")
+	AttrSnapshot              = attribute.Key("watson_assistant.snapshot")
+	AttrLanguage              = attribute.Key("watson_assistant.language")
+	AttrChannel               = attribute.Key("watson_assistant.channel")
+	AttrTurnCount             = attribute.Key("watson_assistant.turn_count")
+	AttrMessageType           = attribute.Key("watson_assistant.message_type")
+	AttrIntent                = attribute.Key("watson_assistant.intent")
+	AttrIntentConfidence      = attribute.Key("watson_assistant.intent.confidence")
+	AttrRunnerUpIntent        = attribute.Key("watson_assistant.intent.runner_up")
+	AttrRunnerUpConfidence    = attribute.Key("watson_assistant.intent.runner_up.confidence")
+	AttrIntentCount           = attribute.Key("watson_assistant.intents.count")
+	AttrEntityNames           = attribute.Key("watson_assistant.entities.names")
+	AttrEntityCount           = attribute.Key("watson_assistant.entities.count")
+	AttrEntityValues          = attribute.Key("watson_assistant.entities.values")
+	AttrResponseTypes         = attribute.Key("watson_assistant.response.types")
+	AttrOutcome               = attribute.Key("watson_assistant.outcome")
+	AttrHandoff               = attribute.Key("watson_assistant.handoff")
+	AttrFallback              = attribute.Key("watson_assistant.fallback")
+	AttrNotRecognized         = attribute.Key("watson_assistant.not_recognized")
+	AttrWeakUnderstanding     = attribute.Key("watson_assistant.weak_understanding")
+	AttrLowConfidence         = attribute.Key("watson_assistant.low_confidence")
+	AttrSpellingCorrected     = attribute.Key("watson_assistant.spelling.corrected")
+	AttrLatencyMS             = attribute.Key("watson_assistant.latency_ms")
+	AttrErrorCount            = attribute.Key("watson_assistant.errors.count")
+	AttrActions               = attribute.Key("watson_assistant.actions")
+	AttrInputText             = attribute.Key("watson_assistant.input.text")
+	AttrOutputText            = attribute.Key("watson_assistant.output.text")
+	AttrNode                  = attribute.Key("watson_assistant.dialog_node")
+	AttrNodeTitle             = attribute.Key("watson_assistant.dialog_node.title")
+	AttrNodeConditions        = attribute.Key("watson_assistant.dialog_node.conditions")
+	AttrAction                = attribute.Key("watson_assistant.action")
+	AttrActionTitle           = attribute.Key("watson_assistant.action.title")
+	AttrStep                  = attribute.Key("watson_assistant.step")
+	AttrHandler               = attribute.Key("watson_assistant.handler")
+	AttrConditionType         = attribute.Key("watson_assistant.condition_type")
+	AttrReason                = attribute.Key("watson_assistant.reason")
+	AttrLogLevel              = attribute.Key("watson_assistant.log_message.level")
+	AttrLogCode               = attribute.Key("watson_assistant.log_message.code")
+	AttrLogMessage            = attribute.Key("watson_assistant.log_message.text")
+	AttrSourceType            = attribute.Key("watson_assistant.source.type")
+	AttrEvent                 = attribute.Key("watson_assistant.event")
+	AttrErrorMessage          = attribute.Key("watson_assistant.error.message")
+	AttrGenAITotalMS          = attribute.Key("watson_assistant.generative_ai.total_time_ms")
+	AttrCallEndReason         = attribute.Key("watson_assistant.call.end_reason")
+	AttrCallDurationMS        = attribute.Key("watson_assistant.call.duration_ms")
+	AttrCallTransfer          = attribute.Key("watson_assistant.call.transfer")
+	AttrCallFailure           = attribute.Key("watson_assistant.call.failure")
+	AttrCallOutbound          = attribute.Key("watson_assistant.call.outbound")
+	AttrCallTurnCount         = attribute.Key("watson_assistant.call.turns.count")
+	AttrCallWarningCodes      = attribute.Key("watson_assistant.call.warning_codes")
+	AttrCallMaxAssistantMS    = attribute.Key("watson_assistant.call.max_response_ms.assistant")
+	AttrCallMaxTextToSpeechMS = attribute.Key("watson_assistant.call.max_response_ms.text_to_speech")
+	AttrCallMaxSpeechToTextMS = attribute.Key("watson_assistant.call.max_response_ms.speech_to_text")
+)
+
+// Outcomes: the single low-cardinality verdict on a turn, in priority order.
+const (
+	OutcomeError         = "error"          // Watson logged an error, an extension failed
+	OutcomeHandoff       = "handoff"        // handed to a human agent
+	OutcomeNotRecognized = "not_recognized" // fallback, or weak understanding
+	OutcomeLowConfidence = "low_confidence" // top intent below the threshold
+	OutcomeWelcome       = "welcome"        // empty input (greeting turn)
+	OutcomeAnswered      = "answered"       // everything else
+)
+
+// Log record event names.
+const (
+	EventNameTurn = "watson_assistant.turn"
+	EventNameCall = "watson_assistant.call"
+)

@@ -1,0 +1,63 @@
+package mapping
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/assistant-otel/assistant-otel/watson"
+)
+
+// Mapper maps decoded webhook events to telemetry. It is safe for
+// concurrent use.
+type Mapper struct {
+	opts Options
+}
+
+// New returns a Mapper, or an error if the options are invalid.
+func New(opts Options) (*Mapper, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("mapping options: %w", err)
+	}
+	return &Mapper{opts: opts}, nil
+}
+
+// Map turns one event into telemetry. received is when the event arrived; it
+// stands in for timestamps the event lacks. Map never fails: whatever the
+// payload holds or lacks, it yields the telemetry it can.
+func (m *Mapper) Map(ev watson.Event, received time.Time) Telemetry {
+	switch {
+	case ev.Log != nil:
+		return m.mapTurn(ev.Log, received)
+	case ev.CDR != nil:
+		return m.mapCall(ev.CDR, received)
+	default:
+		return Telemetry{}
+	}
+}
+
+func (m *Mapper) agentName(assistantID string) string {
+	if m.opts.AssistantName != "" {
+		return m.opts.AssistantName
+	}
+	if assistantID != "" {
+		return assistantID
+	}
+	return "unknown"
+}
+
+// window returns a span's start and end from two optional timestamps.
+func window(startS, endS string, received time.Time) (time.Time, time.Time) {
+	start, end := watson.ParseTime(startS), watson.ParseTime(endS)
+	switch {
+	case start.IsZero() && end.IsZero():
+		start, end = received, received
+	case start.IsZero():
+		start = end
+	case end.IsZero():
+		end = start
+	}
+	if end.Before(start) {
+		end = start
+	}
+	return start, end
+}

@@ -1,0 +1,46 @@
+package mapping
+
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// noIntent is the intent attribute of measurements of turns without one.
+const noIntent = "none"
+
+// turnMetrics lists the measurements of one turn. Attributes are bounded:
+// assistant name, skill type, intent name and outcome, never ids or texts.
+func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.TraceID, spanID trace.SpanID) []Measurement {
+	agent := AttrGenAIAgentName.String(truncate(f.agentName, 256))
+	intent := AttrIntent.String(noIntent)
+	if f.top != nil && f.top.Intent != "" {
+		intent = AttrIntent.String(truncate(f.top.Intent, 256))
+	}
+	mk := func(i Instrument, v float64, attrs ...attribute.KeyValue) Measurement {
+		return Measurement{Instrument: i, Value: v, Attributes: attrs, TraceID: traceID, SpanID: spanID}
+	}
+	ms := []Measurement{
+		mk(Turns, 1, agent, AttrSkillType.String(f.skillType), AttrOutcome.String(f.outcome)),
+		mk(TurnDuration, end.Sub(start).Seconds(),
+			AttrGenAIOperationName.String(OperationInvokeAgent),
+			AttrGenAIProviderName.String(ProviderWatsonAssistant), agent),
+	}
+	if f.turnCount == 1 {
+		ms = append(ms, mk(ConversationsStarted, 1, agent))
+	}
+	if f.top != nil {
+		ms = append(ms, mk(IntentConfidence, float64(f.top.Confidence), agent, intent))
+	}
+	if f.lowConfidence {
+		ms = append(ms, mk(LowConfidenceTurns, 1, agent, intent))
+	}
+	if f.notRecognized() {
+		ms = append(ms, mk(NotRecognizedTurns, 1, agent, AttrSkillType.String(f.skillType)))
+	}
+	if f.handoff {
+		ms = append(ms, mk(Handoffs, 1, agent))
+	}
+	return ms
+}

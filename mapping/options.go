@@ -1,0 +1,46 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Options configure the mapping. The zero value is not useful: start from
+// DefaultOptions.
+type Options struct {
+	// AssistantName is the gen_ai.agent.name of every turn. When empty, the
+	// assistant id is used.
+	AssistantName string
+	// LowConfidenceThreshold marks a turn whose top intent confidence is
+	// below it as low confidence.
+	LowConfidenceThreshold float64
+	// CaptureContent exports what the user said, what the assistant answered,
+	// entity values and Watson's log message texts. Off removes every text.
+	CaptureContent bool
+	// MaxTextLength truncates every exported text to this many characters.
+	MaxTextLength int
+	// PseudonymKey keys the hash that turns user ids into enduser.pseudo.id.
+	// Without a key no user identifier is exported at all.
+	PseudonymKey []byte
+}
+
+// DefaultOptions returns the documented defaults.
+func DefaultOptions() Options {
+	return Options{
+		LowConfidenceThreshold: 0.5,
+		CaptureContent:         true,
+		MaxTextLength:          4096,
+	}
+}
+
+// Validate reports options that cannot work.
+func (o Options) Validate() error {
+	var errs []error
+	if o.LowConfidenceThreshold < 0 || o.LowConfidenceThreshold > 1 {
+		errs = append(errs, fmt.Errorf("low-confidence threshold %v is outside [0, 1]", o.LowConfidenceThreshold))
+	}
+	if o.MaxTextLength < 16 {
+		errs = append(errs, fmt.Errorf("max text length %d is below 16", o.MaxTextLength))
+	}
+	return errors.Join(errs...)
+}

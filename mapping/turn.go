@@ -1,0 +1,363 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/assistant-otel/assistant-otel/watson"
+)
+
+// Skill types.
+const (
+	SkillDialog  = "dialog"
+	SkillActions = "actions"
+	SkillSearch  = "search"
+	SkillUnknown = "unknown"
+)
+
+// turnFacts is what the mapping concludes about one turn before it builds
+// any telemetry.
+type turnFacts struct {
+	sessionID, channel, skillType, agentName string
+	userID                                   string
+	turnCount                                int64
+	top, runnerUp                            *watson.Intent
+	fallback, weak, lowConfidence, handoff   bool
+	spellingCorrected                        bool
+	errors                                   int
+	firstError                               string
+	outcome                                  string
+	responseTypes                            []string
+}
+
+func (m *Mapper) analyze(l *watson.Log) turnFacts {
+	out := &l.Response.Output
+	ctx := &l.Response.Context
+	f := turnFacts{
+		sessionID: firstNonEmpty(l.SessionID, ctx.Global.SessionID, l.Request.Context.Global.SessionID),
+		channel:   firstNonEmpty(ctx.Integrations.Channel.Name, l.Request.Context.Integrations.Channel.Name),
+		agentName: m.agentName(l.AssistantID),
+		userID: firstNonEmpty(l.Request.UserID, l.Response.UserID, ctx.Global.System.UserID,
+			l.Request.Context.Global.System.UserID, l.CustomerID),
+		turnCount: int64(ctx.Global.System.TurnCount),
+	}
+	f.skillType = skillType(l)
+
+	for i := range out.Intents {
+		in := &out.Intents[i]
+		if in.Intent == "" {
+			continue // a nameless intent recognises nothing
+		}
+		switch {
+		case f.top == nil || in.Confidence > f.top.Confidence:
+			f.runnerUp, f.top = f.top, in
+		case f.runnerUp == nil || in.Confidence > f.runnerUp.Confidence:
+			f.runnerUp = in
+		}
+	}
+	f.lowConfidence = f.top != nil && float64(f.top.Confidence) < m.opts.LowConfidenceThreshold
+	f.weak = strings.TrimSpace(l.Request.Input.Text) != "" && len(out.Intents) == 0 && len(out.Entities) == 0
+	f.fallback = isFallback(&out.Debug)
+	f.spellingCorrected = out.Spelling != nil && out.Spelling.OriginalText != "" && out.Spelling.OriginalText != out.Spelling.Text
+
+	for _, g := range out.Generic {
+		if g.ResponseType == "connect_to_agent" {
+			f.handoff = true
+		}
+		if g.ResponseType != "" && !contains(f.responseTypes, g.ResponseType) {
+			f.responseTypes = append(f.responseTypes, g.ResponseType)
+		}
+	}
+	for _, e := range out.Debug.TurnEvents {
+		if e.Event == "action_finished" && e.Reason == "connect_to_agent" {
+			f.handoff = true
+		}
+		if e.Error != nil {
+			f.addError("turn_event_error")
+		}
+		if e.Callout != nil && e.Callout.Response != nil && e.Callout.Response.StatusCode >= 400 {
+			f.addError(fmt.Sprintf("extension returned HTTP %d", e.Callout.Response.StatusCode))
+		}
+	}
+	for _, lm := range out.Debug.LogMessages {
+		if strings.EqualFold(lm.Level, "error") {
+			f.addError(firstNonEmpty(lm.Code, "watson_error"))
+		}
+	}
+
+	switch {
+	case f.errors > 0:
+		f.outcome = OutcomeError
+	case f.handoff:
+		f.outcome = OutcomeHandoff
+	case f.fallback || f.weak:
+		f.outcome = OutcomeNotRecognized
+	case f.lowConfidence:
+		f.outcome = OutcomeLowConfidence
+	case strings.TrimSpace(l.Request.Input.Text) == "":
+		f.outcome = OutcomeWelcome
+	default:
+		f.outcome = OutcomeAnswered
+	}
+	return f
+}
+
+func (f *turnFacts) addError(what string) {
+	if f.errors == 0 {
+		f.firstError = what
+	}
+	f.errors++
+}
+
+func (f *turnFacts) notRecognized() bool { return f.fallback || f.weak }
+
+// skillType tells which kind of skill answered the turn.
+func skillType(l *watson.Log) string {
+	d := &l.Response.Output.Debug
+	skills := l.Response.Context.Skills
+	_, actions := skills["actions skill"]
+	_, dialog := skills["main skill"]
+	switch {
+	case l.Request.Input.MessageType == "search":
+		return SkillSearch
+	case len(d.TurnEvents) > 0:
+		return SkillActions
+	case len(d.NodesVisited) > 0:
+		return SkillDialog
+	case actions && !dialog:
+		return SkillActions
+	case dialog && !actions:
+		return SkillDialog
+	default:
+		return SkillUnknown
+	}
+}
+
+// isFallback reports the "Anything else" node, "No action matches" or a
+// fallback branch exit.
+func isFallback(d *watson.Debug) bool {
+	if d.BranchExitedReason == "fallback" {
+		return true
+	}
+	for _, n := range d.NodesVisited {
+		if n.Conditions == "anything_else" || n.DialogNode == "Anything else" {
+			return true
+		}
+	}
+	for _, e := range d.TurnEvents {
+		if e.ConditionType == "anything_else" || e.Reason == "no_action_matches" || e.Source.Action == "anything_else" {
+			return true
+		}
+	}
+	for _, g := range d.OutputGenericMapping {
+		if g.Source.Action == "anything_else" {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
+	f := m.analyze(l)
+	start, end := window(l.RequestTimestamp, l.ResponseTimestamp, received)
+
+	var traceID trace.TraceID
+	if f.sessionID != "" {
+		traceID = ConversationTraceID(f.sessionID)
+	} else {
+		traceID = StatelessTraceID(l.LogID)
+	}
+	spanID := TurnSpanID(l.LogID)
+	n := m.opts.MaxTextLength
+	out := &l.Response.Output
+
+	// Attributes shared by the span and the log record.
+	common := []attribute.KeyValue{
+		AttrGenAIOperationName.String(OperationInvokeAgent),
+		AttrGenAIProviderName.String(ProviderWatsonAssistant),
+		AttrGenAIAgentName.String(truncate(f.agentName, n)),
+		AttrGenAIResponseID.String(truncate(l.LogID, n)),
+		AttrSkillType.String(f.skillType),
+		AttrOutcome.String(f.outcome),
+	}
+	if l.AssistantID != "" {
+		common = append(common, AttrGenAIAgentID.String(truncate(l.AssistantID, n)))
+	}
+	if f.sessionID != "" {
+		sid := truncate(f.sessionID, n)
+		common = append(common, AttrGenAIConversationID.String(sid), AttrSessionID.String(sid))
+	}
+	if f.top != nil {
+		common = append(common,
+			AttrIntent.String(truncate(f.top.Intent, n)),
+			AttrIntentConfidence.Float64(float64(f.top.Confidence)))
+	}
+	if f.turnCount > 0 {
+		common = append(common, AttrTurnCount.Int64(f.turnCount))
+	}
+	if f.channel != "" {
+		common = append(common, AttrChannel.String(truncate(f.channel, n)))
+	}
+	if len(m.opts.PseudonymKey) > 0 && f.userID != "" {
+		common = append(common, AttrEnduserPseudoID.String(pseudonym(m.opts.PseudonymKey, f.userID)))
+	}
+	entityNames := make([]string, 0, len(out.Entities))
+	for _, e := range out.Entities {
+		entityNames = append(entityNames, truncate(e.Entity, n))
+	}
+	flags := []attribute.KeyValue{
+		AttrLowConfidence.Bool(f.lowConfidence),
+		AttrNotRecognized.Bool(f.notRecognized()),
+		AttrHandoff.Bool(f.handoff),
+	}
+	common = append(common, flags...)
+	if len(entityNames) > 0 {
+		common = append(common, AttrEntityNames.StringSlice(entityNames))
+	}
+
+	spanAttrs := append([]attribute.KeyValue(nil), common...)
+	spanAttrs = append(spanAttrs,
+		AttrIntentCount.Int(len(out.Intents)),
+		AttrEntityCount.Int(len(out.Entities)),
+		AttrFallback.Bool(f.fallback),
+		AttrWeakUnderstanding.Bool(f.weak),
+		AttrSpellingCorrected.Bool(f.spellingCorrected),
+		AttrLatencyMS.Int64(end.Sub(start).Milliseconds()),
+	)
+	if l.SkillID != "" {
+		spanAttrs = append(spanAttrs, AttrSkillID.String(truncate(l.SkillID, n)))
+	}
+	if l.Snapshot != "" {
+		spanAttrs = append(spanAttrs, AttrSnapshot.String(truncate(l.Snapshot, n)))
+	}
+	if l.Language != "" {
+		spanAttrs = append(spanAttrs, AttrLanguage.String(truncate(l.Language, n)))
+	}
+	if l.Request.Input.MessageType != "" {
+		spanAttrs = append(spanAttrs, AttrMessageType.String(truncate(l.Request.Input.MessageType, n)))
+	}
+	if f.runnerUp != nil {
+		spanAttrs = append(spanAttrs,
+			AttrRunnerUpIntent.String(truncate(f.runnerUp.Intent, n)),
+			AttrRunnerUpConfidence.Float64(float64(f.runnerUp.Confidence)))
+	}
+	if len(f.responseTypes) > 0 {
+		spanAttrs = append(spanAttrs, AttrResponseTypes.StringSlice(truncateAll(f.responseTypes, n)))
+	}
+	if len(out.Actions) > 0 {
+		names := make([]string, 0, len(out.Actions))
+		for _, a := range out.Actions {
+			names = append(names, truncate(a.Name, n))
+		}
+		spanAttrs = append(spanAttrs, AttrActions.StringSlice(names))
+	}
+	if f.errors > 0 {
+		spanAttrs = append(spanAttrs, AttrErrorCount.Int(f.errors))
+	}
+
+	logAttrs := common
+	var outTexts []string
+	if m.opts.CaptureContent {
+		outTexts = truncateAll(outputTexts(out.Generic), n)
+		in := truncate(l.Request.Input.Text, n)
+		spanAttrs = append(spanAttrs,
+			AttrGenAIInputMessages.String(messagesJSON("user", "", []string{in})),
+			AttrGenAIOutputMessages.String(messagesJSON("assistant", "stop", outTexts)))
+		if vals := entityValues(out.Entities, n); len(vals) > 0 {
+			spanAttrs = append(spanAttrs, AttrEntityValues.StringSlice(vals))
+			logAttrs = append(logAttrs, AttrEntityValues.StringSlice(vals))
+		}
+		logAttrs = append(logAttrs, AttrInputText.String(in), AttrOutputText.String(strings.Join(outTexts, "\n")))
+	}
+
+	turn := Span{
+		TraceID:    traceID,
+		SpanID:     spanID,
+		Name:       OperationInvokeAgent + " " + truncate(f.agentName, n),
+		Kind:       trace.SpanKindServer,
+		Start:      start,
+		End:        end,
+		Attributes: spanAttrs,
+		Events:     m.turnEvents(l, start),
+	}
+	if f.errors > 0 {
+		turn.Status, turn.StatusDescription = codes.Error, truncate(f.firstError, n)
+	}
+	spans := append([]Span{turn}, m.childSpans(l, traceID, spanID, start, end)...)
+
+	rec := LogRecord{
+		EventName:  EventNameTurn,
+		Time:       end,
+		Attributes: logAttrs,
+		TraceID:    traceID,
+		SpanID:     spanID,
+		Body:       m.turnBody(l, &f),
+	}
+	switch {
+	case f.errors > 0:
+		rec.Severity, rec.SeverityText = log.SeverityError, "ERROR"
+	case f.lowConfidence || f.notRecognized():
+		rec.Severity, rec.SeverityText = log.SeverityWarn, "WARN"
+	default:
+		rec.Severity, rec.SeverityText = log.SeverityInfo, "INFO"
+	}
+
+	return Telemetry{
+		Spans:   spans,
+		Logs:    []LogRecord{rec},
+		Metrics: m.turnMetrics(&f, start, end, traceID, spanID),
+	}
+}
+
+// turnBody is the log record's message: the user's words when content is
+// captured (so an alert leads straight to the utterance), a summary otherwise.
+func (m *Mapper) turnBody(l *watson.Log, f *turnFacts) string {
+	if m.opts.CaptureContent && l.Request.Input.Text != "" {
+		return truncate(l.Request.Input.Text, m.opts.MaxTextLength)
+	}
+	intent := "no intent"
+	if f.top != nil {
+		intent = fmt.Sprintf("intent %s (%.2f)", truncate(f.top.Intent, 128), float64(f.top.Confidence))
+	}
+	return fmt.Sprintf("turn %s: %s", f.outcome, intent)
+}
+
+func entityValues(entities []watson.Entity, n int) []string {
+	vals := make([]string, 0, len(entities))
+	for _, e := range entities {
+		vals = append(vals, truncate(e.Entity+"="+e.Value, n))
+	}
+	return vals
+}
+
+func truncateAll(ss []string, n int) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = truncate(s, n)
+	}
+	return out
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,258 @@
+package watson
+
+// Event names the log webhook sends.
+const (
+	EventMessageLogged = "message_logged"
+	EventCDRLogged     = "cdr_logged"
+)
+
+// Event is one decoded webhook call. Exactly one of Log and CDR is set.
+type Event struct {
+	Name string
+	Log  *Log
+	CDR  *CDR
+}
+
+// Log is one conversation turn: the payload of message_logged, the same object
+// as one item of GET /v2/assistants/{id}/logs.
+type Log struct {
+	LogID             string   `json:"log_id"`
+	Request           Request  `json:"request"`
+	Response          Response `json:"response"`
+	AssistantID       string   `json:"assistant_id"`
+	SessionID         string   `json:"session_id"`
+	SkillID           string   `json:"skill_id"`
+	Snapshot          string   `json:"snapshot"`
+	RequestTimestamp  string   `json:"request_timestamp"`
+	ResponseTimestamp string   `json:"response_timestamp"`
+	Language          string   `json:"language"`
+	CustomerID        string   `json:"customer_id"`
+}
+
+// Request is the /message request as logged (input already masked by Watson).
+type Request struct {
+	Input   Input   `json:"input"`
+	Context Context `json:"context"`
+	UserID  string  `json:"user_id"`
+}
+
+// Input is the user's message.
+type Input struct {
+	MessageType  string `json:"message_type"`
+	Text         string `json:"text"`
+	SuggestionID string `json:"suggestion_id"`
+}
+
+// Response is the /message response as logged.
+type Response struct {
+	Output  Output  `json:"output"`
+	Context Context `json:"context"`
+	UserID  string  `json:"user_id"`
+}
+
+// Output is what the assistant recognised and answered.
+type Output struct {
+	Generic     []Generic      `json:"generic"`
+	Intents     []Intent       `json:"intents"`
+	Entities    []Entity       `json:"entities"`
+	Actions     []ClientAction `json:"actions"`
+	Debug       Debug          `json:"debug"`
+	Spelling    *Spelling      `json:"spelling"`
+	LLMMetadata []LLMMetadata  `json:"llm_metadata"`
+}
+
+// Generic is one response sent to the channel. response_type is an open enum;
+// only the text-bearing fields are declared.
+type Generic struct {
+	ResponseType        string    `json:"response_type"`
+	Text                string    `json:"text"`
+	Title               string    `json:"title"`
+	Description         string    `json:"description"`
+	Header              string    `json:"header"`
+	MessageToHumanAgent string    `json:"message_to_human_agent"`
+	MessageToUser       string    `json:"message_to_user"`
+	Topic               string    `json:"topic"`
+	Options             []Choice  `json:"options"`
+	Suggestions         []Choice  `json:"suggestions"`
+	PrimaryResults      []Ignored `json:"primary_results"`
+	AdditionalResults   []Ignored `json:"additional_results"`
+	SearchResults       []Ignored `json:"search_results"`
+	Citations           []Ignored `json:"citations"`
+}
+
+// Choice is an option or a disambiguation suggestion.
+type Choice struct {
+	Label string `json:"label"`
+}
+
+// Ignored decodes any JSON value without keeping it; slices of it count items.
+type Ignored struct{}
+
+// UnmarshalJSON accepts any value.
+func (*Ignored) UnmarshalJSON([]byte) error { return nil }
+
+// Intent is a recognised intent.
+type Intent struct {
+	Intent     string `json:"intent"`
+	Confidence Float  `json:"confidence"`
+	Skill      string `json:"skill"`
+}
+
+// Entity is a recognised entity. Value may be masked with asterisks by Watson.
+type Entity struct {
+	Entity     string `json:"entity"`
+	Value      string `json:"value"`
+	Confidence Float  `json:"confidence"`
+}
+
+// ClientAction is a client or server action requested by a dialog node.
+type ClientAction struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// Spelling reports spelling correction.
+type Spelling struct {
+	Text          string `json:"text"`
+	OriginalText  string `json:"original_text"`
+	SuggestedText string `json:"suggested_text"`
+}
+
+// LLMMetadata names an LLM call made during the turn.
+type LLMMetadata struct {
+	Task    string `json:"task"`
+	ModelID string `json:"model_id"`
+}
+
+// Debug is response.output.debug.
+type Debug struct {
+	NodesVisited         []NodeVisited    `json:"nodes_visited"`
+	LogMessages          []LogMessage     `json:"log_messages"`
+	BranchExited         bool             `json:"branch_exited"`
+	BranchExitedReason   string           `json:"branch_exited_reason"`
+	TurnEvents           []TurnEvent      `json:"turn_events"`
+	OutputGenericMapping []GenericMapping `json:"output_generic_mapping"`
+}
+
+// NodeVisited is a dialog node visited during the turn.
+type NodeVisited struct {
+	DialogNode string `json:"dialog_node"`
+	Title      string `json:"title"`
+	Conditions string `json:"conditions"`
+}
+
+// LogMessage is a message Watson logged while processing the turn.
+type LogMessage struct {
+	Level   string `json:"level"`
+	Message string `json:"message"`
+	Code    string `json:"code"`
+	Source  Source `json:"source"`
+}
+
+// Source says which dialog node, action, step or handler something came from.
+type Source struct {
+	Type        string `json:"type"`
+	Action      string `json:"action"`
+	ActionTitle string `json:"action_title"`
+	Step        string `json:"step"`
+	Handler     string `json:"handler"`
+	DialogNode  string `json:"dialog_node"`
+	Title       string `json:"title"`
+	Condition   string `json:"condition"`
+}
+
+// GenericMapping links an output item to the action step that produced it
+// (undocumented; used by IBM's own analytics sample).
+type GenericMapping struct {
+	Source Source `json:"source"`
+}
+
+// TurnEvent is one actions-skill event. event is an open enum.
+type TurnEvent struct {
+	Event           string             `json:"event"`
+	Source          Source             `json:"source"`
+	ActionStartTime string             `json:"action_start_time"`
+	ConditionType   string             `json:"condition_type"`
+	Reason          string             `json:"reason"`
+	RouteName       string             `json:"route_name"`
+	Callout         *Callout           `json:"callout"`
+	Error           *EventError        `json:"error"`
+	Metrics         *GenAIMetrics      `json:"metrics"`
+	GenerativeAI    *GenerativeAI      `json:"generative_ai"`
+	IntentsDenied   []Intent           `json:"intents_denied"`
+	ClientActions   []ClientAction     `json:"client_actions"`
+	GenAIStartTime  string             `json:"generative_ai_start_time"`
+	HasQuestion     *bool              `json:"has_question"`
+	Prompted        *bool              `json:"prompted"`
+	ResultVariable  string             `json:"result_variable"`
+	ActionVariables map[string]Ignored `json:"action_variables"`
+}
+
+// Callout is an extension (HTTP) call made by a step.
+type Callout struct {
+	Type           string           `json:"type"`
+	ResultVariable string           `json:"result_variable"`
+	Request        *CalloutRequest  `json:"request"`
+	Response       *CalloutResponse `json:"response"`
+}
+
+// CalloutRequest is the extension request (the body is not kept).
+type CalloutRequest struct {
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	Path   string `json:"path"`
+}
+
+// CalloutResponse is the extension response (the body is not kept).
+type CalloutResponse struct {
+	StatusCode Int `json:"status_code"`
+}
+
+// EventError is the error of a turn event.
+type EventError struct {
+	Message string `json:"message"`
+}
+
+// GenAIMetrics are the durations of a generative_ai_called event.
+type GenAIMetrics struct {
+	SearchTimeMS           Float `json:"search_time_ms"`
+	AnswerGenerationTimeMS Float `json:"answer_generation_time_ms"`
+	TotalTimeMS            Float `json:"total_time_ms"`
+}
+
+// GenerativeAI describes a generative answer.
+type GenerativeAI struct {
+	Task          string `json:"task"`
+	IsIDKResponse bool   `json:"is_idk_response"`
+	IsHAPDetected bool   `json:"is_hap_detected"`
+}
+
+// Context is the conversation context. Skill contexts are only listed by name:
+// their state blobs are never decoded.
+type Context struct {
+	Global       Global             `json:"global"`
+	Skills       map[string]Ignored `json:"skills"`
+	Integrations Integrations       `json:"integrations"`
+}
+
+// Global is context.global.
+type Global struct {
+	SessionID string `json:"session_id"`
+	System    System `json:"system"`
+}
+
+// System is context.global.system (state is deliberately not declared).
+type System struct {
+	UserID           string `json:"user_id"`
+	Timezone         string `json:"timezone"`
+	TurnCount        Int    `json:"turn_count"`
+	Locale           string `json:"locale"`
+	SessionStartTime string `json:"session_start_time"`
+}
+
+// Integrations is context.integrations; only the channel name is read.
+type Integrations struct {
+	Channel struct {
+		Name string `json:"name"`
+	} `json:"channel"`
+}
