@@ -1,0 +1,240 @@
+package config
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EnvPrefix prefixes the environment variable of every flag.
+const EnvPrefix = "ASSISTANT_OTEL"
+
+// Environment variables read directly (not through a flag).
+const (
+	EnvSecret       = "ASSISTANT_OTEL_SECRET"
+	EnvPseudonymKey = "ASSISTANT_OTEL_PSEUDONYM_KEY"
+	// EnvGenAICaptureContent is the OpenTelemetry switch for message content;
+	// "false" turns content capture off like --capture-content=false.
+	EnvGenAICaptureContent = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+)
+
+// Auth modes.
+const (
+	AuthJWT  = "jwt"
+	AuthNone = "none"
+)
+
+// Serve holds the settings of `assistant-otel serve`.
+type Serve struct {
+	Listen                 string
+	Path                   string
+	Auth                   string
+	Secret                 []byte
+	JWTLeeway              time.Duration
+	AssistantName          string
+	LowConfidenceThreshold float64
+	CaptureContent         bool
+	MaxTextLength          int
+	MaxBodyBytes           int64
+	PseudonymKey           []byte
+	ShutdownTimeout        time.Duration
+	LogFormat              string
+	LogLevel               slog.Level
+}
+
+// Getenv looks up an environment variable (os.Getenv in production).
+type Getenv func(string) string
+
+// ParseServe parses the serve command's flags and environment.
+func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
+	fs := flag.NewFlagSet("assistant-otel serve", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	var c Serve
+	var secretFile, pseudonymKeyFile, logLevel string
+	fs.StringVar(&c.Listen, "listen", ":8080", "address to listen on for the webhook (host:port)")
+	fs.StringVar(&c.Path, "path", "/webhook", "URL path of the log webhook")
+	fs.StringVar(&c.Auth, "auth", AuthJWT, "authentication of webhook calls: jwt (verify Watson's signed token) or none")
+	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret typed into Watson Assistant (or set "+EnvSecret+")")
+	fs.DurationVar(&c.JWTLeeway, "jwt-leeway", time.Minute, "clock skew allowed when checking a token's exp and nbf")
+	fs.StringVar(&c.AssistantName, "assistant-name", "", "name of the assistant in telemetry (gen_ai.agent.name); default: the assistant id")
+	fs.Float64Var(&c.LowConfidenceThreshold, "low-confidence-threshold", 0.5, "a top intent confidence below this marks a low-confidence turn")
+	fs.BoolVar(&c.CaptureContent, "capture-content", true, "export what users said and what the assistant answered; false removes every text")
+	fs.IntVar(&c.MaxTextLength, "max-text-length", 4096, "longest exported text, in characters; longer ones are truncated")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 8<<20, "largest accepted request body in bytes (also after gzip decompression)")
+	fs.StringVar(&pseudonymKeyFile, "pseudonym-key-file", "", "file holding the key that hashes user ids into enduser.pseudo.id (or set "+EnvPseudonymKey+"); default: derived from the webhook secret")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for requests to finish and telemetry to flush")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "format of the service's own logs: text or json")
+	fs.StringVar(&logLevel, "log-level", "info", "level of the service's own logs: debug, info, warn or error")
+
+	if err := parse(fs, args, getenv); err != nil {
+		return Serve{}, err
+	}
+	if fs.NArg() > 0 {
+		return Serve{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var errs []error
+	if !strings.HasPrefix(c.Path, "/") {
+		errs = append(errs, fmt.Errorf("--path %q must start with /", c.Path))
+	}
+	if c.LowConfidenceThreshold < 0 || c.LowConfidenceThreshold > 1 {
+		errs = append(errs, fmt.Errorf("--low-confidence-threshold %v must be between 0 and 1", c.LowConfidenceThreshold))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("--max-body-bytes %d is below 1024", c.MaxBodyBytes))
+	}
+	if c.MaxTextLength < 16 {
+		errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", c.MaxTextLength))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q must be text or json", c.LogFormat))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level %q must be debug, info, warn or error", logLevel))
+	}
+	if v := getenv(EnvGenAICaptureContent); v != "" {
+		if on, err := strconv.ParseBool(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q is not true or false", EnvGenAICaptureContent, v))
+		} else if !on {
+			c.CaptureContent = false
+		}
+	}
+
+	secret, err := ReadSecret(secretFile, getenv(EnvSecret), "webhook secret")
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Secret = secret
+	switch c.Auth {
+	case AuthJWT:
+		if len(c.Secret) == 0 && err == nil {
+			errs = append(errs, fmt.Errorf("no webhook secret: set %s or --secret-file to the secret configured in Watson Assistant, or pass --auth=none to accept unauthenticated calls", EnvSecret))
+		}
+	case AuthNone:
+	default:
+		errs = append(errs, fmt.Errorf("--auth %q must be jwt or none", c.Auth))
+	}
+
+	key, err := ReadSecret(pseudonymKeyFile, getenv(EnvPseudonymKey), "pseudonym key")
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.PseudonymKey = key
+	if len(c.PseudonymKey) == 0 && len(c.Secret) > 0 {
+		c.PseudonymKey = DerivePseudonymKey(c.Secret)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Serve{}, err
+	}
+	return c, nil
+}
+
+// Send holds the settings of `assistant-otel send`.
+type Send struct {
+	URL     string
+	Secret  []byte
+	File    string
+	Timeout time.Duration
+}
+
+// ParseSend parses the send command's flags and environment.
+func ParseSend(args []string, getenv Getenv, usage io.Writer) (Send, error) {
+	fs := flag.NewFlagSet("assistant-otel send", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprintln(usage, "Usage: assistant-otel send --url URL [--secret-file FILE] EVENT.json")
+		fmt.Fprintln(usage, "Signs the file's body like Watson Assistant does and POSTs it; prints the status.")
+		fs.PrintDefaults()
+	}
+	var c Send
+	var secretFile string
+	fs.StringVar(&c.URL, "url", "", "webhook URL, e.g. http://127.0.0.1:8080/webhook")
+	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret (or set "+EnvSecret+")")
+	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "request timeout")
+	if err := parse(fs, args, getenv); err != nil {
+		return Send{}, err
+	}
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, errors.New("--url is required"))
+	}
+	if fs.NArg() != 1 {
+		errs = append(errs, errors.New("exactly one event file is required"))
+	} else {
+		c.File = fs.Arg(0)
+	}
+	secret, err := ReadSecret(secretFile, getenv(EnvSecret), "webhook secret")
+	switch {
+	case err != nil:
+		errs = append(errs, err)
+	case len(secret) == 0:
+		errs = append(errs, fmt.Errorf("no webhook secret: set %s or --secret-file", EnvSecret))
+	}
+	c.Secret = secret
+	if err := errors.Join(errs...); err != nil {
+		return Send{}, err
+	}
+	return c, nil
+}
+
+// parse reads flags from args, then fills every flag not given on the
+// command line from its ASSISTANT_OTEL_* variable.
+func parse(fs *flag.FlagSet, args []string, getenv Getenv) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		name := EnvVar(f.Name)
+		if v := getenv(name); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// EnvVar is the environment variable of a flag: --secret-file is
+// ASSISTANT_OTEL_SECRET_FILE.
+func EnvVar(flagName string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// ReadSecret returns the contents of file (without a trailing newline) when
+// file is set, else value. Errors never include the secret.
+func ReadSecret(file, value, what string) ([]byte, error) {
+	if file == "" {
+		return []byte(value), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	b = []byte(strings.TrimRight(string(b), "\r\n"))
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%s file %s is empty", what, file)
+	}
+	return b, nil
+}
+
+// DerivePseudonymKey derives the user-id hashing key from the webhook secret
+// when no key is configured: a one-way derivation, so the hashes reveal
+// nothing about the secret.
+func DerivePseudonymKey(secret []byte) []byte {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("assistant-otel pseudonym key v1"))
+	return mac.Sum(nil)
+}

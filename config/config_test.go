@@ -1,0 +1,147 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) Getenv {
+	return func(k string) string { return m[k] }
+}
+
+func TestServeDefaultsAndEnv(t *testing.T) {
+	c, err := ParseServe(nil, env(map[string]string{EnvSecret: "s3cret"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != ":8080" || c.Path != "/webhook" || c.Auth != AuthJWT || !c.CaptureContent ||
+		c.LowConfidenceThreshold != 0.5 || string(c.Secret) != "s3cret" || len(c.PseudonymKey) != 32 {
+		t.Errorf("defaults: %+v", c)
+	}
+	c, err = ParseServe([]string{"--listen", "127.0.0.1:9999"}, env(map[string]string{
+		EnvSecret:                         "s3cret",
+		"ASSISTANT_OTEL_LISTEN":           "0.0.0.0:1",
+		"ASSISTANT_OTEL_PATH":             "/hooks/wa",
+		"ASSISTANT_OTEL_CAPTURE_CONTENT":  "false",
+		"ASSISTANT_OTEL_SHUTDOWN_TIMEOUT": "3s",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9999" {
+		t.Errorf("flag must win over env, got %q", c.Listen)
+	}
+	if c.Path != "/hooks/wa" || c.CaptureContent || c.ShutdownTimeout != 3*time.Second {
+		t.Errorf("env not applied: %+v", c)
+	}
+}
+
+func TestCaptureContentSwitches(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{nil, nil, true},
+		{[]string{"--capture-content=false"}, nil, false},
+		{nil, map[string]string{"ASSISTANT_OTEL_CAPTURE_CONTENT": "false"}, false},
+		{nil, map[string]string{EnvGenAICaptureContent: "false"}, false},
+		{nil, map[string]string{EnvGenAICaptureContent: "true"}, true},
+	} {
+		e := map[string]string{EnvSecret: "x"}
+		for k, v := range tc.env {
+			e[k] = v
+		}
+		c, err := ParseServe(tc.args, env(e), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.CaptureContent != tc.want {
+			t.Errorf("args %v env %v: capture %v, want %v", tc.args, tc.env, c.CaptureContent, tc.want)
+		}
+	}
+}
+
+func TestServeRefusesWithoutSecret(t *testing.T) {
+	_, err := ParseServe(nil, env(nil), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no webhook secret") {
+		t.Fatalf("want a clear error without a secret, got %v", err)
+	}
+	c, err := ParseServe([]string{"--auth=none"}, env(nil), io.Discard)
+	if err != nil || c.Auth != AuthNone {
+		t.Fatalf("--auth=none must start without a secret: %v", err)
+	}
+	if len(c.PseudonymKey) != 0 {
+		t.Error("a pseudonym key appeared from nowhere")
+	}
+}
+
+func TestSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "secret")
+	if err := os.WriteFile(f, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseServe([]string{"--secret-file", f}, env(map[string]string{EnvSecret: "from-env"}), io.Discard)
+	if err != nil || string(c.Secret) != "from-file" {
+		t.Fatalf("secret file: %q %v", c.Secret, err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseServe([]string{"--secret-file", empty}, env(nil), io.Discard); err == nil {
+		t.Error("empty secret file accepted")
+	}
+	if _, err := ParseServe([]string{"--secret-file", filepath.Join(dir, "missing")}, env(nil), io.Discard); err == nil {
+		t.Error("missing secret file accepted")
+	}
+}
+
+func TestServeRejectsBadValues(t *testing.T) {
+	for _, args := range [][]string{
+		{"--path", "webhook"},
+		{"--low-confidence-threshold", "1.5"},
+		{"--auth", "basic"},
+		{"--log-format", "xml"},
+		{"--log-level", "loud"},
+		{"--max-body-bytes", "10"},
+		{"--no-such-flag"},
+		{"extra-arg"},
+	} {
+		if _, err := ParseServe(args, env(map[string]string{EnvSecret: "x"}), io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	if _, err := ParseServe(nil, env(map[string]string{EnvSecret: "x", "ASSISTANT_OTEL_LOW_CONFIDENCE_THRESHOLD": "abc"}), io.Discard); err == nil {
+		t.Error("bad env value accepted")
+	}
+	if _, err := ParseServe(nil, env(map[string]string{EnvSecret: "x", EnvGenAICaptureContent: "nope"}), io.Discard); err == nil {
+		t.Error("bad OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT accepted")
+	}
+}
+
+func TestErrorsNeverHoldTheSecret(t *testing.T) {
+	const secret = "super-secret-value-123"
+	_, err := ParseServe([]string{"--auth", "bogus", "--path", "x"}, env(map[string]string{EnvSecret: secret}), io.Discard)
+	if err == nil || strings.Contains(err.Error(), secret) {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestSend(t *testing.T) {
+	c, err := ParseSend([]string{"--url", "http://127.0.0.1:1/webhook", "e.json"}, env(map[string]string{EnvSecret: "x"}), io.Discard)
+	if err != nil || c.File != "e.json" || string(c.Secret) != "x" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if _, err := ParseSend([]string{"e.json"}, env(map[string]string{EnvSecret: "x"}), io.Discard); err == nil {
+		t.Error("missing --url accepted")
+	}
+	if _, err := ParseSend([]string{"--url", "u", "e.json"}, env(nil), io.Discard); err == nil {
+		t.Error("missing secret accepted")
+	}
+}
