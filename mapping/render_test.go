@@ -72,7 +72,7 @@ func value(v attribute.Value) string {
 	case attribute.STRINGSLICE:
 		return fmt.Sprintf("%q", v.AsStringSlice())
 	default:
-		return v.Emit()
+		return v.String()
 	}
 }
 
