@@ -1,0 +1,151 @@
+package exporter
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	otellog "go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/assistant-otel/assistant-otel/mapping"
+)
+
+// Export records one event's telemetry: its spans (with the exact ids and
+// times mapping chose), its log records and its metric measurements. It only
+// hands data to the SDK's in-memory batches and never waits for the network;
+// when a batch queue is full the SDK drops data.
+//
+// A span, record or measurement inherits nothing from the trace in ctx:
+// every span is a root or the child of a span named by mapping.
+func (e *Exporter) Export(ctx context.Context, t mapping.Telemetry) {
+	started := make(map[trace.SpanID]trace.SpanContext, len(t.Spans))
+	for i := range t.Spans {
+		s := &t.Spans[i]
+		started[s.SpanID] = e.exportSpan(ctx, s, started)
+	}
+	for i := range t.Logs {
+		e.emitLog(ctx, &t.Logs[i], started)
+	}
+	for i := range t.Metrics {
+		e.record(ctx, &t.Metrics[i], started)
+	}
+}
+
+func (e *Exporter) exportSpan(ctx context.Context, s *mapping.Span, started map[trace.SpanID]trace.SpanContext) trace.SpanContext {
+	opts := []trace.SpanStartOption{
+		trace.WithSpanKind(s.Kind),
+		trace.WithAttributes(s.Attributes...),
+	}
+	if !s.Start.IsZero() {
+		opts = append(opts, trace.WithTimestamp(s.Start))
+	}
+	if len(s.Links) > 0 {
+		links := make([]trace.Link, 0, len(s.Links))
+		for _, l := range s.Links {
+			links = append(links, trace.Link{
+				SpanContext: trace.NewSpanContext(trace.SpanContextConfig{
+					TraceID: l.TraceID, SpanID: l.SpanID, Remote: true,
+				}),
+				Attributes: l.Attributes,
+			})
+		}
+		opts = append(opts, trace.WithLinks(links...))
+	}
+
+	parent := ctx
+	switch {
+	case !s.ParentID.IsValid():
+		opts = append(opts, trace.WithNewRoot())
+	case started[s.ParentID].IsValid() && started[s.ParentID].TraceID() == s.TraceID:
+		parent = trace.ContextWithSpanContext(ctx, started[s.ParentID])
+	default:
+		// The parent was exported with an earlier event: continue its trace
+		// with the decision the sampler made (or will make) for it.
+		parent = trace.ContextWithRemoteSpanContext(ctx, e.spanContext(s.TraceID, s.ParentID, nil))
+	}
+
+	_, span := e.tracer.Start(withWantedIDs(parent, s.TraceID, s.SpanID), s.Name, opts...)
+	for _, ev := range s.Events {
+		evOpts := []trace.EventOption{trace.WithAttributes(ev.Attributes...)}
+		if !ev.Time.IsZero() {
+			evOpts = append(evOpts, trace.WithTimestamp(ev.Time))
+		}
+		span.AddEvent(ev.Name, evOpts...)
+	}
+	if s.Status != codes.Unset {
+		span.SetStatus(s.Status, s.StatusDescription)
+	}
+	if s.End.IsZero() {
+		span.End()
+	} else {
+		span.End(trace.WithTimestamp(s.End))
+	}
+	return span.SpanContext()
+}
+
+func (e *Exporter) emitLog(ctx context.Context, r *mapping.LogRecord, started map[trace.SpanID]trace.SpanContext) {
+	var rec otellog.Record
+	rec.SetEventName(r.EventName)
+	rec.SetTimestamp(r.Time)
+	rec.SetObservedTimestamp(time.Now())
+	rec.SetSeverity(r.Severity)
+	rec.SetSeverityText(r.SeverityText)
+	if r.Body != "" {
+		rec.SetBody(attribute.StringValue(r.Body))
+	}
+	rec.AddAttributes(r.Attributes...)
+	e.logger.Emit(e.correlated(ctx, r.TraceID, r.SpanID, started), rec)
+}
+
+func (e *Exporter) record(ctx context.Context, m *mapping.Measurement, started map[trace.SpanID]trace.SpanContext) {
+	inst, ok := e.instruments[m.Instrument]
+	if !ok || math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+		e.log.Debug("measurement dropped", "instrument", int(m.Instrument), "value", m.Value)
+		return
+	}
+	ctx = e.correlated(ctx, m.TraceID, m.SpanID, started)
+	opt := metric.WithAttributes(m.Attributes...)
+	switch {
+	case inst.counter != nil && m.Value >= 0:
+		inst.counter.Add(ctx, m.Value, opt)
+	case inst.histogram != nil:
+		inst.histogram.Record(ctx, m.Value, opt)
+	default:
+		e.log.Debug("negative counter increment dropped", "instrument", int(m.Instrument), "value", m.Value)
+	}
+}
+
+// correlated returns ctx carrying the span context of traceID/spanID (and no
+// other), so that a log record takes its ids from it and a measurement can
+// carry them in an exemplar.
+func (e *Exporter) correlated(ctx context.Context, traceID trace.TraceID, spanID trace.SpanID, started map[trace.SpanID]trace.SpanContext) context.Context {
+	return trace.ContextWithSpanContext(ctx, e.spanContext(traceID, spanID, started))
+}
+
+// spanContext returns the span context of a span: the one started in this
+// export if it is there, else one whose sampled flag is the sampler's
+// decision for a root span of that trace (a conversation's turns are roots).
+// Without a trace id it is empty; without a span id it carries the trace id
+// only (a log record can belong to a trace but no span).
+func (e *Exporter) spanContext(traceID trace.TraceID, spanID trace.SpanID, started map[trace.SpanID]trace.SpanContext) trace.SpanContext {
+	if !traceID.IsValid() {
+		return trace.SpanContext{}
+	}
+	if sc, ok := started[spanID]; ok && sc.TraceID() == traceID {
+		return sc
+	}
+	var flags trace.TraceFlags
+	res := e.sampler.ShouldSample(sdktrace.SamplingParameters{
+		ParentContext: context.Background(),
+		TraceID:       traceID,
+	})
+	if res.Decision == sdktrace.RecordAndSample {
+		flags = trace.FlagsSampled
+	}
+	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: spanID, TraceFlags: flags})
+}

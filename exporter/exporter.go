@@ -1,0 +1,369 @@
+// Package exporter turns the telemetry values of package mapping into
+// OpenTelemetry SDK spans, log records and metric recordings, and exports
+// them.
+//
+// New builds the three SDK providers from the standard OTEL_* environment
+// (OTLP over gRPC by default, or http/protobuf; console; none), with a
+// resource naming the service, batch processors that never block the caller,
+// an id generator that gives every span the trace and span id mapping chose,
+// and a sampler that keeps or drops whole conversations. When no OTLP
+// endpoint and no exporter is configured at all, telemetry is written to the
+// console in a readable form instead.
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"go.opentelemetry.io/contrib/exporters/autoexport"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	otellog "go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/metric"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/assistant-otel/assistant-otel/mapping"
+)
+
+// ScopeName is the instrumentation scope of everything this service emits.
+const ScopeName = "github.com/assistant-otel/assistant-otel"
+
+// DefaultServiceName is the service.name unless OTEL_SERVICE_NAME or
+// OTEL_RESOURCE_ATTRIBUTES says otherwise.
+const DefaultServiceName = "assistant-otel"
+
+// consoleMetricInterval is the metric export interval on the console unless
+// OTEL_METRIC_EXPORT_INTERVAL is set.
+const consoleMetricInterval = 10 * time.Second
+
+// Exporter owns the SDK providers and records mapping's telemetry with them.
+// Its methods are safe for concurrent use.
+type Exporter struct {
+	tp *sdktrace.TracerProvider
+	lp *sdklog.LoggerProvider
+	mp *sdkmetric.MeterProvider
+
+	tracer      trace.Tracer
+	logger      otellog.Logger
+	meter       metric.Meter
+	instruments map[mapping.Instrument]instrument
+	sampler     sdktrace.Sampler
+
+	log         *slog.Logger
+	description string
+}
+
+// instrument is the SDK instrument of one mapping.Instrument: a counter or a
+// histogram.
+type instrument struct {
+	counter   metric.Float64Counter
+	histogram metric.Float64Histogram
+}
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	serviceVersion string
+	logger         *slog.Logger
+	console        io.Writer
+	resourceAttrs  []attribute.KeyValue
+}
+
+// WithServiceVersion sets the service.version resource attribute and the
+// instrumentation scope version.
+func WithServiceVersion(v string) Option { return func(o *options) { o.serviceVersion = v } }
+
+// WithLogger sets the logger for the exporter's own messages, such as failed
+// exports (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithConsole sets where console telemetry is written (default os.Stdout).
+func WithConsole(w io.Writer) Option { return func(o *options) { o.console = w } }
+
+// WithResourceAttributes adds resource attributes. OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES override them.
+func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
+	return func(o *options) { o.resourceAttrs = append(o.resourceAttrs, attrs...) }
+}
+
+// New builds the tracer, logger and meter providers from the environment and
+// creates the instruments of every mapping.Instrument. It does not connect
+// to the backend: OTLP exporters connect lazily. Call Shutdown when done.
+func New(ctx context.Context, opts ...Option) (*Exporter, error) {
+	o := options{logger: slog.Default(), console: os.Stdout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+
+	sampler, samplerName, err := samplerFromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("exporter: sampler: %w", err)
+	}
+	cfg, err := exportConfigFromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("exporter: %w", err)
+	}
+	res, err := newResource(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("exporter: resource: %w", err)
+	}
+
+	failures := newExportFailures(o.logger)
+	con := newConsole(o.console)
+	reader, err := newMetricReader(ctx, cfg.metrics(), con, failures)
+	if err != nil {
+		return nil, fmt.Errorf("exporter: metrics: %w", err)
+	}
+	spanExp, err := newSpanExporter(ctx, cfg.traces(), con)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("exporter: traces: %w", err), shutdownAll(ctx, reader))
+	}
+	logExp, err := newLogExporter(ctx, cfg.logs(), con)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("exporter: logs: %w", err), shutdownAll(ctx, reader, spanExp))
+	}
+	return assemble(ctx, o, parts{
+		resource:    res,
+		sampler:     sampler,
+		description: cfg.describe(samplerName),
+		failures:    failures,
+		spans:       spanExp,
+		logs:        logExp,
+		metrics:     reader,
+	})
+}
+
+// parts are what an Exporter is assembled from. The exporters and the
+// reader may be nil (the signal goes nowhere); the metric reader already
+// counts its own export failures.
+type parts struct {
+	resource    *resource.Resource
+	sampler     sdktrace.Sampler
+	description string
+	failures    *exportFailures
+	spans       sdktrace.SpanExporter
+	logs        sdklog.Exporter
+	metrics     sdkmetric.Reader
+}
+
+// assemble builds the providers and the instruments.
+func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
+	e := &Exporter{sampler: p.sampler, log: o.logger, description: p.description}
+
+	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(p.resource)}
+	if p.metrics != nil {
+		mpOpts = append(mpOpts, sdkmetric.WithReader(p.metrics))
+	}
+	e.mp = sdkmetric.NewMeterProvider(mpOpts...)
+	e.meter = e.mp.Meter(ScopeName, metric.WithInstrumentationVersion(o.serviceVersion))
+
+	tpOpts := []sdktrace.TracerProviderOption{
+		sdktrace.WithResource(p.resource),
+		sdktrace.WithSampler(p.sampler),
+		sdktrace.WithIDGenerator(idGenerator{}),
+	}
+	if p.spans != nil {
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(countingSpanExporter{p.spans, p.failures}))
+	}
+	e.tp = sdktrace.NewTracerProvider(tpOpts...)
+	e.tracer = e.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(o.serviceVersion))
+
+	lpOpts := []sdklog.LoggerProviderOption{sdklog.WithResource(p.resource)}
+	if p.logs != nil {
+		lpOpts = append(lpOpts, sdklog.WithProcessor(sdklog.NewBatchProcessor(countingLogExporter{p.logs, p.failures})))
+	}
+	e.lp = sdklog.NewLoggerProvider(lpOpts...)
+	e.logger = e.lp.Logger(ScopeName, otellog.WithInstrumentationVersion(o.serviceVersion))
+
+	if err := e.createInstruments(p.failures); err != nil {
+		return nil, errors.Join(fmt.Errorf("exporter: %w", err), e.Shutdown(ctx))
+	}
+	return e, nil
+}
+
+// shutdownAll shuts down what was built before a later step failed.
+func shutdownAll(ctx context.Context, parts ...interface{ Shutdown(context.Context) error }) error {
+	var errs []error
+	for _, p := range parts {
+		if p != nil {
+			errs = append(errs, p.Shutdown(ctx))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func newResource(ctx context.Context, o options) (*resource.Resource, error) {
+	base := []attribute.KeyValue{attribute.String("service.name", DefaultServiceName)}
+	if o.serviceVersion != "" {
+		base = append(base, attribute.String("service.version", o.serviceVersion))
+	}
+	// Later sources override earlier ones: the environment wins. No schema
+	// URL is set here, so none can conflict with the SDK's.
+	return resource.New(ctx,
+		resource.WithAttributes(base...),
+		resource.WithAttributes(o.resourceAttrs...),
+		resource.WithTelemetrySDK(),
+		resource.WithFromEnv(),
+	)
+}
+
+// newSpanExporter returns the span exporter of the configuration, or nil
+// when traces go nowhere.
+func newSpanExporter(ctx context.Context, s signalConfig, con *console) (sdktrace.SpanExporter, error) {
+	switch {
+	case s.output == outputConsole:
+		return consoleSpanExporter{con}, nil
+	case s.output == outputNone:
+		return nil, nil
+	case s.output == outputOTLP && !s.protocolSet:
+		return otlptracegrpc.New(ctx) // autoexport's default protocol is http/protobuf
+	}
+	exp, err := autoexport.NewSpanExporter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if autoexport.IsNoneSpanExporter(exp) {
+		return nil, nil
+	}
+	return exp, nil
+}
+
+// newLogExporter returns the log exporter of the configuration, or nil when
+// logs go nowhere.
+func newLogExporter(ctx context.Context, s signalConfig, con *console) (sdklog.Exporter, error) {
+	switch {
+	case s.output == outputConsole:
+		return consoleLogExporter{con}, nil
+	case s.output == outputNone:
+		return nil, nil
+	case s.output == outputOTLP && !s.protocolSet:
+		return otlploggrpc.New(ctx)
+	}
+	exp, err := autoexport.NewLogExporter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if autoexport.IsNoneLogExporter(exp) {
+		return nil, nil
+	}
+	return exp, nil
+}
+
+// newMetricReader returns the metric reader of the configuration, or nil
+// when metrics go nowhere. Push exporters are built here, not by autoexport,
+// so that their failures can be counted.
+func newMetricReader(ctx context.Context, s signalConfig, con *console, failures *exportFailures) (sdkmetric.Reader, error) {
+	var exp sdkmetric.Exporter
+	var readerOpts []sdkmetric.PeriodicReaderOption
+	switch s.output {
+	case outputNone:
+		return nil, nil
+	case outputConsole:
+		exp = consoleMetricExporter{con}
+		if getenv(envMetricInterval) == "" {
+			readerOpts = append(readerOpts, sdkmetric.WithInterval(consoleMetricInterval))
+		}
+	case outputOTLP:
+		var err error
+		if s.protocol == protocolHTTP {
+			exp, err = otlpmetrichttp.New(ctx)
+		} else {
+			exp, err = otlpmetricgrpc.New(ctx)
+		}
+		if err != nil {
+			return nil, err
+		}
+	default: // e.g. prometheus: a pull reader with nothing to count
+		r, err := autoexport.NewMetricReader(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if autoexport.IsNoneMetricReader(r) {
+			return nil, nil
+		}
+		return r, nil
+	}
+	// The periodic reader reads OTEL_METRIC_EXPORT_INTERVAL and
+	// OTEL_METRIC_EXPORT_TIMEOUT itself.
+	return sdkmetric.NewPeriodicReader(countingMetricExporter{exp, failures}, readerOpts...), nil
+}
+
+// createInstruments creates the export-error counter and one instrument per
+// mapping.Instrument.
+func (e *Exporter) createInstruments(failures *exportFailures) error {
+	errCounter, err := e.meter.Int64Counter(ExportErrorsMetric,
+		metric.WithUnit("{export}"),
+		metric.WithDescription("Failed exports of telemetry batches, by signal."))
+	if err != nil {
+		return fmt.Errorf("create instrument %s: %w", ExportErrorsMetric, err)
+	}
+	failures.setCounter(errCounter)
+
+	all := mapping.Instruments()
+	e.instruments = make(map[mapping.Instrument]instrument, len(all))
+	for _, in := range all {
+		spec := in.Spec()
+		var inst instrument
+		switch spec.Kind {
+		case mapping.Counter:
+			inst.counter, err = e.meter.Float64Counter(spec.Name,
+				metric.WithUnit(spec.Unit), metric.WithDescription(spec.Description))
+		case mapping.Histogram:
+			inst.histogram, err = e.meter.Float64Histogram(spec.Name,
+				metric.WithUnit(spec.Unit), metric.WithDescription(spec.Description),
+				metric.WithExplicitBucketBoundaries(spec.Buckets...))
+		default:
+			err = fmt.Errorf("unknown instrument kind %d", spec.Kind)
+		}
+		if err != nil {
+			return fmt.Errorf("create instrument %s: %w", spec.Name, err)
+		}
+		e.instruments[in] = inst
+	}
+	return nil
+}
+
+// Meter returns a meter on the exporter's MeterProvider, for other parts of
+// the service to create their own instruments.
+func (e *Exporter) Meter() metric.Meter { return e.meter }
+
+// Describe says in one line where telemetry goes and how traces are sampled,
+// for the start-up log. It never includes header values.
+func (e *Exporter) Describe() string { return e.description }
+
+// Shutdown flushes and shuts down the tracer, logger and meter providers, in
+// that order (so failures of the first two are counted in the last). It
+// returns all their errors joined.
+func (e *Exporter) Shutdown(ctx context.Context) error {
+	type provider struct {
+		signal          string
+		flush, shutdown func(context.Context) error
+	}
+	var errs []error
+	for _, p := range []provider{
+		{signalTraces, e.tp.ForceFlush, e.tp.Shutdown},
+		{signalLogs, e.lp.ForceFlush, e.lp.Shutdown},
+		{signalMetrics, e.mp.ForceFlush, e.mp.Shutdown},
+	} {
+		if err := p.flush(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("exporter: flush %s: %w", p.signal, err))
+		}
+		if err := p.shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("exporter: shut down %s: %w", p.signal, err))
+		}
+	}
+	return errors.Join(errs...)
+}
