@@ -1,0 +1,224 @@
+package receiver
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// JWT defaults.
+const (
+	DefaultLeeway        = 60 * time.Second
+	DefaultMaxTokenBytes = 8 << 10
+)
+
+// JWTAuthenticator verifies the JWT Watson Assistant puts in the
+// Authorization header, signed with HMAC and the secret the user typed into
+// the webhook settings. It accepts the raw token (as Watson sends it) and
+// "Bearer <token>" (scheme case-insensitive). No claim is required, because
+// Watson's claims are undocumented; exp and nbf are honoured when present,
+// with a leeway for clock skew. Several secrets may be configured (rotation):
+// a token verified by any of them is accepted.
+//
+// It is safe for concurrent use; SetSecrets swaps the secrets atomically.
+type JWTAuthenticator struct {
+	parser        *jwt.Parser
+	keys          atomic.Pointer[jwt.VerificationKeySet]
+	clock         func() time.Time
+	leeway        time.Duration
+	maxAge        time.Duration
+	maxTokenBytes int
+}
+
+type jwtConfig struct {
+	leeway        time.Duration
+	maxAge        time.Duration
+	maxTokenBytes int
+	clock         func() time.Time
+}
+
+// JWTOption configures a JWTAuthenticator.
+type JWTOption func(*jwtConfig)
+
+// WithLeeway sets the clock-skew allowance for exp, nbf and iat (default
+// DefaultLeeway). It must not be negative.
+func WithLeeway(d time.Duration) JWTOption { return func(c *jwtConfig) { c.leeway = d } }
+
+// WithMaxTokenAge rejects tokens whose iat claim is older than d (plus the
+// leeway), and tokens whose iat is in the future. Tokens without iat are
+// still accepted. Zero (the default) switches the check off. This narrows the
+// window in which a captured token can be replayed; it cannot bind a token to
+// a body, since Watson's token carries no digest of it.
+func WithMaxTokenAge(d time.Duration) JWTOption { return func(c *jwtConfig) { c.maxAge = d } }
+
+// WithMaxTokenBytes sets the longest token accepted (default
+// DefaultMaxTokenBytes); longer ones are rejected before any decoding.
+func WithMaxTokenBytes(n int) JWTOption { return func(c *jwtConfig) { c.maxTokenBytes = n } }
+
+// WithJWTClock sets the time source for exp, nbf and iat (default time.Now).
+func WithJWTClock(now func() time.Time) JWTOption { return func(c *jwtConfig) { c.clock = now } }
+
+// NewJWTAuthenticator returns an authenticator that accepts tokens signed
+// with any of secrets, tried in order. At least one secret is required and
+// none may be empty. The secrets are copied.
+func NewJWTAuthenticator(secrets [][]byte, opts ...JWTOption) (*JWTAuthenticator, error) {
+	cfg := jwtConfig{leeway: DefaultLeeway, maxTokenBytes: DefaultMaxTokenBytes, clock: time.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case cfg.leeway < 0:
+		return nil, fmt.Errorf("receiver: jwt leeway must not be negative, got %v", cfg.leeway)
+	case cfg.maxAge < 0:
+		return nil, fmt.Errorf("receiver: jwt max token age must not be negative, got %v", cfg.maxAge)
+	case cfg.maxTokenBytes <= 0:
+		return nil, fmt.Errorf("receiver: jwt max token bytes must be positive, got %d", cfg.maxTokenBytes)
+	case cfg.clock == nil:
+		return nil, errors.New("receiver: jwt clock must not be nil")
+	}
+	popts := []jwt.ParserOption{
+		// Only HMAC: Watson Assistant signs with the user's shared secret.
+		// Pinning rejects alg "none", every asymmetric algorithm, and so
+		// HS/RS key confusion.
+		jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}),
+		jwt.WithLeeway(cfg.leeway),
+		jwt.WithTimeFunc(cfg.clock),
+		jwt.WithJSONNumber(),
+	}
+	if cfg.maxAge > 0 {
+		popts = append(popts, jwt.WithIssuedAt())
+	}
+	a := &JWTAuthenticator{
+		parser:        jwt.NewParser(popts...),
+		clock:         cfg.clock,
+		leeway:        cfg.leeway,
+		maxAge:        cfg.maxAge,
+		maxTokenBytes: cfg.maxTokenBytes,
+	}
+	if err := a.SetSecrets(secrets); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// SetSecrets replaces the secrets (e.g. on reload). On error the previous
+// secrets stay in force.
+func (a *JWTAuthenticator) SetSecrets(secrets [][]byte) error {
+	if len(secrets) == 0 {
+		return errors.New("receiver: at least one jwt secret is required")
+	}
+	set := &jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, len(secrets))}
+	for i, s := range secrets {
+		if len(s) == 0 {
+			return fmt.Errorf("receiver: jwt secret %d of %d is empty", i+1, len(secrets))
+		}
+		set.Keys[i] = append([]byte(nil), s...)
+	}
+	a.keys.Store(set)
+	return nil
+}
+
+// Authenticate verifies the request's Authorization header. Failures are
+// *AuthError values; the query string and other headers are never consulted.
+func (a *JWTAuthenticator) Authenticate(r *http.Request) error {
+	token, err := bearerToken(r.Header, a.maxTokenBytes)
+	if err != nil {
+		return err
+	}
+	return a.verify(token)
+}
+
+// bearerToken extracts the token from the only Authorization header, with or
+// without a Bearer scheme.
+func bearerToken(h http.Header, maxBytes int) (string, error) {
+	vals := h.Values("Authorization")
+	switch {
+	case len(vals) == 0:
+		return "", authFailure(ReasonMissing, nil)
+	case len(vals) > 1:
+		return "", authFailure(ReasonMultipleHeaders, nil)
+	}
+	v := strings.TrimSpace(vals[0])
+	if len(v) > maxBytes+len("Bearer ")+16 {
+		return "", authFailure(ReasonOversized, nil)
+	}
+	if i := strings.IndexAny(v, " \t"); i >= 0 {
+		if !strings.EqualFold(v[:i], "Bearer") {
+			return "", authFailure(ReasonUnsupportedScheme, nil)
+		}
+		v = strings.TrimSpace(v[i+1:])
+	}
+	switch {
+	case v == "":
+		return "", authFailure(ReasonMissing, nil)
+	case len(v) > maxBytes:
+		return "", authFailure(ReasonOversized, nil)
+	case strings.ContainsAny(v, " \t"):
+		return "", authFailure(ReasonMalformed, nil)
+	}
+	return v, nil
+}
+
+func (a *JWTAuthenticator) verify(token string) error {
+	claims := jwt.MapClaims{}
+	tok, err := a.parser.ParseWithClaims(token, claims, a.keyFunc)
+	if err != nil {
+		return classify(tok, err)
+	}
+	if a.maxAge > 0 {
+		iat, err := claims.GetIssuedAt()
+		if err != nil {
+			return authFailure(ReasonInvalidClaims, jwt.ErrInvalidType)
+		}
+		if iat != nil && a.clock().Sub(iat.Time) > a.maxAge+a.leeway {
+			return authFailure(ReasonTooOld, nil)
+		}
+	}
+	return nil
+}
+
+func (a *JWTAuthenticator) keyFunc(t *jwt.Token) (any, error) {
+	if _, ok := t.Method.(*jwt.SigningMethodHMAC); !ok { // unreachable with WithValidMethods; kept as a second lock
+		return nil, errors.New("not an HMAC algorithm")
+	}
+	return *a.keys.Load(), nil
+}
+
+// classify maps a jwt error to a reason. The library's messages are not kept:
+// some quote parts of the (attacker-controlled) token.
+func classify(tok *jwt.Token, err error) error {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return authFailure(ReasonMalformed, jwt.ErrTokenMalformed)
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return authFailure(ReasonBadAlgorithm, jwt.ErrTokenUnverifiable)
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		if tok == nil || !allowedAlgorithm(tok.Header["alg"]) {
+			return authFailure(ReasonBadAlgorithm, jwt.ErrTokenSignatureInvalid)
+		}
+		return authFailure(ReasonBadSignature, jwt.ErrTokenSignatureInvalid)
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return authFailure(ReasonExpired, jwt.ErrTokenExpired)
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return authFailure(ReasonNotYetValid, jwt.ErrTokenNotValidYet)
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return authFailure(ReasonNotYetValid, jwt.ErrTokenUsedBeforeIssued)
+	case errors.Is(err, jwt.ErrInvalidType):
+		return authFailure(ReasonInvalidClaims, jwt.ErrInvalidType)
+	default:
+		return authFailure(ReasonInvalid, jwt.ErrTokenInvalidClaims)
+	}
+}
+
+func allowedAlgorithm(alg any) bool {
+	switch alg {
+	case "HS256", "HS384", "HS512":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,440 @@
+package receiver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/assistant-otel/assistant-otel/watson"
+)
+
+// Defaults and fixed routes.
+const (
+	DefaultPath         = "/webhook"
+	DefaultMaxBodyBytes = 8 << 20
+	HealthPath          = "/healthz"
+	ReadyPath           = "/readyz"
+)
+
+type config struct {
+	path    string
+	maxBody int64
+	logger  *slog.Logger
+	meter   metric.Meter
+	clock   func() time.Time
+}
+
+// Option configures a Receiver. Invalid values make New fail.
+type Option func(*config)
+
+// WithPath sets the webhook path (default DefaultPath). It must start with
+// "/", be clean (a trailing "/" is allowed), hold no query, fragment, space
+// or control character, and not be a probe path. Requests must match it
+// exactly.
+func WithPath(p string) Option { return func(c *config) { c.path = p } }
+
+// WithMaxBodyBytes caps the request body (default DefaultMaxBodyBytes), both
+// as sent and, for gzip bodies, after decompression. It must be positive.
+func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithLogger sets the logger (default: discard). The receiver never logs a
+// token, a secret or body text.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithMeter sets the meter for the receiver's own metrics (default: noop).
+func WithMeter(m metric.Meter) Option { return func(c *config) { c.meter = m } }
+
+// WithClock sets the time source for arrival times and durations (default
+// time.Now); for tests.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
+// Receiver serves the webhook and the probes. Create it with New; it is safe
+// for concurrent use.
+type Receiver struct {
+	consumer Consumer
+	auth     Authenticator
+	path     string
+	maxBody  int64
+	log      *slog.Logger
+	clock    func() time.Time
+	ins      instruments
+	ready    atomic.Bool
+}
+
+// New returns a Receiver handing accepted events to consumer after auth
+// accepted the request. auth is required: pass NoAuth() to switch
+// authentication off explicitly. The Receiver starts ready.
+func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, error) {
+	if consumer == nil {
+		return nil, errors.New("receiver: consumer must not be nil")
+	}
+	if auth == nil {
+		return nil, errors.New("receiver: authenticator must not be nil (use NoAuth to switch authentication off)")
+	}
+	cfg := config{
+		path:    DefaultPath,
+		maxBody: DefaultMaxBodyBytes,
+		logger:  slog.New(slog.DiscardHandler),
+		meter:   noop.NewMeterProvider().Meter(""),
+		clock:   time.Now,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := validatePath(cfg.path); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.maxBody <= 0:
+		return nil, fmt.Errorf("receiver: max body bytes must be positive, got %d", cfg.maxBody)
+	case cfg.logger == nil:
+		return nil, errors.New("receiver: logger must not be nil")
+	case cfg.meter == nil:
+		return nil, errors.New("receiver: meter must not be nil")
+	case cfg.clock == nil:
+		return nil, errors.New("receiver: clock must not be nil")
+	}
+	ins, err := newInstruments(cfg.meter)
+	if err != nil {
+		return nil, err
+	}
+	rc := &Receiver{
+		consumer: consumer,
+		auth:     auth,
+		path:     cfg.path,
+		maxBody:  cfg.maxBody,
+		log:      cfg.logger,
+		clock:    cfg.clock,
+		ins:      ins,
+	}
+	rc.ready.Store(true)
+	return rc, nil
+}
+
+func validatePath(p string) error {
+	switch {
+	case p == "":
+		return errors.New("receiver: webhook path must not be empty")
+	case p[0] != '/':
+		return fmt.Errorf("receiver: webhook path %q must start with \"/\"", p)
+	case len(p) > 1024:
+		return errors.New("receiver: webhook path is longer than 1024 bytes")
+	case strings.ContainsAny(p, "?#"):
+		return fmt.Errorf("receiver: webhook path %q must not contain a query or fragment", p)
+	case strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return fmt.Errorf("receiver: webhook path %q must not contain spaces or control characters", p)
+	case path.Clean(p) != strings.TrimSuffix(p, "/") && p != "/":
+		return fmt.Errorf("receiver: webhook path %q is not clean (want %q)", p, path.Clean(p))
+	case p == HealthPath || p == ReadyPath:
+		return fmt.Errorf("receiver: webhook path %q is reserved for probes", p)
+	}
+	return nil
+}
+
+// SetReady sets what GET /readyz answers: 200 when true, 503 when false
+// (e.g. while draining before shutdown). The webhook itself keeps serving.
+func (rc *Receiver) SetReady(ready bool) { rc.ready.Store(ready) }
+
+// Path returns the webhook path.
+func (rc *Receiver) Path() string { return rc.path }
+
+// Handler returns the HTTP handler for the webhook, the probes, and 404 for
+// everything else. Panics are recovered into a 500.
+func (rc *Receiver) Handler() http.Handler { return http.HandlerFunc(rc.serve) }
+
+// outcome is what a request came to: the response, the log line and the
+// metric attributes.
+type outcome struct {
+	status     int
+	msg        string // client-facing error; empty on success
+	event      string // AttrEvent value
+	authReason string
+	logID      string
+	bytes      int
+	err        error // internal cause, logged only
+	written    bool
+}
+
+func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == HealthPath || r.URL.Path == ReadyPath {
+		rc.probe(w, r)
+		return
+	}
+	start := rc.clock()
+	res := &outcome{}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			rc.log.Error("webhook: recovered from panic",
+				"panic", describePanic(p), "path", rc.path, "remote", r.RemoteAddr, "stack", string(debug.Stack()))
+			if !res.written {
+				*res = outcome{status: http.StatusInternalServerError, msg: "internal error", event: res.event}
+				rc.respond(w, res)
+			}
+		}
+		rc.ins.record(r.Context(), res.status, res.event, rc.clock().Sub(start))
+	}()
+	if r.URL.Path != rc.path {
+		*res = outcome{status: http.StatusNotFound, msg: "not found"}
+	} else {
+		rc.webhook(w, r, start, res)
+	}
+	rc.logOutcome(r, res, rc.clock().Sub(start))
+	rc.respond(w, res)
+}
+
+// webhook runs the checks in order and consumes the event; it fills res.
+func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received time.Time, res *outcome) {
+	if r.Method != http.MethodPost {
+		res.status, res.msg = http.StatusMethodNotAllowed, "method not allowed; use POST"
+		return
+	}
+	gz, ok := contentEncoding(r.Header)
+	if !ok {
+		res.status, res.msg = http.StatusUnsupportedMediaType, "unsupported Content-Encoding; use gzip or none"
+		return
+	}
+	if msg := checkContentType(r.Header); msg != "" {
+		res.status, res.msg = http.StatusUnsupportedMediaType, msg
+		return
+	}
+	if err := rc.auth.Authenticate(r); err != nil {
+		res.authReason = ReasonOf(err)
+		rc.ins.authFailure(r.Context(), res.authReason)
+		res.status, res.msg, res.err = http.StatusUnauthorized, "unauthorized: "+res.authReason, err
+		return
+	}
+	body, status, msg, err := rc.readBody(w, r, gz)
+	res.bytes = len(body)
+	if status != 0 {
+		res.status, res.msg, res.err = status, msg, err
+		return
+	}
+	ev, err := watson.Decode(body)
+	if err != nil {
+		res.status, res.msg = http.StatusBadRequest, err.Error()
+		if errors.Is(err, watson.ErrUnknownEvent) {
+			res.status, res.event = http.StatusUnprocessableEntity, eventUnknown
+		}
+		return
+	}
+	res.event = ev.Name
+	if ev.Log != nil {
+		res.logID = ev.Log.LogID
+	}
+	if ea, ok := rc.auth.(EventAuthorizer); ok {
+		if err := ea.AuthorizeEvent(r, ev); err != nil {
+			res.authReason = ReasonOf(err)
+			rc.ins.authFailure(r.Context(), res.authReason)
+			res.status, res.msg, res.err = http.StatusForbidden, "forbidden: "+res.authReason, err
+			return
+		}
+	}
+	if err := rc.consumer.Consume(r.Context(), ev, received); err != nil {
+		res.status, res.msg, res.err = http.StatusServiceUnavailable, "temporarily unable to accept events; retry later", err
+		return
+	}
+	res.status = http.StatusOK
+}
+
+// contentEncoding reports whether the body is gzip-compressed, and false ok
+// for any other coding (or a chain of codings).
+func contentEncoding(h http.Header) (gz, ok bool) {
+	var codings []string
+	for _, v := range h.Values("Content-Encoding") {
+		for c := range strings.SplitSeq(v, ",") {
+			c = strings.ToLower(strings.TrimSpace(c))
+			if c != "" && c != "identity" {
+				codings = append(codings, c)
+			}
+		}
+	}
+	switch {
+	case len(codings) == 0:
+		return false, true
+	case len(codings) == 1 && (codings[0] == "gzip" || codings[0] == "x-gzip"):
+		return true, true
+	}
+	return false, false
+}
+
+// checkContentType returns an error message unless the Content-Type is absent,
+// application/json or a +json type, in UTF-8.
+func checkContentType(h http.Header) string {
+	const bad = "unsupported Content-Type; use application/json"
+	vals := h.Values("Content-Type")
+	switch {
+	case len(vals) == 0 || len(vals) == 1 && strings.TrimSpace(vals[0]) == "":
+		return ""
+	case len(vals) > 1:
+		return bad
+	}
+	mt, params, err := mime.ParseMediaType(vals[0])
+	if err != nil {
+		return bad
+	}
+	_, sub, _ := strings.Cut(mt, "/")
+	if mt != "application/json" && (len(sub) <= len("+json") || !strings.HasSuffix(sub, "+json")) {
+		return bad
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return "unsupported charset; JSON must be UTF-8"
+	}
+	return ""
+}
+
+// readBody reads the whole body within the limit, decompressing gzip. A
+// non-zero status means failure.
+func (rc *Receiver) readBody(w http.ResponseWriter, r *http.Request, gz bool) (body []byte, status int, msg string, err error) {
+	tooLarge := fmt.Sprintf("body exceeds %d bytes", rc.maxBody)
+	if r.ContentLength > rc.maxBody {
+		return nil, http.StatusRequestEntityTooLarge, tooLarge, nil
+	}
+	raw := http.MaxBytesReader(w, r.Body, rc.maxBody)
+	defer raw.Close()
+	var buf bytes.Buffer
+	if gz {
+		zr, err := gzip.NewReader(raw)
+		if errors.Is(err, io.EOF) {
+			return nil, http.StatusBadRequest, "empty body", nil
+		}
+		if err != nil {
+			status, msg := classifyRead(err, tooLarge, "invalid gzip stream")
+			return nil, status, msg, err
+		}
+		defer zr.Close()
+		n, err := buf.ReadFrom(io.LimitReader(zr, rc.maxBody+1))
+		if err != nil {
+			status, msg := classifyRead(err, tooLarge, "invalid gzip stream")
+			return nil, status, msg, err
+		}
+		if n > rc.maxBody {
+			return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("decompressed body exceeds %d bytes", rc.maxBody), nil
+		}
+	} else {
+		if r.ContentLength > 0 {
+			buf.Grow(int(r.ContentLength))
+		}
+		if _, err := buf.ReadFrom(raw); err != nil {
+			status, msg := classifyRead(err, tooLarge, "could not read body")
+			return nil, status, msg, err
+		}
+	}
+	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+		return nil, http.StatusBadRequest, "empty body", nil
+	}
+	return buf.Bytes(), 0, "", nil
+}
+
+func classifyRead(err error, tooLarge, other string) (int, string) {
+	var mbe *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, tooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return http.StatusRequestTimeout, "timed out reading body"
+	}
+	return http.StatusBadRequest, other
+}
+
+func (rc *Receiver) probe(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSON(w, http.StatusMethodNotAllowed, "error", "method not allowed; use GET")
+		return
+	}
+	switch {
+	case r.URL.Path == HealthPath:
+		writeJSON(w, http.StatusOK, "status", "ok")
+	case rc.ready.Load():
+		writeJSON(w, http.StatusOK, "status", "ready")
+	default:
+		writeJSON(w, http.StatusServiceUnavailable, "status", "not ready")
+	}
+}
+
+func (rc *Receiver) logOutcome(r *http.Request, res *outcome, d time.Duration) {
+	switch res.status {
+	case http.StatusOK:
+		rc.log.Debug("webhook: accepted",
+			"event", res.event, "log_id", res.logID, "bytes", res.bytes, "duration", d)
+	case http.StatusUnauthorized, http.StatusForbidden:
+		rc.log.Warn("webhook: authentication failed",
+			"status", res.status, "reason", res.authReason, "remote", r.RemoteAddr)
+	case http.StatusServiceUnavailable:
+		level := slog.LevelError
+		if errors.Is(res.err, ErrOverloaded) {
+			level = slog.LevelWarn
+		}
+		rc.log.Log(r.Context(), level, "webhook: consumer refused event",
+			"event", res.event, "log_id", res.logID, "error", res.err)
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		rc.log.Debug("webhook: rejected",
+			"status", res.status, "method", r.Method, "remote", r.RemoteAddr)
+	default:
+		rc.log.Info("webhook: rejected",
+			"status", res.status, "error", res.msg, "remote", r.RemoteAddr)
+	}
+}
+
+func (rc *Receiver) respond(w http.ResponseWriter, res *outcome) {
+	res.written = true
+	switch res.status {
+	case http.StatusOK:
+		writeJSON(w, res.status, "status", "accepted")
+		return
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", http.MethodPost)
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="assistant-otel"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, res.status, "error", res.msg)
+}
+
+// writeJSON writes {key: value} as the whole response.
+func writeJSON(w http.ResponseWriter, status int, key, value string) {
+	b, err := json.Marshal(map[string]string{key: value})
+	if err != nil { // unreachable: strings always marshal
+		b = []byte(`{"error":"internal error"}`)
+	}
+	b = append(b, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// describePanic names a panic without quoting arbitrary values, which might
+// hold request data: runtime errors are safe to print, others by type only.
+func describePanic(p any) string {
+	if re, ok := p.(runtime.Error); ok {
+		return re.Error()
+	}
+	return fmt.Sprintf("%T", p)
+}
