@@ -1,0 +1,61 @@
+// Command assistant-otel receives Watson Assistant log webhooks and exports
+// them as OpenTelemetry traces, logs and metrics.
+//
+// Usage:
+//
+//	assistant-otel serve   [flags]              run the webhook receiver
+//	assistant-otel send    --url URL FILE.json  sign and post an event (for testing a deployment)
+//	assistant-otel version                      print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr, getenv)
+	case "send":
+		return send(ctx, args[1:], stdout, stderr, getenv)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "assistant-otel", version())
+		return 0
+	case "help", "-h", "--help", "-help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "assistant-otel: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: assistant-otel COMMAND [flags]
+
+Commands:
+  serve     receive Watson Assistant log webhooks and export them over OTLP
+  send      sign a webhook body with the secret and POST it (test a deployment)
+  version   print the version
+
+Run "assistant-otel COMMAND -h" for the flags of a command.
+`)
+}

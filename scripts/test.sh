@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The test command: static checks, unit and integration tests (with the race
+# detector), then the end-to-end run against the real Collector, Jaeger,
+# VictoriaLogs and Prometheus. Installs what it needs; safe to run repeatedly.
+#
+#   scripts/test.sh           everything
+#   scripts/test.sh --quick   skip the end-to-end run (no downloads beyond Go modules)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:$PATH"
+
+quick=false
+[[ "${1:-}" == "--quick" ]] && quick=true
+
+STATICCHECK_VERSION=v0.8.2
+step() { printf '\n=== %s\n' "$*"; }
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*'))
+if [[ -n "$unformatted" ]]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "staticcheck"
+if ! command -v staticcheck >/dev/null || [[ "$(staticcheck -version)" != *"(${STATICCHECK_VERSION#v})"* ]]; then
+  go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
+fi
+staticcheck ./...
+
+step "go test -race"
+go test -race -count=1 ./...
+
+if [[ -f deploy/composetest/go.mod ]]; then
+  step "docker-compose.yml validation"
+  (cd deploy/composetest && go vet ./... && go test -count=1 ./...)
+fi
+
+if ! $quick && [[ -x scripts/e2e.sh ]]; then
+  step "end-to-end against the real stack"
+  scripts/e2e.sh
+fi
+step "all checks passed"
