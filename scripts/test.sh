@@ -33,13 +33,15 @@ staticcheck ./...
 step "go test -race"
 go test -race -count=1 ./...
 
-if [[ -f deploy/composetest/go.mod ]]; then
-  step "docker-compose.yml validation"
-  (cd deploy/composetest && go vet ./... && go test -count=1 ./...)
-fi
+if ! $quick; then
+  step "real tools (Collector, Jaeger, VictoriaLogs, Prometheus; cached after the first run)"
+  bash scripts/tools.sh
 
-if ! $quick && [[ -x scripts/e2e.sh ]]; then
+  step "deployment files validated by the real programs"
+  (cd deploy/composetest && go vet ./...)
+  bash scripts/validate-deploy.sh
+
   step "end-to-end against the real stack"
-  scripts/e2e.sh
+  bash scripts/e2e.sh
 fi
 step "all checks passed"

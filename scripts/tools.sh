@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Installs / builds, with caching, the real programs that scripts/e2e.sh runs:
+#   otelcol-assistant  OpenTelemetry Collector built by the Collector builder from tools/otelcol/builder.yaml
+#   jaeger             Jaeger v2 (built in a throwaway module under the cache dir, never in the repo)
+#   victoria-logs      VictoriaLogs (logs backend standing in for Loki; OTLP over HTTP)
+#   prometheus, promtool, jq, curl   Debian packages (apt-get --no-install-recommends)
+#
+# Cache: ${ASSISTANT_OTEL_TOOLS:-$HOME/.cache/assistant-otel/tools}; binaries in $CACHE/bin.
+# A tool is rebuilt only when its stamp (pinned version + config hash + Go version) changed, so a second run
+# takes seconds. The two slow builds (Collector, Jaeger) run in parallel in the background.
+# Usage: scripts/tools.sh          (prints what it did and how long each step took)
+#        scripts/tools.sh --print-bin   (only prints the bin directory)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${ASSISTANT_OTEL_TOOLS:-$HOME/.cache/assistant-otel/tools}
+BIN=$CACHE/bin
+
+if [[ ${1:-} == --print-bin ]]; then
+	echo "$BIN"
+	exit 0
+fi
+
+# Pinned versions. Keep every Collector module at one release (see tools/otelcol/builder.yaml).
+OTELCOL_BUILDER_VERSION=v0.161.0
+JAEGER_MODULE_VERSION=v1.76.0 # Jaeger v2.13.0 (the v1.x module tag of the same release)
+VLOGS_VERSION=v1.52.1
+BUILDER_CONFIG=$ROOT/tools/otelcol/builder.yaml
+
+mkdir -p "$BIN" "$CACHE/logs" "$CACHE/stamps" "$CACHE/src"
+export GOWORK=off
+GO_VERSION=$(go env GOVERSION)
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+log() { printf '[tools] %s\n' "$*"; }
+
+# stamp_ok NAME KEY BINARY...: true when the stamp matches KEY and every binary exists
+stamp_ok() {
+	local name=$1 key=$2
+	shift 2
+	[[ -f $CACHE/stamps/$name && $(cat "$CACHE/stamps/$name") == "$key" ]] || return 1
+	local b
+	for b in "$@"; do [[ -x $b ]] || return 1; done
+}
+stamp_write() { printf '%s\n' "$2" >"$CACHE/stamps/$1"; }
+
+T0=$(now)
+declare -A PIDS=() STARTS=()
+
+# ---- Collector builder + Collector -------------------------------------------------------------
+build_collector() {
+	set -euo pipefail
+	if ! stamp_ok builder "$OTELCOL_BUILDER_VERSION $GO_VERSION" "$BIN/builder"; then
+		GOBIN=$BIN go install "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION"
+		stamp_write builder "$OTELCOL_BUILDER_VERSION $GO_VERSION"
+	fi
+	local src=$CACHE/src/otelcol
+	rm -rf "$src"
+	mkdir -p "$src"
+	cd "$src"
+	# output_path in builder.yaml is ./otelcol-dist, relative to this directory.
+	"$BIN/builder" --config "$BUILDER_CONFIG"
+	install -m 0755 "$src/otelcol-dist/otelcol-assistant" "$BIN/otelcol-assistant"
+}
+
+# ---- Jaeger v2 -----------------------------------------------------------------------------------
+build_jaeger() {
+	set -euo pipefail
+	local src=$CACHE/src/jaeger
+	rm -rf "$src"
+	mkdir -p "$src"
+	cd "$src"
+	# `go install` of cmd/jaeger fails (the module has replace directives), so use a throwaway module.
+	go mod init assistant-otel-tools/jaeger
+	go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_MODULE_VERSION"
+	go build -trimpath -ldflags='-s -w' -o "$BIN/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
+}
+
+# ---- VictoriaLogs --------------------------------------------------------------------------------
+build_vlogs() {
+	set -euo pipefail
+	GOBIN=$BIN go install "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$VLOGS_VERSION"
+}
+
+# ---- Debian packages -----------------------------------------------------------------------------
+install_apt() {
+	set -euo pipefail
+	local missing=()
+	command -v prometheus >/dev/null || missing+=(prometheus)
+	command -v promtool >/dev/null || missing+=(prometheus)
+	command -v jq >/dev/null || missing+=(jq)
+	command -v curl >/dev/null || missing+=(curl)
+	command -v openssl >/dev/null || missing+=(openssl)
+	if ((${#missing[@]} == 0)); then
+		echo "all present"
+		return 0
+	fi
+	local sudo=()
+	[[ $(id -u) == 0 ]] || sudo=(sudo)
+	"${sudo[@]}" apt-get update
+	local pkgs
+	mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${pkgs[@]}"
+}
+
+start() { # start NAME FUNCTION: run in the background, output to $CACHE/logs/NAME.log
+	local name=$1 fn=$2
+	STARTS[$name]=$(now)
+	(
+		set +e
+		("$fn")
+		rc=$?
+		now >"$CACHE/logs/$name.end"
+		exit "$rc"
+	) >"$CACHE/logs/$name.log" 2>&1 &
+	PIDS[$name]=$!
+	log "$name: building in background (log: $CACHE/logs/$name.log)"
+}
+
+COLLECTOR_KEY="builder=$OTELCOL_BUILDER_VERSION config=$(sha256sum "$BUILDER_CONFIG" | cut -c1-16) $GO_VERSION"
+JAEGER_KEY="jaeger=$JAEGER_MODULE_VERSION $GO_VERSION"
+VLOGS_KEY="victoria-logs=$VLOGS_VERSION $GO_VERSION"
+
+declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY)
+
+if stamp_ok collector "$COLLECTOR_KEY" "$BIN/otelcol-assistant"; then
+	log "collector: up to date ($COLLECTOR_KEY)"
+else
+	start collector build_collector
+fi
+if stamp_ok jaeger "$JAEGER_KEY" "$BIN/jaeger"; then
+	log "jaeger: up to date ($JAEGER_KEY)"
+else
+	start jaeger build_jaeger
+fi
+if stamp_ok victoria-logs "$VLOGS_KEY" "$BIN/victoria-logs"; then
+	log "victoria-logs: up to date ($VLOGS_KEY)"
+else
+	start victoria-logs build_vlogs
+fi
+
+t=$(now)
+if install_apt >"$CACHE/logs/apt.log" 2>&1; then
+	log "apt (prometheus, promtool, jq, curl, openssl): $(tail -n1 "$CACHE/logs/apt.log" | cut -c1-80) [$(elapsed "$t")s]"
+else
+	log "apt: FAILED [$(elapsed "$t")s]; last lines of $CACHE/logs/apt.log:"
+	tail -n 20 "$CACHE/logs/apt.log" >&2
+	exit 1
+fi
+
+failed=0
+for name in collector jaeger victoria-logs; do
+	[[ -n ${PIDS[$name]:-} ]] || continue
+	if wait "${PIDS[$name]}"; then
+		stamp_write "$name" "${KEYS[$name]}"
+		log "$name: built in $(awk -v a="${STARTS[$name]}" -v b="$(cat "$CACHE/logs/$name.end")" 'BEGIN { printf "%.1f", b - a }')s"
+	else
+		failed=1
+		log "$name: FAILED; last lines of $CACHE/logs/$name.log:"
+		tail -n 30 "$CACHE/logs/$name.log" >&2
+	fi
+done
+((failed == 0)) || exit 1
+
+log "versions:"
+log "  $("$BIN/otelcol-assistant" --version 2>&1 | head -n1)"
+log "  jaeger $(go version -m "$BIN/jaeger" | awk '$1 == "mod" { print $3 }') (= Jaeger v2.13.0): $BIN/jaeger"
+log "  victoria-logs $(go version -m "$BIN/victoria-logs" | awk '$1 == "mod" { print $3 }'): $BIN/victoria-logs"
+log "  $(prometheus --version 2>&1 | head -n1)"
+log "  $(jq --version)"
+log "bin: $BIN"
+log "total: $(elapsed "$T0")s"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Validates the deployment files with the real programs (no containers needed):
+#   otel-collector.yaml and scripts/e2e/otelcol-test.yaml  -> `otelcol-assistant validate` (same components
+#                                                             and release as the contrib image 0.161.0)
+#   deploy/jaeger/jaeger.yaml, scripts/e2e/jaeger.yaml      -> `jaeger validate` (Jaeger v2.13.0)
+#   deploy/prometheus/prometheus.yml, scripts/e2e/prometheus.yml -> `promtool check config`
+#   docker-compose.yml, Dockerfile, Grafana provisioning    -> go test in deploy/composetest (compose-go)
+# Prints PASS/FAIL per file and "N passed, N failed"; exits non-zero if anything failed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$ROOT/scripts/tools.sh" >/dev/null
+BIN=$(bash "$ROOT/scripts/tools.sh" --print-bin)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/assistant-otel-validate.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+PASS=0
+FAIL=0
+run() { # run NAME CMD...
+	local name=$1
+	shift
+	if "$@" >"$TMP/out" 2>&1; then
+		PASS=$((PASS + 1))
+		echo "PASS: $name"
+	else
+		FAIL=$((FAIL + 1))
+		echo "FAIL: $name"
+		tail -n 20 "$TMP/out" | sed 's/^/    /'
+	fi
+}
+
+cd "$ROOT"
+# file_storage creates its directory (create_directory: true), so validation needs no directory or env var
+# for otel-collector.yaml; the test config reads its storage directory from OTELCOL_STORAGE_DIR.
+run "otelcol validate otel-collector.yaml" "$BIN/otelcol-assistant" validate --config otel-collector.yaml
+run "otelcol validate scripts/e2e/otelcol-test.yaml" env OTELCOL_STORAGE_DIR="$TMP/storage" \
+	"$BIN/otelcol-assistant" validate --config scripts/e2e/otelcol-test.yaml
+run "jaeger validate deploy/jaeger/jaeger.yaml" "$BIN/jaeger" validate --config deploy/jaeger/jaeger.yaml
+run "jaeger validate scripts/e2e/jaeger.yaml" "$BIN/jaeger" validate --config scripts/e2e/jaeger.yaml
+run "promtool check config deploy/prometheus/prometheus.yml" promtool check config deploy/prometheus/prometheus.yml
+run "promtool check config scripts/e2e/prometheus.yml" promtool check config scripts/e2e/prometheus.yml
+run "go test deploy/composetest (docker-compose.yml, Dockerfile, Grafana provisioning)" \
+	bash -c 'cd deploy/composetest && go test -count=1 ./...'
+
+echo "$PASS passed, $FAIL failed"
+((FAIL == 0))
