@@ -88,6 +88,13 @@ const (
 	AttrCallMaxAssistantMS    = attribute.Key("watson_assistant.call.max_response_ms.assistant")
 	AttrCallMaxTextToSpeechMS = attribute.Key("watson_assistant.call.max_response_ms.text_to_speech")
 	AttrCallMaxSpeechToTextMS = attribute.Key("watson_assistant.call.max_response_ms.speech_to_text")
+	AttrAmbiguous             = attribute.Key("watson_assistant.ambiguous")
+	AttrIntentMargin          = attribute.Key("watson_assistant.intent.margin")
+	AttrSearchOutcome         = attribute.Key("watson_assistant.search.outcome")
+	AttrExtensionFailures     = attribute.Key("watson_assistant.extension.failures")
+	AttrCallComponent         = attribute.Key("watson_assistant.call.component")
+	AttrCallWarningCode       = attribute.Key("watson_assistant.call.warning.code")
+	AttrCallWarningMessage    = attribute.Key("watson_assistant.call.warning.message")
 )
 
 // Outcomes: the single low-cardinality verdict on a turn, in priority order.
@@ -100,8 +107,30 @@ const (
 	OutcomeAnswered      = "answered"       // everything else
 )
 
+// Outcomes of a search (watson_assistant.searches, watson_assistant.search.outcome).
+const (
+	SearchAnswered  = "answered"   // results or a generated answer
+	SearchNoResults = "no_results" // a search response with no result
+	SearchIDK       = "idk"        // the generative answer was "I don't know"
+	SearchError     = "error"      // the search or its generative answer failed
+)
+
+// Outcomes of an extension call (watson_assistant.extension.calls).
+const (
+	ExtensionSuccess = "success"
+	ExtensionFailure = "failure" // HTTP status >= 400, or an error
+)
+
+// Components of watson_assistant.call.max_response_time.
+const (
+	ComponentAssistant    = "assistant"
+	ComponentTextToSpeech = "text_to_speech"
+	ComponentSpeechToText = "speech_to_text"
+)
+
 // Log record event names.
 const (
-	EventNameTurn = "watson_assistant.turn"
-	EventNameCall = "watson_assistant.call"
+	EventNameTurn        = "watson_assistant.turn"
+	EventNameCall        = "watson_assistant.call"
+	EventNameCallWarning = "watson_assistant.call.warning"
 )

@@ -2,44 +2,101 @@ package mapping
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
-// mapCall turns a phone call summary into one log record in the call's own
-// trace. Phone numbers, SIP headers and custom data are never exported.
+// SpanNameCall is the name of a phone call's span.
+const SpanNameCall = "phone_call"
+
+// endReasons are the documented call end reasons. Any other value is
+// counted as "other" in metrics so they stay bounded.
+var endReasons = map[string]bool{
+	"assistant_transfer": true,
+	"assistant_hangup":   true,
+	"caller_hangup":      true,
+	"failed":             true,
+}
+
+// mapCall turns a phone call summary into a call span linked to every turn it
+// lists, a log record for the call and one per warning or error, and call
+// metrics. Phone numbers, SIP headers and injected custom data are never
+// exported.
 func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
-	_, stop := window(c.Call.StartTimestamp, c.Call.StopTimestamp, received)
+	start, stop := window(c.Call.StartTimestamp, c.Call.StopTimestamp, received)
+	elapsed := time.Duration(float64(c.Call.MillisecondsElapsed) * float64(time.Millisecond))
+	if c.Call.StartTimestamp == "" && c.Call.StopTimestamp != "" && elapsed > 0 {
+		start = stop.Add(-elapsed) // only the stop time and the duration are known
+	}
+	durationMS := float64(c.Call.MillisecondsElapsed)
+	if durationMS <= 0 && c.Call.StartTimestamp != "" && c.Call.StopTimestamp != "" {
+		durationMS = float64(stop.Sub(start).Milliseconds())
+	}
 	n := m.opts.MaxTextLength
+	endReason := firstNonEmpty(c.Call.EndReason, reasonUnknown)
+	failed := c.FailureOccurred || c.Call.EndReason == "failed"
+
+	var assistantID string
 	turns := 0
 	for _, s := range c.AssistantInteractionSummaries {
 		turns += len(s.Turns)
+		assistantID = firstNonEmpty(assistantID, s.AssistantID)
 	}
-	var codes []string
+	agentName := m.agentName(assistantID)
+	var codesSeen []string
 	for _, w := range c.WarningsAndErrors {
 		if code := firstNonEmpty(w.Code, w.ID); code != "" {
-			codes = append(codes, truncate(code, 64))
+			codesSeen = append(codesSeen, truncate(code, 64))
 		}
 	}
-	endReason := firstNonEmpty(c.Call.EndReason, "unknown")
 	attrs := nonEmpty(
+		AttrGenAIAgentName.String(truncate(agentName, n)),
+		AttrGenAIAgentID.String(truncate(assistantID, n)),
 		AttrCallEndReason.String(truncate(endReason, 64)),
 		AttrCallTransfer.Bool(c.TransferOccurred),
-		AttrCallFailure.Bool(c.FailureOccurred),
+		AttrCallFailure.Bool(failed),
 		AttrCallOutbound.Bool(c.Call.Outbound),
-		AttrCallDurationMS.Float64(float64(c.Call.MillisecondsElapsed)),
+		AttrCallDurationMS.Float64(durationMS),
 		AttrCallTurnCount.Int(turns),
 		AttrCallMaxAssistantMS.Float64(float64(c.MaxResponseMilliseconds.Assistant)),
 		AttrCallMaxTextToSpeechMS.Float64(float64(c.MaxResponseMilliseconds.TextToSpeech)),
 		AttrCallMaxSpeechToTextMS.Float64(float64(c.MaxResponseMilliseconds.SpeechToText)),
 		AttrGenAIConversationID.String(truncate(c.GlobalSessionID, n)),
 	)
-	if len(codes) > 0 {
-		attrs = append(attrs, AttrCallWarningCodes.StringSlice(codes))
+	if len(codesSeen) > 0 {
+		attrs = append(attrs, AttrCallWarningCodes.StringSlice(codesSeen))
 	}
+
+	var tel Telemetry
+	traceID, spanID := callIDs(c)
+	if traceID.IsValid() {
+		span := Span{
+			TraceID:    traceID,
+			SpanID:     spanID,
+			Name:       SpanNameCall,
+			Kind:       trace.SpanKindServer,
+			Start:      start,
+			End:        stop,
+			Attributes: attrs,
+			Links:      turnLinks(c, n),
+		}
+		if failed {
+			span.Status, span.StatusDescription = codes.Error, "call failed: "+truncate(endReason, 64)
+			if m.opts.CaptureContent && c.FailureDetails != "" {
+				span.StatusDescription = truncate(redactPhone(c.FailureDetails), n)
+			}
+		}
+		tel.Spans = []Span{span}
+	}
+
 	rec := LogRecord{
 		EventName:    EventNameCall,
 		Time:         stop,
@@ -47,15 +104,163 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 		SeverityText: "INFO",
 		Body:         fmt.Sprintf("phone call ended: %s", truncate(endReason, 64)),
 		Attributes:   attrs,
-	}
-	if c.GlobalSessionID != "" {
-		rec.TraceID, rec.SpanID = CallTraceID(c.GlobalSessionID), CallSpanID(c.GlobalSessionID)
+		TraceID:      traceID,
+		SpanID:       spanID,
 	}
 	switch {
-	case c.FailureOccurred:
+	case failed:
 		rec.Severity, rec.SeverityText = log.SeverityError, "ERROR"
 	case len(c.WarningsAndErrors) > 0:
 		rec.Severity, rec.SeverityText = log.SeverityWarn, "WARN"
 	}
-	return Telemetry{Logs: []LogRecord{rec}}
+	tel.Logs = append(tel.Logs, rec)
+	tel.Logs = append(tel.Logs, m.callWarnings(c, stop, traceID, spanID)...)
+	tel.Metrics = m.callMetrics(c, agentName, endReason, failed, durationMS/1000, traceID, spanID)
+	return tel
+}
+
+// callIDs are the trace and span ids of a call: from its global session id,
+// else from the first turn it lists. A call with neither has no span.
+func callIDs(c *watson.CDR) (trace.TraceID, trace.SpanID) {
+	key := c.GlobalSessionID
+	if key == "" {
+		for _, s := range c.AssistantInteractionSummaries {
+			for _, t := range s.Turns {
+				if key == "" && t.Assistant.LogID != "" {
+					key = "first-turn\x00" + t.Assistant.LogID
+				}
+			}
+		}
+	}
+	if key == "" {
+		return trace.TraceID{}, trace.SpanID{}
+	}
+	return CallTraceID(key), CallSpanID(key)
+}
+
+// turnLinks links the call to the span of every turn it lists: the turn's
+// trace is its conversation's (or its own when the turn has no session), its
+// span id comes from the log id, exactly as mapTurn derives them.
+func turnLinks(c *watson.CDR, n int) []Link {
+	var links []Link
+	seen := map[string]bool{}
+	for _, s := range c.AssistantInteractionSummaries {
+		for _, t := range s.Turns {
+			logID := t.Assistant.LogID
+			if logID == "" || seen[logID] {
+				continue
+			}
+			seen[logID] = true
+			l := Link{SpanID: TurnSpanID(logID)}
+			attrs := []attribute.KeyValue{AttrGenAIResponseID.String(truncate(logID, n))}
+			if s.SessionID != "" {
+				l.TraceID = ConversationTraceID(s.SessionID)
+				attrs = append(attrs, AttrSessionID.String(truncate(s.SessionID, n)))
+			} else {
+				l.TraceID = StatelessTraceID(logID)
+			}
+			if ms := float64(t.Assistant.ResponseMilliseconds); ms > 0 {
+				attrs = append(attrs, AttrLatencyMS.Int64(int64(ms)))
+			}
+			l.Attributes = attrs
+			links = append(links, l)
+		}
+	}
+	return links
+}
+
+// callWarnings makes one log record per entry of warnings_and_errors: ERROR
+// when its code ends in E, WARN otherwise.
+func (m *Mapper) callWarnings(c *watson.CDR, at time.Time, traceID trace.TraceID, spanID trace.SpanID) []LogRecord {
+	n := m.opts.MaxTextLength
+	var recs []LogRecord
+	for _, w := range c.WarningsAndErrors {
+		code := truncate(firstNonEmpty(w.Code, w.ID), 64)
+		rec := LogRecord{
+			EventName:    EventNameCallWarning,
+			Time:         at,
+			Severity:     log.SeverityWarn,
+			SeverityText: "WARN",
+			Body:         "phone call warning " + firstNonEmpty(code, reasonUnknown),
+			TraceID:      traceID,
+			SpanID:       spanID,
+		}
+		if strings.HasSuffix(code, "E") {
+			rec.Severity, rec.SeverityText = log.SeverityError, "ERROR"
+			rec.Body = "phone call error " + code
+		}
+		if code != "" {
+			rec.Attributes = append(rec.Attributes, AttrCallWarningCode.String(code))
+		}
+		if c.GlobalSessionID != "" {
+			rec.Attributes = append(rec.Attributes, AttrGenAIConversationID.String(truncate(c.GlobalSessionID, n)))
+		}
+		if m.opts.CaptureContent && w.Message != "" {
+			msg := truncate(redactPhone(w.Message), n)
+			rec.Body = msg
+			rec.Attributes = append(rec.Attributes, AttrCallWarningMessage.String(msg))
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// callMetrics records the call, its duration, transfer, failure and the
+// longest response time of each component, by bounded attributes only.
+func (m *Mapper) callMetrics(c *watson.CDR, agentName, endReason string, failed bool, seconds float64, traceID trace.TraceID, spanID trace.SpanID) []Measurement {
+	agent := AttrGenAIAgentName.String(truncate(agentName, 256))
+	reason := endReason
+	if !endReasons[reason] && reason != reasonUnknown {
+		reason = reasonOther
+	}
+	end := AttrCallEndReason.String(reason)
+	mk := func(i Instrument, v float64, attrs ...attribute.KeyValue) Measurement {
+		return Measurement{Instrument: i, Value: v, Attributes: attrs, TraceID: traceID, SpanID: spanID}
+	}
+	ms := []Measurement{mk(Calls, 1, agent, end)}
+	if seconds > 0 {
+		ms = append(ms, mk(CallDuration, seconds, agent, end))
+	}
+	if c.TransferOccurred {
+		ms = append(ms, mk(CallTransfers, 1, agent))
+	}
+	if failed {
+		ms = append(ms, mk(CallFailures, 1, agent))
+	}
+	for _, r := range []struct {
+		component string
+		ms        watson.Float
+	}{
+		{ComponentAssistant, c.MaxResponseMilliseconds.Assistant},
+		{ComponentTextToSpeech, c.MaxResponseMilliseconds.TextToSpeech},
+		{ComponentSpeechToText, c.MaxResponseMilliseconds.SpeechToText},
+	} {
+		if r.ms > 0 {
+			ms = append(ms, mk(CallMaxResponseTime, float64(r.ms)/1000, agent, AttrCallComponent.String(r.component)))
+		}
+	}
+	return ms
+}
+
+// Phone numbers and SIP URIs that a Watson message might quote.
+var (
+	sipURI      = regexp.MustCompile(`(?i)\bsips?:[^\s>;,"']+`)
+	phoneNumber = regexp.MustCompile(`\+?\d[\d ().-]{5,}\d`)
+)
+
+// redactPhone masks SIP URIs and anything that looks like a phone number.
+func redactPhone(s string) string {
+	s = sipURI.ReplaceAllString(s, "sip:***")
+	return phoneNumber.ReplaceAllStringFunc(s, func(num string) string {
+		digits := 0
+		for _, r := range num {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if digits < 7 {
+			return num
+		}
+		return "***"
+	})
 }

@@ -108,4 +108,3 @@ func diff(want, got string) string {
 	}
 	return b.String()
 }
-

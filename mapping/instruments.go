@@ -12,8 +12,8 @@ const (
 // Instrument names one of the metrics the mapping produces.
 type Instrument int
 
-// The metrics a turn or a call can produce. Their names, units and meanings
-// are listed in the README.
+// The metrics a turn or a call can produce. Their names, units, attributes
+// and PromQL meanings are listed in docs/analytics.md.
 const (
 	Turns Instrument = iota
 	ConversationsStarted
@@ -22,6 +22,17 @@ const (
 	NotRecognizedTurns
 	Handoffs
 	TurnDuration
+	WeakUnderstandingTurns
+	FallbackTurns
+	AmbiguousTurns
+	ActionsFinished
+	Searches
+	ExtensionCalls
+	Calls
+	CallDuration
+	CallTransfers
+	CallFailures
+	CallMaxResponseTime
 	instrumentCount
 )
 
@@ -65,6 +76,52 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 		Name: "gen_ai.server.request.duration", Unit: "s", Kind: Histogram,
 		Description: "Assistant processing time of a turn (response_timestamp - request_timestamp).",
 		Buckets:     []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	},
+	WeakUnderstandingTurns: {
+		Name: "watson_assistant.turns.weak_understanding", Unit: "{turn}", Kind: Counter,
+		Description: "Turns with text that recognised no intent and no entity (weak understanding).",
+	},
+	FallbackTurns: {
+		Name: "watson_assistant.turns.fallback", Unit: "{turn}", Kind: Counter,
+		Description: "Turns handled by the fallback (\"Anything else\" node, \"No action matches\"); coverage = 1 - fallback / turns.",
+	},
+	AmbiguousTurns: {
+		Name: "watson_assistant.turns.ambiguous", Unit: "{turn}", Kind: Counter,
+		Description: "Turns whose top two intents are closer in confidence than the ambiguity margin.",
+	},
+	ActionsFinished: {
+		Name: "watson_assistant.actions.finished", Unit: "{action}", Kind: Counter,
+		Description: "User-defined actions that finished, by reason; completion = all_steps_done / all.",
+	},
+	Searches: {
+		Name: "watson_assistant.searches", Unit: "{turn}", Kind: Counter,
+		Description: "Turns that searched (search skill, conversational search), by outcome: answered, no_results, idk, error.",
+	},
+	ExtensionCalls: {
+		Name: "watson_assistant.extension.calls", Unit: "{call}", Kind: Counter,
+		Description: "Extension (custom integration) calls, by outcome: success or failure (HTTP status >= 400 or error).",
+	},
+	Calls: {
+		Name: "watson_assistant.calls", Unit: "{call}", Kind: Counter,
+		Description: "Phone calls ended, by end reason.",
+	},
+	CallDuration: {
+		Name: "watson_assistant.call.duration", Unit: "s", Kind: Histogram,
+		Description: "Duration of phone calls, by end reason.",
+		Buckets:     []float64{5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600},
+	},
+	CallTransfers: {
+		Name: "watson_assistant.calls.transfers", Unit: "{call}", Kind: Counter,
+		Description: "Phone calls transferred (to a human agent or another number).",
+	},
+	CallFailures: {
+		Name: "watson_assistant.calls.failures", Unit: "{call}", Kind: Counter,
+		Description: "Phone calls that failed (failure_occurred, or end reason failed).",
+	},
+	CallMaxResponseTime: {
+		Name: "watson_assistant.call.max_response_time", Unit: "s", Kind: Histogram,
+		Description: "Longest response time of a phone call, by component: assistant, text_to_speech, speech_to_text.",
+		Buckets:     []float64{0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10},
 	},
 }
 

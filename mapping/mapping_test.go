@@ -314,22 +314,45 @@ func TestTruncate(t *testing.T) {
 }
 
 // TestMetricAttributesAreBounded: metric attributes may only come from
-// bounded sets, never texts, entity values or ids.
+// bounded sets, never texts, entity values or ids. Keys with an enumerated
+// set of values must hold one of them.
 func TestMetricAttributesAreBounded(t *testing.T) {
 	allowed := map[attribute.Key]bool{
 		AttrGenAIAgentName: true, AttrSkillType: true, AttrOutcome: true, AttrIntent: true,
 		AttrGenAIOperationName: true, AttrGenAIProviderName: true,
+		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true,
+	}
+	enumerated := map[attribute.Key][]string{
+		AttrSkillType: {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
+		AttrOutcome: {OutcomeError, OutcomeHandoff, OutcomeNotRecognized, OutcomeLowConfidence, OutcomeWelcome, OutcomeAnswered,
+			SearchNoResults, SearchIDK, SearchError, ExtensionSuccess, ExtensionFailure},
+		AttrReason:        {"all_steps_done", "no_steps_visited", "ended_by_step", "connect_to_agent", "max_retries_reached", "fallback", "other", "unknown"},
+		AttrCallEndReason: {"assistant_transfer", "assistant_hangup", "caller_hangup", "failed", "other", "unknown"},
+		AttrCallComponent: {ComponentAssistant, ComponentTextToSpeech, ComponentSpeechToText},
 	}
 	m := goldenMapper(t)
 	files, _ := filepath.Glob("testdata/edge/*.json")
 	files = append(files, corpusFiles(t)...)
+	files = append(files, "../testdata/corpus/other-events/cdr_logged-phone-call-transfer.json")
+	checked := map[attribute.Key]int{}
 	for _, f := range files {
 		for _, ms := range m.Map(decodeFile(t, f), goldenReceived).Metrics {
 			for _, kv := range ms.Attributes {
 				if !allowed[kv.Key] {
 					t.Errorf("%s: metric %s has attribute %s", filepath.Base(f), ms.Instrument.Spec().Name, kv.Key)
 				}
+				if set, ok := enumerated[kv.Key]; ok {
+					checked[kv.Key]++
+					if !contains(set, kv.Value.AsString()) {
+						t.Errorf("%s: metric %s has %s=%q, outside its bounded set", filepath.Base(f), ms.Instrument.Spec().Name, kv.Key, kv.Value.AsString())
+					}
+				}
 			}
+		}
+	}
+	for key := range enumerated {
+		if checked[key] == 0 {
+			t.Errorf("no fixture produced a metric with %s: the check above is not exercised", key)
 		}
 	}
 }

@@ -42,5 +42,27 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 	if f.handoff {
 		ms = append(ms, mk(Handoffs, 1, agent))
 	}
+	skill := AttrSkillType.String(f.skillType)
+	if f.weak {
+		ms = append(ms, mk(WeakUnderstandingTurns, 1, agent, skill))
+	}
+	if f.fallback {
+		ms = append(ms, mk(FallbackTurns, 1, agent, skill))
+	}
+	if f.ambiguous {
+		ms = append(ms, mk(AmbiguousTurns, 1, agent, intent))
+	}
+	for _, reason := range f.finished {
+		ms = append(ms, mk(ActionsFinished, 1, agent, AttrReason.String(reason)))
+	}
+	if f.searchOutcome != "" {
+		ms = append(ms, mk(Searches, 1, agent, AttrOutcome.String(f.searchOutcome)))
+	}
+	if f.extensionOK > 0 {
+		ms = append(ms, mk(ExtensionCalls, float64(f.extensionOK), agent, AttrOutcome.String(ExtensionSuccess)))
+	}
+	if f.extensionFailed > 0 {
+		ms = append(ms, mk(ExtensionCalls, float64(f.extensionFailed), agent, AttrOutcome.String(ExtensionFailure)))
+	}
 	return ms
 }

@@ -3,6 +3,7 @@ package mapping
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Options configure the mapping. The zero value is not useful: start from
@@ -14,6 +15,9 @@ type Options struct {
 	// LowConfidenceThreshold marks a turn whose top intent confidence is
 	// below it as low confidence.
 	LowConfidenceThreshold float64
+	// AmbiguityMargin marks a turn as ambiguous when the confidences of its
+	// top two intents differ by less than it. 0 never marks a turn.
+	AmbiguityMargin float64
 	// CaptureContent exports what the user said, what the assistant answered,
 	// entity values and Watson's log message texts. Off removes every text.
 	CaptureContent bool
@@ -28,6 +32,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		LowConfidenceThreshold: 0.5,
+		AmbiguityMargin:        0.1,
 		CaptureContent:         true,
 		MaxTextLength:          4096,
 	}
@@ -36,8 +41,11 @@ func DefaultOptions() Options {
 // Validate reports options that cannot work.
 func (o Options) Validate() error {
 	var errs []error
-	if o.LowConfidenceThreshold < 0 || o.LowConfidenceThreshold > 1 {
+	if o.LowConfidenceThreshold < 0 || o.LowConfidenceThreshold > 1 || math.IsNaN(o.LowConfidenceThreshold) {
 		errs = append(errs, fmt.Errorf("low-confidence threshold %v is outside [0, 1]", o.LowConfidenceThreshold))
+	}
+	if o.AmbiguityMargin < 0 || o.AmbiguityMargin > 1 || math.IsNaN(o.AmbiguityMargin) {
+		errs = append(errs, fmt.Errorf("ambiguity margin %v is outside [0, 1]", o.AmbiguityMargin))
 	}
 	if o.MaxTextLength < 16 {
 		errs = append(errs, fmt.Errorf("max text length %d is below 16", o.MaxTextLength))

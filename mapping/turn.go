@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -30,6 +31,11 @@ type turnFacts struct {
 	top, runnerUp                            *watson.Intent
 	fallback, weak, lowConfidence, handoff   bool
 	spellingCorrected                        bool
+	margin                                   float64 // top minus runner-up confidence
+	hasMargin, ambiguous                     bool
+	searchOutcome                            string   // "" when the turn did not search
+	finished                                 []string // reasons of finished user actions
+	extensionOK, extensionFailed             int
 	errors                                   int
 	firstError                               string
 	outcome                                  string
@@ -62,6 +68,10 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		}
 	}
 	f.lowConfidence = f.top != nil && float64(f.top.Confidence) < m.opts.LowConfidenceThreshold
+	f.margin, f.hasMargin, f.ambiguous = m.ambiguity(f.top, f.runnerUp)
+	f.searchOutcome = searchOutcome(out)
+	f.finished = finishedActions(&out.Debug)
+	f.extensionOK, f.extensionFailed = extensionCalls(&out.Debug)
 	f.weak = strings.TrimSpace(l.Request.Input.Text) != "" && len(out.Intents) == 0 && len(out.Entities) == 0
 	f.fallback = isFallback(&out.Debug)
 	f.spellingCorrected = out.Spelling != nil && out.Spelling.OriginalText != "" && out.Spelling.OriginalText != out.Spelling.Text
@@ -214,9 +224,15 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 	flags := []attribute.KeyValue{
 		AttrLowConfidence.Bool(f.lowConfidence),
 		AttrNotRecognized.Bool(f.notRecognized()),
+		AttrFallback.Bool(f.fallback),
+		AttrWeakUnderstanding.Bool(f.weak),
+		AttrAmbiguous.Bool(f.ambiguous),
 		AttrHandoff.Bool(f.handoff),
 	}
 	common = append(common, flags...)
+	if f.searchOutcome != "" {
+		common = append(common, AttrSearchOutcome.String(f.searchOutcome))
+	}
 	if len(entityNames) > 0 {
 		common = append(common, AttrEntityNames.StringSlice(entityNames))
 	}
@@ -225,8 +241,6 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 	spanAttrs = append(spanAttrs,
 		AttrIntentCount.Int(len(out.Intents)),
 		AttrEntityCount.Int(len(out.Entities)),
-		AttrFallback.Bool(f.fallback),
-		AttrWeakUnderstanding.Bool(f.weak),
 		AttrSpellingCorrected.Bool(f.spellingCorrected),
 		AttrLatencyMS.Int64(end.Sub(start).Milliseconds()),
 	)
@@ -246,6 +260,12 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 		spanAttrs = append(spanAttrs,
 			AttrRunnerUpIntent.String(truncate(f.runnerUp.Intent, n)),
 			AttrRunnerUpConfidence.Float64(float64(f.runnerUp.Confidence)))
+	}
+	if f.hasMargin {
+		spanAttrs = append(spanAttrs, AttrIntentMargin.Float64(math.Round(f.margin*1e6)/1e6))
+	}
+	if f.extensionFailed > 0 {
+		spanAttrs = append(spanAttrs, AttrExtensionFailures.Int(f.extensionFailed))
 	}
 	if len(f.responseTypes) > 0 {
 		spanAttrs = append(spanAttrs, AttrResponseTypes.StringSlice(truncateAll(f.responseTypes, n)))
