@@ -198,7 +198,9 @@ mkdir -p "$TMP/otelcol-storage" "$TMP/victoria-logs" "$TMP/prometheus"
 start jaeger "$BIN/jaeger" --config "$ROOT/scripts/e2e/jaeger.yaml"
 start victoria-logs "$BIN/victoria-logs" -httpListenAddr=127.0.0.1:9428 \
 	-storageDataPath="$TMP/victoria-logs" -retentionPeriod=100y # corpus turns are dated 2025
-start prometheus prometheus --config.file="$ROOT/scripts/e2e/prometheus.yml" \
+# The shipped alert rules, with every for: set to 0s so the alert test below does not wait 10 minutes.
+PROM_CFG=$(bash "$ROOT/scripts/e2e/alerts.sh" config "$ROOT/scripts/e2e/prometheus.yml" "$TMP/promcfg")
+start prometheus prometheus --config.file="$PROM_CFG" \
 	--storage.tsdb.path="$TMP/prometheus" --web.listen-address=127.0.0.1:9090
 start otelcol env OTELCOL_STORAGE_DIR="$TMP/otelcol-storage" \
 	"$BIN/otelcol-assistant" --config "$ROOT/scripts/e2e/otelcol-test.yaml"
@@ -463,5 +465,22 @@ prom_equals() { # prom_equals QUERY WANT
 }
 check_eventually "Prometheus: sum($PROM_TURNS) = $N_TURNS accepted turns" prom_equals "sum($PROM_TURNS)" "$N_TURNS"
 check_eventually "Prometheus: sum($PROM_LOWCONF) = $N_LOW low-confidence corpus turns" prom_equals "sum($PROM_LOWCONF)" "$N_LOW"
+
+echo "== Alerts"
+# A second service run replays low-confidence traffic until the real Prometheus, with the shipped rules
+# loaded, reports the low-confidence alert as firing. It comes last: it adds turns to the counters above.
+start assistant-otel-alerts env ASSISTANT_OTEL_LISTEN=$LISTEN ASSISTANT_OTEL_SECRET=e2e-secret \
+	OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+	OTEL_METRIC_EXPORT_INTERVAL=1000 OTEL_SERVICE_NAME=$SERVICE_NAME \
+	"$TMP/assistant-otel" serve
+wait_ready assistant-otel-alerts "http://$LISTEN/readyz" 60 || exit 1
+feed() { # one more low-confidence turn with a fresh log id
+	jq --arg id "alert-feed-$ALERTS_FEED_N" '.payload.log_id=$id' "$CORPUS/04-low-confidence-alternates.json" >"$TMP/feed.json" &&
+		"$TMP/assistant-otel" send --url "http://$LISTEN/webhook" --secret-file "$SECRET_FILE" "$TMP/feed.json" >/dev/null
+}
+export -f feed
+export CORPUS TMP LISTEN SECRET_FILE
+check "Prometheus: alert WatsonAssistantLowConfidenceRateHigh fires on low-confidence traffic" \
+	bash "$ROOT/scripts/e2e/alerts.sh" wait "$PROM" --timeout 120 --feed feed
 
 exit 0 # the EXIT trap stops everything, prints the summary and exits 1 if anything failed

@@ -30,12 +30,18 @@ if ! command -v staticcheck >/dev/null || [[ "$(staticcheck -version)" != *"(${S
 fi
 staticcheck ./...
 
+if ! $quick; then
+  # First, so that tests using promtool find it.
+  step "real tools (Collector, Jaeger, VictoriaLogs, Prometheus + promtool; cached after the first run)"
+  bash scripts/tools.sh
+fi
+
 step "go test -race"
 go test -race -count=1 ./...
 
 if ! $quick; then
-  step "real tools (Collector, Jaeger, VictoriaLogs, Prometheus; cached after the first run)"
-  bash scripts/tools.sh
+  step "alert rules: promtool check rules + promtool test rules"
+  bash scripts/promtool-test.sh
 
   step "deployment files validated by the real programs"
   (cd deploy/composetest && go vet ./...)
