@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -32,6 +33,25 @@ type EventAuthorizer interface {
 	AuthorizeEvent(r *http.Request, ev watson.Event) error
 }
 
+// ContextAuthenticator is optionally implemented by an Authenticator that
+// learns who the caller is (e.g. which assistant's secret signed the token).
+// The receiver calls AuthenticateContext instead of Authenticate and, on
+// success, continues with the request carrying the returned context: it is
+// the request AuthorizeEvent sees and the context the Consumer gets. The
+// returned context must derive from r.Context().
+type ContextAuthenticator interface {
+	Authenticator
+	AuthenticateContext(r *http.Request) (context.Context, error)
+}
+
+// KeyMatcher is implemented by authenticators with several credentials
+// (JWTAuthenticator, HeaderAuthenticator): MatchKeys authenticates like
+// Authenticate and also returns the indexes of the credentials that match.
+type KeyMatcher interface {
+	Authenticator
+	MatchKeys(r *http.Request) ([]int, error)
+}
+
 // Authentication failure reasons: the values of the reason attribute of the
 // auth-failures metric. They form a small fixed set.
 const (
@@ -46,6 +66,8 @@ const (
 	ReasonNotYetValid       = "not_yet_valid"      // nbf, or iat when checked, in the future
 	ReasonTooOld            = "too_old"            // iat older than the maximum token age
 	ReasonInvalidClaims     = "invalid_claims"     // exp/nbf/iat of the wrong type
+	ReasonBadCredentials    = "bad_credentials"    // header mode: the value matches no configured one
+	ReasonAssistantMismatch = "assistant_mismatch" // 403: the event's assistant_id does not own the secret that verified it
 	ReasonInvalid           = "invalid"            // any other failure
 )
 

@@ -17,6 +17,8 @@
 // decompression or JSON parsing (and a client sending Expect: 100-continue
 // never gets to send it).
 //
+//	503  more webhook requests in flight than WithMaxConcurrent allows, with
+//	     Retry-After: 1, answered at once (no queueing, no body read)
 //	405  method other than POST (with Allow: POST)
 //	415  Content-Encoding other than none, identity or gzip; Content-Type other
 //	     than none, application/json or any */*+json (parameters allowed;
@@ -42,6 +44,57 @@
 // application/json. Error messages never quote the body, except for the
 // (truncated) event name of a 422, and never contain a token or a secret.
 //
+// Outside the handler, the *http.Server of NewServer answers 431 to a
+// request line and headers over MaxHeaderBytes, closes connections whose
+// headers take longer than the read-header timeout (slowloris), closes
+// keep-alive connections idle beyond the idle timeout, and cuts off a
+// response still being produced at the write timeout; none of these is
+// counted in the metrics. A body slower than the read timeout is answered
+// 408 by the handler.
+//
+// # Authentication
+//
+// Three authenticators are provided; package assistants adds a fourth that
+// binds secrets to assistants.
+//
+//	JWTAuthenticator     Watson's own scheme: the Authorization header holds
+//	                     a JWT signed with HMAC (HS256/384/512) and the secret
+//	                     typed into the webhook settings; raw or "Bearer ".
+//	                     Several secrets may verify (rotation).
+//	HeaderAuthenticator  for operators who replace the JWT with a header of
+//	                     their own in Watson's webhook settings: a fixed value
+//	                     (or several, for rotation), compared in constant time.
+//	NoAuth               accepts everything; only when explicitly chosen.
+//
+// The credential is only ever read from its header: never from the query
+// string, a cookie or another header, and two headers of the same name are
+// refused (multiple_headers) rather than picking one.
+//
+// # What a JWT can and cannot prevent
+//
+// The token proves that whoever sent the request knew the secret when the
+// token was made. It cannot prove that the body is the one Watson sent: as
+// far as is documented, Watson's token has no digest of the body, so a
+// captured token (a proxy log, a leaked request) can be replayed with any
+// body until it expires. The only mitigation within the protocol is a short
+// maximum token age (WithMaxTokenAge, on iat) combined with exp when Watson
+// sets it; a replay inside that window is accepted — TestReplay pins this
+// limitation. Tokens without iat are not limited by the age. Use TLS so that
+// tokens cannot be captured on the wire, keep the window short (Watson
+// delivers within seconds), and watch the auth-failure metric.
+//
+// Refused: alg none (any case), every asymmetric algorithm (RS*, PS*, ES*,
+// EdDSA) and so HS/RS key confusion, a wrong secret, tampered claims or
+// signature, expired or not yet valid tokens (exp, nbf, a future iat), tokens
+// older than the maximum age, malformed segments or base64, tokens over the
+// size limit, empty or repeated Authorization headers, and other schemes.
+//
+// # TLS
+//
+// NewServer takes a tls.Config (TLS 1.2 at least); CertReloader provides
+// one whose certificate is reloaded from its PEM files on Reload (SIGHUP) and
+// when the files change, without a restart; a bad new pair keeps the old.
+//
 // # Metrics
 //
 //	assistant_otel.webhook.requests          counter   {request}  http.response.status_code, watson_assistant.event
@@ -50,5 +103,7 @@
 //
 // watson_assistant.event is message_logged, cdr_logged, unknown (a 422), or
 // empty when the request was rejected before its body was decoded. Probes
-// (/healthz, /readyz) are not counted. Reasons are the Reason* constants.
+// (/healthz, /readyz) are not counted. Reasons are the Reason* constants;
+// a 403 counts assistant_mismatch, a 503 for the concurrency cap counts
+// under status 503 with an empty event.
 package receiver

@@ -130,7 +130,30 @@ func (a *JWTAuthenticator) Authenticate(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return a.verify(token)
+	_, err = a.verify(token, false)
+	return err
+}
+
+// MatchKeys authenticates r like Authenticate and also returns the indexes
+// (into the secrets given to NewJWTAuthenticator or SetSecrets) of every
+// secret whose HMAC verifies the token: usually one, more when secrets
+// repeat. It lets a caller bind the token to whoever owns that secret.
+func (a *JWTAuthenticator) MatchKeys(r *http.Request) ([]int, error) {
+	token, err := bearerToken(r.Header, a.maxTokenBytes)
+	if err != nil {
+		return nil, err
+	}
+	return a.verify(token, true)
+}
+
+// VerifyToken checks a bare token (no "Bearer " prefix) as Authenticate
+// would check the header carrying it.
+func (a *JWTAuthenticator) VerifyToken(token string) error {
+	if len(token) > a.maxTokenBytes {
+		return authFailure(ReasonOversized, nil)
+	}
+	_, err := a.verify(token, false)
+	return err
 }
 
 // bearerToken extracts the token from the only Authorization header, with or
@@ -164,29 +187,41 @@ func bearerToken(h http.Header, maxBytes int) (string, error) {
 	return v, nil
 }
 
-func (a *JWTAuthenticator) verify(token string) error {
+func (a *JWTAuthenticator) verify(token string, match bool) ([]int, error) {
+	set := a.keys.Load() // one snapshot for the whole check, even during SetSecrets
 	claims := jwt.MapClaims{}
-	tok, err := a.parser.ParseWithClaims(token, claims, a.keyFunc)
+	tok, err := a.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		if _, ok := t.Method.(*jwt.SigningMethodHMAC); !ok { // unreachable with WithValidMethods; kept as a second lock
+			return nil, errors.New("not an HMAC algorithm")
+		}
+		return *set, nil
+	})
 	if err != nil {
-		return classify(tok, err)
+		return nil, classify(tok, err)
 	}
 	if a.maxAge > 0 {
 		iat, err := claims.GetIssuedAt()
 		if err != nil {
-			return authFailure(ReasonInvalidClaims, jwt.ErrInvalidType)
+			return nil, authFailure(ReasonInvalidClaims, jwt.ErrInvalidType)
 		}
 		if iat != nil && a.clock().Sub(iat.Time) > a.maxAge+a.leeway {
-			return authFailure(ReasonTooOld, nil)
+			return nil, authFailure(ReasonTooOld, nil)
 		}
 	}
-	return nil
-}
-
-func (a *JWTAuthenticator) keyFunc(t *jwt.Token) (any, error) {
-	if _, ok := t.Method.(*jwt.SigningMethodHMAC); !ok { // unreachable with WithValidMethods; kept as a second lock
-		return nil, errors.New("not an HMAC algorithm")
+	if !match {
+		return nil, nil
 	}
-	return *a.keys.Load(), nil
+	signed := token[:strings.LastIndexByte(token, '.')]
+	var keys []int
+	for i, k := range set.Keys {
+		if tok.Method.Verify(signed, tok.Signature, k) == nil {
+			keys = append(keys, i)
+		}
+	}
+	if len(keys) == 0 { // unreachable: the parser verified with one of them
+		return nil, authFailure(ReasonBadSignature, jwt.ErrTokenSignatureInvalid)
+	}
+	return keys, nil
 }
 
 // classify maps a jwt error to a reason. The library's messages are not kept:

@@ -3,6 +3,7 @@ package receiver
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,11 +36,12 @@ const (
 )
 
 type config struct {
-	path    string
-	maxBody int64
-	logger  *slog.Logger
-	meter   metric.Meter
-	clock   func() time.Time
+	path          string
+	maxBody       int64
+	maxConcurrent int
+	logger        *slog.Logger
+	meter         metric.Meter
+	clock         func() time.Time
 }
 
 // Option configures a Receiver. Invalid values make New fail.
@@ -54,6 +56,13 @@ func WithPath(p string) Option { return func(c *config) { c.path = p } }
 // WithMaxBodyBytes caps the request body (default DefaultMaxBodyBytes), both
 // as sent and, for gzip bodies, after decompression. It must be positive.
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithMaxConcurrent caps the webhook requests handled at once (default 0:
+// no cap). A request arriving while n are in flight is answered at once with
+// 503 and Retry-After: 1, before authentication and without reading its
+// body, rather than queueing. Probes are not counted and never refused. It
+// must not be negative.
+func WithMaxConcurrent(n int) Option { return func(c *config) { c.maxConcurrent = n } }
 
 // WithLogger sets the logger (default: discard). The receiver never logs a
 // token, a secret or body text.
@@ -77,6 +86,7 @@ type Receiver struct {
 	clock    func() time.Time
 	ins      instruments
 	ready    atomic.Bool
+	slots    chan struct{} // nil: no concurrency cap
 }
 
 // New returns a Receiver handing accepted events to consumer after auth
@@ -105,6 +115,8 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 	switch {
 	case cfg.maxBody <= 0:
 		return nil, fmt.Errorf("receiver: max body bytes must be positive, got %d", cfg.maxBody)
+	case cfg.maxConcurrent < 0:
+		return nil, fmt.Errorf("receiver: max concurrent requests must not be negative, got %d", cfg.maxConcurrent)
 	case cfg.logger == nil:
 		return nil, errors.New("receiver: logger must not be nil")
 	case cfg.meter == nil:
@@ -124,6 +136,9 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 		log:      cfg.logger,
 		clock:    cfg.clock,
 		ins:      ins,
+	}
+	if cfg.maxConcurrent > 0 {
+		rc.slots = make(chan struct{}, cfg.maxConcurrent)
 	}
 	rc.ready.Store(true)
 	return rc, nil
@@ -194,9 +209,13 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		rc.ins.record(r.Context(), res.status, res.event, rc.clock().Sub(start))
 	}()
-	if r.URL.Path != rc.path {
+	switch {
+	case r.URL.Path != rc.path:
 		*res = outcome{status: http.StatusNotFound, msg: "not found"}
-	} else {
+	case !rc.acquire():
+		*res = outcome{status: http.StatusServiceUnavailable, msg: "too many concurrent requests; retry later", err: errBusy}
+	default:
+		defer rc.release()
 		rc.webhook(w, r, start, res)
 	}
 	rc.logOutcome(r, res, rc.clock().Sub(start))
@@ -218,7 +237,16 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 		res.status, res.msg = http.StatusUnsupportedMediaType, msg
 		return
 	}
-	if err := rc.auth.Authenticate(r); err != nil {
+	var err error
+	if ca, ok := rc.auth.(ContextAuthenticator); ok {
+		var ctx context.Context
+		if ctx, err = ca.AuthenticateContext(r); err == nil && ctx != nil {
+			r = r.WithContext(ctx)
+		}
+	} else {
+		err = rc.auth.Authenticate(r)
+	}
+	if err != nil {
 		res.authReason = ReasonOf(err)
 		rc.ins.authFailure(r.Context(), res.authReason)
 		res.status, res.msg, res.err = http.StatusUnauthorized, "unauthorized: "+res.authReason, err
@@ -255,6 +283,28 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 		return
 	}
 	res.status = http.StatusOK
+}
+
+// errBusy is the internal cause of a 503 for too many concurrent requests.
+var errBusy = fmt.Errorf("concurrent request limit reached: %w", ErrOverloaded)
+
+// acquire takes a concurrency slot without waiting; false when none is free.
+func (rc *Receiver) acquire() bool {
+	if rc.slots == nil {
+		return true
+	}
+	select {
+	case rc.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (rc *Receiver) release() {
+	if rc.slots != nil {
+		<-rc.slots
+	}
 }
 
 // contentEncoding reports whether the body is gzip-compressed, and false ok
@@ -383,6 +433,10 @@ func (rc *Receiver) logOutcome(r *http.Request, res *outcome, d time.Duration) {
 		rc.log.Warn("webhook: authentication failed",
 			"status", res.status, "reason", res.authReason, "remote", r.RemoteAddr)
 	case http.StatusServiceUnavailable:
+		if errors.Is(res.err, errBusy) {
+			rc.log.Debug("webhook: refused, too many concurrent requests", "remote", r.RemoteAddr)
+			return
+		}
 		level := slog.LevelError
 		if errors.Is(res.err, ErrOverloaded) {
 			level = slog.LevelWarn

@@ -40,6 +40,9 @@ step "go test -race"
 go test -race -count=1 ./...
 
 if ! $quick; then
+  step "fuzzing: every target for a bounded time (FUZZTIME, default 20s each)"
+  bash scripts/fuzz.sh
+
   step "alert rules: promtool check rules + promtool test rules"
   bash scripts/promtool-test.sh
 

@@ -37,7 +37,7 @@ func Decode(body []byte) (Event, error) {
 	if len(p) == 0 || p[0] != '{' {
 		return Event{}, fmt.Errorf("%w: payload must be a JSON object", ErrShape)
 	}
-	ev := Event{Name: *env.Event.Name}
+	ev := Event{Name: *env.Event.Name, Raw: body}
 	switch ev.Name {
 	case EventMessageLogged:
 		ev.Log = new(Log)

@@ -11,6 +11,10 @@ type Event struct {
 	Name string
 	Log  *Log
 	CDR  *CDR
+	// Raw is the body Decode parsed, not copied: it stays valid only while
+	// the caller keeps that buffer unchanged (the receiver: until its
+	// Consumer returns). The durable spool stores it.
+	Raw []byte
 }
 
 // Log is one conversation turn: the payload of message_logged, the same object

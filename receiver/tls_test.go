@@ -1,0 +1,334 @@
+package receiver_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/assistant-otel/assistant-otel/receiver"
+)
+
+// testCA is a certificate authority generated for one test.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pool *x509.CertPool
+}
+
+func newTestCA(t *testing.T) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1000),
+		Subject:               pkix.Name{CommonName: "assistant-otel test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &testCA{cert: cert, key: key, pool: pool}
+}
+
+// issue returns PEM certificate and key for 127.0.0.1 with the serial.
+func (ca *testCA) issue(t *testing.T, serial int64) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+}
+
+// writePair writes the files and gives them a modification time of their
+// own, so that a change is visible even on file systems with coarse times.
+func writePair(t *testing.T, certFile, keyFile string, certPEM, keyPEM []byte, mtime time.Time) {
+	t.Helper()
+	for f, b := range map[string][]byte{certFile: certPEM, keyFile: keyPEM} {
+		tmp := f + ".tmp"
+		if err := os.WriteFile(tmp, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(tmp, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, f); err != nil { // atomic, as cert managers do
+			t.Fatal(err)
+		}
+	}
+}
+
+// serveTLS runs srv with TLS on a loopback listener until the test ends.
+func serveTLS(t *testing.T, srv *http.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeTLS(ln, "", "") }()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("ServeTLS: %v", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestTLSServerAndCertReload(t *testing.T) {
+	ca := newTestCA(t)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	c1, k1 := ca.issue(t, 1)
+	base := time.Now().Add(-time.Hour)
+	writePair(t, certFile, keyFile, c1, k1, base)
+
+	logs := &syncBuffer{}
+	reloader, err := receiver.NewCertReloader(certFile, keyFile,
+		receiver.WithCertCheckInterval(50*time.Millisecond),
+		receiver.WithCertLogger(slog.New(slog.NewJSONHandler(logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, nil)
+	srv, err := receiver.NewServer("", h.rc.Handler(), receiver.WithTLSConfig(reloader.TLSConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serveTLS(t, srv)
+	url := "https://" + addr + "/webhook"
+
+	client := func(minV, maxV uint16) *http.Client {
+		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			DisableKeepAlives: true, // every request a new handshake
+			TLSClientConfig:   &tls.Config{RootCAs: ca.pool, MinVersion: minV, MaxVersion: maxV},
+		}}
+	}
+	post := func(c *http.Client) (*http.Response, error) {
+		req := newPost(t, "https://"+addr, readFile(t, corpus01), goodToken(t))
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	serialSeen := func() int64 {
+		t.Helper()
+		resp, err := post(client(tls.VersionTLS12, 0))
+		if err != nil {
+			t.Fatalf("HTTPS POST %s: %v", url, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("HTTPS POST: status %d", resp.StatusCode)
+		}
+		return resp.TLS.PeerCertificates[0].SerialNumber.Int64()
+	}
+
+	if s := serialSeen(); s != 1 {
+		t.Fatalf("first certificate: serial %d, want 1", s)
+	}
+	if h.consumer.calls() != 1 {
+		t.Fatalf("consumer calls = %d, want 1", h.consumer.calls())
+	}
+
+	t.Run("TLS 1.2 and 1.3 accepted, 1.1 and 1.0 refused", func(t *testing.T) {
+		for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+			resp, err := post(client(v, v))
+			if err != nil || resp.TLS.Version != v {
+				t.Errorf("version %x: %v", v, err)
+			}
+		}
+		for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
+			if _, err := post(client(v, v)); err == nil {
+				t.Errorf("a TLS %x client was served", v)
+			}
+		}
+	})
+
+	t.Run("plain HTTP on the TLS port is refused", func(t *testing.T) {
+		resp, err := http.Post("http://"+addr+"/webhook", "application/json", strings.NewReader("{}"))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("plain HTTP: %d", resp.StatusCode)
+			}
+		}
+	})
+
+	t.Run("new files are served without a restart", func(t *testing.T) {
+		c2, k2 := ca.issue(t, 2)
+		writePair(t, certFile, keyFile, c2, k2, base.Add(time.Minute))
+		deadline := time.Now().Add(5 * time.Second)
+		for serialSeen() != 2 {
+			if time.Now().After(deadline) {
+				t.Fatal("the new certificate was not picked up")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
+	t.Run("a bad new pair keeps the old one", func(t *testing.T) {
+		c3, _ := ca.issue(t, 3)
+		_, otherKey := ca.issue(t, 4)
+		writePair(t, certFile, keyFile, c3, otherKey, base.Add(2*time.Minute))
+		time.Sleep(100 * time.Millisecond)
+		for range 3 {
+			if s := serialSeen(); s != 2 {
+				t.Fatalf("serial %d after a mismatched pair, want 2 (the old one)", s)
+			}
+		}
+		if err := reloader.Reload(); err == nil {
+			t.Error("Reload of a mismatched pair succeeded")
+		}
+		if !strings.Contains(logs.String(), "keeping the previous certificate") {
+			t.Errorf("no error logged:\n%s", logs.String())
+		}
+		// Garbage instead of PEM.
+		writePair(t, certFile, keyFile, []byte("not a certificate"), []byte("nor a key"), base.Add(3*time.Minute))
+		time.Sleep(100 * time.Millisecond)
+		if s := serialSeen(); s != 2 {
+			t.Fatalf("serial %d after garbage files, want 2", s)
+		}
+		// Fixed files are picked up again.
+		c5, k5 := ca.issue(t, 5)
+		writePair(t, certFile, keyFile, c5, k5, base.Add(4*time.Minute))
+		deadline := time.Now().Add(5 * time.Second)
+		for serialSeen() != 5 {
+			if time.Now().After(deadline) {
+				t.Fatal("repaired files were not picked up")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+func TestCertReloaderReloadAndWatch(t *testing.T) {
+	ca := newTestCA(t)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	c1, k1 := ca.issue(t, 1)
+	base := time.Now().Add(-time.Hour)
+	writePair(t, certFile, keyFile, c1, k1, base)
+	serial := func(r *receiver.CertReloader) int64 {
+		c, err := r.GetCertificate(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Leaf.SerialNumber.Int64()
+	}
+
+	// Interval 0: only Reload (SIGHUP) loads new files.
+	manual, err := receiver.NewCertReloader(certFile, keyFile, receiver.WithCertCheckInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, k2 := ca.issue(t, 2)
+	writePair(t, certFile, keyFile, c2, k2, base.Add(time.Minute))
+	if s := serial(manual); s != 1 {
+		t.Fatalf("without a check interval: serial %d before Reload, want 1", s)
+	}
+	if err := manual.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if s := serial(manual); s != 2 {
+		t.Fatalf("after Reload: serial %d, want 2", s)
+	}
+
+	// The check interval is honoured: no stat before it has passed.
+	clock := time.Now()
+	lazy, err := receiver.NewCertReloader(certFile, keyFile,
+		receiver.WithCertCheckInterval(time.Minute), receiver.WithCertClock(func() time.Time { return clock }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c3, k3 := ca.issue(t, 3)
+	writePair(t, certFile, keyFile, c3, k3, base.Add(2*time.Minute))
+	if s := serial(lazy); s != 2 {
+		t.Errorf("before the interval: serial %d, want 2", s)
+	}
+	clock = clock.Add(61 * time.Second)
+	if s := serial(lazy); s != 3 {
+		t.Errorf("after the interval: serial %d, want 3", s)
+	}
+
+	// Watch picks up files without any handshake.
+	watched, err := receiver.NewCertReloader(certFile, keyFile, receiver.WithCertCheckInterval(30*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { watched.Watch(ctx); close(done) }()
+	c4, k4 := ca.issue(t, 4)
+	writePair(t, certFile, keyFile, c4, k4, base.Add(3*time.Minute))
+	deadline := time.Now().Add(5 * time.Second)
+	for watched.Certificate().Leaf.SerialNumber.Int64() != 4 {
+		if time.Now().After(deadline) {
+			t.Fatal("Watch did not pick up the new files")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+
+	for name, f := range map[string]func() error{
+		"missing files": func() error { _, err := receiver.NewCertReloader(filepath.Join(dir, "nope"), keyFile); return err },
+		"empty names":   func() error { _, err := receiver.NewCertReloader("", ""); return err },
+		"key as cert":   func() error { _, err := receiver.NewCertReloader(keyFile, keyFile); return err },
+		"negative interval": func() error {
+			_, err := receiver.NewCertReloader(certFile, keyFile, receiver.WithCertCheckInterval(-1))
+			return err
+		},
+	} {
+		if err := f(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
