@@ -91,7 +91,7 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 		if failed {
 			span.Status, span.StatusDescription = codes.Error, "call failed: "+truncate(endReason, 64)
 			if m.opts.CaptureContent && c.FailureDetails != "" {
-				span.StatusDescription = truncate(redactPhone(c.FailureDetails), n)
+				span.StatusDescription = m.content(redactPhone(c.FailureDetails))
 			}
 		}
 		tel.Spans = []Span{span}
@@ -196,7 +196,7 @@ func (m *Mapper) callWarnings(c *watson.CDR, at time.Time, traceID trace.TraceID
 			rec.Attributes = append(rec.Attributes, AttrGenAIConversationID.String(truncate(c.GlobalSessionID, n)))
 		}
 		if m.opts.CaptureContent && w.Message != "" {
-			msg := truncate(redactPhone(w.Message), n)
+			msg := m.content(redactPhone(w.Message))
 			rec.Body = msg
 			rec.Attributes = append(rec.Attributes, AttrCallWarningMessage.String(msg))
 		}

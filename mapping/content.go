@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"go.opentelemetry.io/otel/attribute"
 	"strings"
 	"unicode/utf8"
 
@@ -93,4 +94,44 @@ func pseudonym(key []byte, id string) string {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(id))
 	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// AttrContextPrefix prefixes the context variables an operator allowed.
+const AttrContextPrefix = "watson_assistant.context."
+
+// contextAttrs exports the allowed variables of the turn's response context.
+// The raw body is parsed again only when an allow-list is configured.
+func (m *Mapper) contextAttrs(raw []byte) []attribute.KeyValue {
+	if m.opts.ContextAllow.Empty() || len(raw) == 0 {
+		return nil
+	}
+	var body struct {
+		Payload struct {
+			Response struct {
+				Context json.RawMessage `json:"context"`
+			} `json:"response"`
+		} `json:"payload"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil || len(body.Payload.Response.Context) == 0 {
+		return nil
+	}
+	vals, err := m.opts.ContextAllow.ExtractJSON(body.Payload.Response.Context, m.opts.Redactor)
+	if err != nil {
+		return nil
+	}
+	attrs := make([]attribute.KeyValue, 0, len(vals))
+	for _, v := range vals {
+		key := attribute.Key(AttrContextPrefix + truncate(v.Path, 256))
+		switch x := v.Value.(type) {
+		case string:
+			attrs = append(attrs, key.String(truncate(x, m.opts.MaxTextLength)))
+		case bool:
+			attrs = append(attrs, key.Bool(x))
+		case int64:
+			attrs = append(attrs, key.Int64(x))
+		case float64:
+			attrs = append(attrs, key.Float64(x))
+		}
+	}
+	return attrs
 }

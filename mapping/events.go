@@ -48,7 +48,7 @@ func (m *Mapper) turnEvents(l *watson.Log, at time.Time) []SpanEvent {
 			AttrReason.String(truncate(te.Reason, n)),
 		)...)
 		if te.Error != nil && m.opts.CaptureContent {
-			attrs = append(attrs, AttrErrorMessage.String(truncate(te.Error.Message, n)))
+			attrs = append(attrs, AttrErrorMessage.String(m.content(te.Error.Message)))
 		}
 		events = append(events, SpanEvent{Name: spanEventTurnPrefix + truncate(name, 64), Time: at, Attributes: attrs})
 	}
@@ -58,7 +58,7 @@ func (m *Mapper) turnEvents(l *watson.Log, at time.Time) []SpanEvent {
 			AttrLogCode.String(truncate(lm.Code, n)),
 		), sourceAttrs(lm.Source, n)...)
 		if m.opts.CaptureContent {
-			attrs = append(attrs, AttrLogMessage.String(truncate(lm.Message, n)))
+			attrs = append(attrs, AttrLogMessage.String(m.content(lm.Message)))
 		}
 		events = append(events, SpanEvent{Name: SpanEventLogMessage, Time: at, Attributes: attrs})
 	}
@@ -89,7 +89,7 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 					s.Attributes = append(s.Attributes, AttrServerAddress.String(truncate(host, n)))
 				}
 				if c.Request.Path != "" && m.opts.CaptureContent {
-					s.Attributes = append(s.Attributes, AttrURLPath.String(truncate(c.Request.Path, n)))
+					s.Attributes = append(s.Attributes, AttrURLPath.String(m.content(c.Request.Path)))
 				}
 			}
 			if c.Response != nil && c.Response.StatusCode != 0 {
@@ -103,7 +103,7 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 			if te.Error != nil {
 				s.Status, s.StatusDescription = codes.Error, "extension call failed"
 				if m.opts.CaptureContent {
-					s.Attributes = append(s.Attributes, AttrErrorMessage.String(truncate(te.Error.Message, n)))
+					s.Attributes = append(s.Attributes, AttrErrorMessage.String(m.content(te.Error.Message)))
 				}
 			}
 			spans = append(spans, s)

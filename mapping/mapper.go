@@ -27,7 +27,7 @@ func New(opts Options) (*Mapper, error) {
 func (m *Mapper) Map(ev watson.Event, received time.Time) Telemetry {
 	switch {
 	case ev.Log != nil:
-		return m.mapTurn(ev.Log, received)
+		return m.mapTurn(ev.Log, ev.Raw, received)
 	case ev.CDR != nil:
 		return m.mapCall(ev.CDR, received)
 	default:
@@ -36,6 +36,11 @@ func (m *Mapper) Map(ev watson.Event, received time.Time) Telemetry {
 }
 
 func (m *Mapper) agentName(assistantID string) string {
+	if m.opts.AssistantNames != nil && assistantID != "" {
+		if name, ok := m.opts.AssistantNames(assistantID); ok && name != "" {
+			return name
+		}
+	}
 	if m.opts.AssistantName != "" {
 		return m.opts.AssistantName
 	}
@@ -43,6 +48,13 @@ func (m *Mapper) agentName(assistantID string) string {
 		return assistantID
 	}
 	return "unknown"
+}
+
+// content prepares a text of the conversation for export: personal data
+// redacted first (a cut could hide it from the detectors), then truncated.
+// Callers check CaptureContent.
+func (m *Mapper) content(s string) string {
+	return truncate(m.opts.Redactor.Redact(s), m.opts.MaxTextLength)
 }
 
 // window returns a span's start and end from two optional timestamps.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/assistant-otel/assistant-otel/redact"
 )
 
 // Options configure the mapping. The zero value is not useful: start from
@@ -23,6 +25,16 @@ type Options struct {
 	CaptureContent bool
 	// MaxTextLength truncates every exported text to this many characters.
 	MaxTextLength int
+	// Redactor removes personal data (e-mail addresses, phone and card
+	// numbers, ...) from every exported text before it is truncated. Nil
+	// exports texts as they are.
+	Redactor *redact.Redactor
+	// ContextAllow lists the context variables exported (as
+	// watson_assistant.context.<path>, when content is captured). Nil or
+	// empty exports none.
+	ContextAllow *redact.ContextAllowList
+	// AssistantNames names assistants by id; it wins over AssistantName.
+	AssistantNames func(assistantID string) (string, bool)
 	// PseudonymKey keys the hash that turns user ids into enduser.pseudo.id.
 	// Without a key no user identifier is exported at all.
 	PseudonymKey []byte

@@ -173,7 +173,7 @@ func isFallback(d *watson.Debug) bool {
 	return false
 }
 
-func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
+func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetry {
 	f := m.analyze(l)
 	start, end := window(l.RequestTimestamp, l.ResponseTimestamp, received)
 
@@ -284,16 +284,21 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 	logAttrs := common
 	var outTexts []string
 	if m.opts.CaptureContent {
-		outTexts = truncateAll(outputTexts(out.Generic), n)
-		in := truncate(l.Request.Input.Text, n)
+		for _, t := range outputTexts(out.Generic) {
+			outTexts = append(outTexts, m.content(t))
+		}
+		in := m.content(l.Request.Input.Text)
 		spanAttrs = append(spanAttrs,
 			AttrGenAIInputMessages.String(messagesJSON("user", "", []string{in})),
 			AttrGenAIOutputMessages.String(messagesJSON("assistant", "stop", outTexts)))
-		if vals := entityValues(out.Entities, n); len(vals) > 0 {
+		if vals := m.entityValues(out.Entities); len(vals) > 0 {
 			spanAttrs = append(spanAttrs, AttrEntityValues.StringSlice(vals))
 			logAttrs = append(logAttrs, AttrEntityValues.StringSlice(vals))
 		}
 		logAttrs = append(logAttrs, AttrInputText.String(in), AttrOutputText.String(strings.Join(outTexts, "\n")))
+		ctxAttrs := m.contextAttrs(raw)
+		spanAttrs = append(spanAttrs, ctxAttrs...)
+		logAttrs = append(logAttrs, ctxAttrs...)
 	}
 
 	turn := Span{
@@ -339,7 +344,7 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 // captured (so an alert leads straight to the utterance), a summary otherwise.
 func (m *Mapper) turnBody(l *watson.Log, f *turnFacts) string {
 	if m.opts.CaptureContent && l.Request.Input.Text != "" {
-		return truncate(l.Request.Input.Text, m.opts.MaxTextLength)
+		return m.content(l.Request.Input.Text)
 	}
 	intent := "no intent"
 	if f.top != nil {
@@ -348,10 +353,10 @@ func (m *Mapper) turnBody(l *watson.Log, f *turnFacts) string {
 	return fmt.Sprintf("turn %s: %s", f.outcome, intent)
 }
 
-func entityValues(entities []watson.Entity, n int) []string {
+func (m *Mapper) entityValues(entities []watson.Entity) []string {
 	vals := make([]string, 0, len(entities))
 	for _, e := range entities {
-		vals = append(vals, truncate(e.Entity+"="+e.Value, n))
+		vals = append(vals, m.content(e.Entity+"="+e.Value))
 	}
 	return vals
 }
