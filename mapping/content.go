@@ -5,9 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"go.opentelemetry.io/otel/attribute"
 	"strings"
 	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/assistant-otel/assistant-otel/watson"
 )
