@@ -48,6 +48,21 @@ type Serve struct {
 	ShutdownTimeout        time.Duration
 	LogFormat              string
 	LogLevel               slog.Level
+	Spool                  Spool
+}
+
+// Spool holds the settings of the queue between the receiver and the export.
+type Spool struct {
+	// Dir is the durable spool's directory; empty means an in-memory queue
+	// (lost on exit).
+	Dir string
+	// MaxBytes bounds the durable spool; MemoryMaxBytes the in-memory queue.
+	MaxBytes       int64
+	MemoryMaxBytes int64
+	// DedupeWindow and DedupeMax bound the remembered event ids; a zero
+	// window turns deduplication off.
+	DedupeWindow time.Duration
+	DedupeMax    int
 }
 
 // Getenv looks up an environment variable (os.Getenv in production).
@@ -70,7 +85,13 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.IntVar(&c.MaxTextLength, "max-text-length", 4096, "longest exported text, in characters; longer ones are truncated")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 8<<20, "largest accepted request body in bytes (also after gzip decompression)")
 	fs.StringVar(&pseudonymKeyFile, "pseudonym-key-file", "", "file holding the key that hashes user ids into enduser.pseudo.id (or set "+EnvPseudonymKey+"); default: derived from the webhook secret")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for requests to finish and telemetry to flush")
+	fs.DurationVar(&c.ShutdownTimeout, "drain-timeout", 15*time.Second, "how long SIGTERM waits for requests to finish and queued events to be exported; what is left stays in the spool")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "deprecated name of --drain-timeout")
+	fs.StringVar(&c.Spool.Dir, "spool-dir", "", "directory of the durable spool: accepted events are fsync'd there before the 2xx and kept until exported; empty: in memory only")
+	fs.Int64Var(&c.Spool.MaxBytes, "spool-max-bytes", 1<<30, "size limit of the spool in bytes; when full, webhook calls get 503 with Retry-After")
+	fs.Int64Var(&c.Spool.MemoryMaxBytes, "memory-queue-bytes", 32<<20, "size limit in body bytes of the in-memory queue used without --spool-dir")
+	fs.DurationVar(&c.Spool.DedupeWindow, "dedupe-window", time.Hour, "how long an event id (log_id, cdr global_session_id) is remembered to drop redeliveries; 0 turns it off")
+	fs.IntVar(&c.Spool.DedupeMax, "dedupe-max", 100000, "how many event ids are remembered at most for deduplication")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "format of the service's own logs: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "level of the service's own logs: debug, info, warn or error")
 
@@ -92,6 +113,15 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	}
 	if c.MaxTextLength < 16 {
 		errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", c.MaxTextLength))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--drain-timeout %v must be positive", c.ShutdownTimeout))
+	}
+	if c.Spool.MaxBytes < 1<<20 || c.Spool.MemoryMaxBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("--spool-max-bytes %d and --memory-queue-bytes %d must be at least 1 MiB", c.Spool.MaxBytes, c.Spool.MemoryMaxBytes))
+	}
+	if c.Spool.DedupeWindow < 0 || c.Spool.DedupeMax < 0 {
+		errs = append(errs, errors.New("--dedupe-window and --dedupe-max must not be negative"))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q must be text or json", c.LogFormat))

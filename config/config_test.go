@@ -145,3 +145,31 @@ func TestSend(t *testing.T) {
 		t.Error("missing secret accepted")
 	}
 }
+
+func TestSpoolFlags(t *testing.T) {
+	c, err := ParseServe(nil, env(map[string]string{EnvSecret: "s"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Spool.Dir != "" || c.Spool.MaxBytes != 1<<30 || c.Spool.DedupeWindow != time.Hour || c.Spool.DedupeMax != 100000 || c.ShutdownTimeout != 15*time.Second {
+		t.Errorf("defaults: %+v", c.Spool)
+	}
+	c, err = ParseServe([]string{"--drain-timeout", "7s"}, env(map[string]string{
+		EnvSecret:                           "s",
+		"ASSISTANT_OTEL_SPOOL_DIR":          "/var/lib/x",
+		"ASSISTANT_OTEL_SPOOL_MAX_BYTES":    "2097152",
+		"ASSISTANT_OTEL_DEDUPE_WINDOW":      "0s",
+		"ASSISTANT_OTEL_MEMORY_QUEUE_BYTES": "4194304",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Spool.Dir != "/var/lib/x" || c.Spool.MaxBytes != 2<<20 || c.Spool.DedupeWindow != 0 || c.Spool.MemoryMaxBytes != 4<<20 || c.ShutdownTimeout != 7*time.Second {
+		t.Errorf("env and flags not applied: %+v %v", c.Spool, c.ShutdownTimeout)
+	}
+	for _, args := range [][]string{{"--spool-max-bytes", "1000"}, {"--dedupe-max", "-1"}, {"--drain-timeout", "0s"}} {
+		if _, err := ParseServe(args, env(map[string]string{EnvSecret: "s"}), io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

@@ -18,11 +18,27 @@ import (
 // Export records one event's telemetry: its spans (with the exact ids and
 // times mapping chose), its log records and its metric measurements. It only
 // hands data to the SDK's in-memory batches and never waits for the network;
-// when a batch queue is full the SDK drops data.
+// when a batch queue is full the SDK drops data (the service itself uses the
+// synchronous path, through package pump).
 //
 // A span, record or measurement inherits nothing from the trace in ctx:
 // every span is a root or the child of a span named by mapping.
+//
+// In synchronous mode (WithSynchronous) Export builds and sends at once and
+// waits for the export (failures are counted and logged, not returned): use
+// Build, Send and FlushMetrics to know the outcome.
 func (e *Exporter) Export(ctx context.Context, t mapping.Telemetry) {
+	if e.sync != nil {
+		if b, err := e.Build(ctx, []mapping.Telemetry{t}); err == nil {
+			_ = e.Send(ctx, b)
+		}
+		return
+	}
+	e.record1(ctx, t)
+}
+
+// record1 hands one event's telemetry to the providers.
+func (e *Exporter) record1(ctx context.Context, t mapping.Telemetry) {
 	started := make(map[trace.SpanID]trace.SpanContext, len(t.Spans))
 	for i := range t.Spans {
 		s := &t.Spans[i]

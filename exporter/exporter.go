@@ -4,8 +4,9 @@
 //
 // New builds the three SDK providers from the standard OTEL_* environment
 // (OTLP over gRPC by default, or http/protobuf; console; none), with a
-// resource naming the service, batch processors that never block the caller,
-// an id generator that gives every span the trace and span id mapping chose,
+// resource naming the service, batch processors that never block the caller
+// (or, WithSynchronous, an acknowledged path: Build, Send, FlushMetrics; see
+// sync.go), an id generator that gives every span the trace and span id mapping chose,
 // and a sampler that keeps or drops whole conversations. When no OTLP
 // endpoint and no exporter is configured at all, telemetry is written to the
 // console in a readable form instead.
@@ -23,9 +24,11 @@ import (
 	"go.opentelemetry.io/contrib/exporters/autoexport"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	otellog "go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -33,6 +36,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	grpcbackoff "google.golang.org/grpc/backoff"
 
 	"github.com/assistant-otel/assistant-otel/mapping"
 )
@@ -63,6 +68,12 @@ type Exporter struct {
 
 	log         *slog.Logger
 	description string
+
+	// Synchronous mode (WithSynchronous): spans and log records are
+	// collected by Build and exported by Send, with these exporters.
+	sync      *syncParts
+	failures  *exportFailures
+	noMetrics bool // no metric reader: FlushMetrics has nothing to do
 }
 
 // instrument is the SDK instrument of one mapping.Instrument: a counter or a
@@ -80,6 +91,7 @@ type options struct {
 	logger         *slog.Logger
 	console        io.Writer
 	resourceAttrs  []attribute.KeyValue
+	synchronous    bool
 }
 
 // WithServiceVersion sets the service.version resource attribute and the
@@ -98,6 +110,11 @@ func WithConsole(w io.Writer) Option { return func(o *options) { o.console = w }
 func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 	return func(o *options) { o.resourceAttrs = append(o.resourceAttrs, attrs...) }
 }
+
+// WithSynchronous builds an Exporter for acknowledged export: Build, Send
+// and FlushMetrics instead of Export, and OTLP exporters without their own
+// retries (the caller retries, see Send).
+func WithSynchronous() Option { return func(o *options) { o.synchronous = true } }
 
 // New builds the tracer, logger and meter providers from the environment and
 // creates the instruments of every mapping.Instrument. It does not connect
@@ -123,15 +140,15 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 
 	failures := newExportFailures(o.logger)
 	con := newConsole(o.console)
-	reader, err := newMetricReader(ctx, cfg.metrics(), con, failures)
+	reader, err := newMetricReader(ctx, cfg.metrics(), con, failures, o.synchronous)
 	if err != nil {
 		return nil, fmt.Errorf("exporter: metrics: %w", err)
 	}
-	spanExp, err := newSpanExporter(ctx, cfg.traces(), con)
+	spanExp, err := newSpanExporter(ctx, cfg.traces(), con, o.synchronous)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("exporter: traces: %w", err), shutdownAll(ctx, reader))
 	}
-	logExp, err := newLogExporter(ctx, cfg.logs(), con)
+	logExp, err := newLogExporter(ctx, cfg.logs(), con, o.synchronous)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("exporter: logs: %w", err), shutdownAll(ctx, reader, spanExp))
 	}
@@ -161,7 +178,7 @@ type parts struct {
 
 // assemble builds the providers and the instruments.
 func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
-	e := &Exporter{sampler: p.sampler, log: o.logger, description: p.description}
+	e := &Exporter{sampler: p.sampler, log: o.logger, description: p.description, failures: p.failures, noMetrics: p.metrics == nil}
 
 	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(p.resource)}
 	if p.metrics != nil {
@@ -175,14 +192,26 @@ func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
 		sdktrace.WithSampler(p.sampler),
 		sdktrace.WithIDGenerator(idGenerator{}),
 	}
-	if p.spans != nil {
+	if o.synchronous {
+		e.sync = &syncParts{}
+		if p.spans != nil {
+			e.sync.spanExp = countingSpanExporter{p.spans, p.failures}
+			tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(&e.sync.spans))
+		}
+		if p.logs != nil {
+			e.sync.logExp = countingLogExporter{p.logs, p.failures}
+		}
+	} else if p.spans != nil {
 		tpOpts = append(tpOpts, sdktrace.WithBatcher(countingSpanExporter{p.spans, p.failures}))
 	}
 	e.tp = sdktrace.NewTracerProvider(tpOpts...)
 	e.tracer = e.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(o.serviceVersion))
 
 	lpOpts := []sdklog.LoggerProviderOption{sdklog.WithResource(p.resource)}
-	if p.logs != nil {
+	switch {
+	case e.sync != nil && p.logs != nil:
+		lpOpts = append(lpOpts, sdklog.WithProcessor(&e.sync.logs))
+	case p.logs != nil:
 		lpOpts = append(lpOpts, sdklog.WithProcessor(sdklog.NewBatchProcessor(countingLogExporter{p.logs, p.failures})))
 	}
 	e.lp = sdklog.NewLoggerProvider(lpOpts...)
@@ -220,14 +249,26 @@ func newResource(ctx context.Context, o options) (*resource.Resource, error) {
 	)
 }
 
+// quickReconnect caps gRPC's reconnection backoff (default up to 2 min) at
+// 5 s, so that exports resume soon after the endpoint comes back.
+var quickReconnect = grpc.WithConnectParams(grpc.ConnectParams{
+	Backoff:           grpcbackoff.Config{BaseDelay: 500 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+	MinConnectTimeout: 5 * time.Second,
+})
+
 // newSpanExporter returns the span exporter of the configuration, or nil
 // when traces go nowhere.
-func newSpanExporter(ctx context.Context, s signalConfig, con *console) (sdktrace.SpanExporter, error) {
+func newSpanExporter(ctx context.Context, s signalConfig, con *console, synchronous bool) (sdktrace.SpanExporter, error) {
 	switch {
 	case s.output == outputConsole:
 		return consoleSpanExporter{con}, nil
 	case s.output == outputNone:
 		return nil, nil
+	case s.output == outputOTLP && synchronous && s.protocol == protocolHTTP:
+		return otlptracehttp.New(ctx, otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
+	case s.output == outputOTLP && synchronous:
+		return otlptracegrpc.New(ctx, otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
+			otlptracegrpc.WithDialOption(quickReconnect))
 	case s.output == outputOTLP && !s.protocolSet:
 		return otlptracegrpc.New(ctx) // autoexport's default protocol is http/protobuf
 	}
@@ -243,12 +284,17 @@ func newSpanExporter(ctx context.Context, s signalConfig, con *console) (sdktrac
 
 // newLogExporter returns the log exporter of the configuration, or nil when
 // logs go nowhere.
-func newLogExporter(ctx context.Context, s signalConfig, con *console) (sdklog.Exporter, error) {
+func newLogExporter(ctx context.Context, s signalConfig, con *console, synchronous bool) (sdklog.Exporter, error) {
 	switch {
 	case s.output == outputConsole:
 		return consoleLogExporter{con}, nil
 	case s.output == outputNone:
 		return nil, nil
+	case s.output == outputOTLP && synchronous && s.protocol == protocolHTTP:
+		return otlploghttp.New(ctx, otlploghttp.WithRetry(otlploghttp.RetryConfig{Enabled: false}))
+	case s.output == outputOTLP && synchronous:
+		return otlploggrpc.New(ctx, otlploggrpc.WithRetry(otlploggrpc.RetryConfig{Enabled: false}),
+			otlploggrpc.WithDialOption(quickReconnect))
 	case s.output == outputOTLP && !s.protocolSet:
 		return otlploggrpc.New(ctx)
 	}
@@ -265,7 +311,7 @@ func newLogExporter(ctx context.Context, s signalConfig, con *console) (sdklog.E
 // newMetricReader returns the metric reader of the configuration, or nil
 // when metrics go nowhere. Push exporters are built here, not by autoexport,
 // so that their failures can be counted.
-func newMetricReader(ctx context.Context, s signalConfig, con *console, failures *exportFailures) (sdkmetric.Reader, error) {
+func newMetricReader(ctx context.Context, s signalConfig, con *console, failures *exportFailures, synchronous bool) (sdkmetric.Reader, error) {
 	var exp sdkmetric.Exporter
 	var readerOpts []sdkmetric.PeriodicReaderOption
 	switch s.output {
@@ -278,9 +324,15 @@ func newMetricReader(ctx context.Context, s signalConfig, con *console, failures
 		}
 	case outputOTLP:
 		var err error
-		if s.protocol == protocolHTTP {
+		switch {
+		case s.protocol == protocolHTTP && synchronous:
+			exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: false}))
+		case s.protocol == protocolHTTP:
 			exp, err = otlpmetrichttp.New(ctx)
-		} else {
+		case synchronous:
+			exp, err = otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: false}),
+				otlpmetricgrpc.WithDialOption(quickReconnect))
+		default:
 			exp, err = otlpmetricgrpc.New(ctx)
 		}
 		if err != nil {
@@ -363,6 +415,14 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		}
 		if err := p.shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("exporter: shut down %s: %w", p.signal, err))
+		}
+	}
+	if e.sync != nil { // no batch processor owns these exporters
+		if e.sync.spanExp != nil {
+			errs = append(errs, e.sync.spanExp.Shutdown(ctx))
+		}
+		if e.sync.logExp != nil {
+			errs = append(errs, e.sync.logExp.Shutdown(ctx))
 		}
 	}
 	return errors.Join(errs...)

@@ -36,6 +36,10 @@ if ! $quick; then
   bash scripts/tools.sh
 fi
 
+# The durability tests run the real Collector between the service and a test sink.
+otelcol="$(bash scripts/tools.sh --print-bin 2>/dev/null)/otelcol-assistant"
+if [[ -x "$otelcol" ]]; then export ASSISTANT_OTEL_OTELCOL="$otelcol"; fi
+
 step "go test -race"
 go test -race -count=1 ./...
 

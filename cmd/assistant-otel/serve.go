@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -16,8 +18,9 @@ import (
 	"github.com/assistant-otel/assistant-otel/config"
 	"github.com/assistant-otel/assistant-otel/exporter"
 	"github.com/assistant-otel/assistant-otel/mapping"
+	"github.com/assistant-otel/assistant-otel/pump"
 	"github.com/assistant-otel/assistant-otel/receiver"
-	"github.com/assistant-otel/assistant-otel/watson"
+	"github.com/assistant-otel/assistant-otel/spool"
 )
 
 // serve runs the webhook receiver until ctx is cancelled (SIGTERM, SIGINT),
@@ -58,7 +61,8 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	exp, err := exporter.New(ctx,
 		exporter.WithServiceVersion(version()),
 		exporter.WithLogger(logger),
-		exporter.WithConsole(stdout))
+		exporter.WithConsole(stdout),
+		exporter.WithSynchronous())
 	if err != nil {
 		return fmt.Errorf("setting up telemetry export: %w", err)
 	}
@@ -72,58 +76,203 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	default:
 		auth, err = receiver.NewJWTAuthenticator([][]byte{cfg.Secret}, receiver.WithLeeway(cfg.JWTLeeway))
 		if err != nil {
-			return fmt.Errorf("setting up authentication: %w", err)
+			return errors.Join(fmt.Errorf("setting up authentication: %w", err), exp.Shutdown(context.Background()))
 		}
 	}
 
-	consume := receiver.ConsumerFunc(func(ctx context.Context, ev watson.Event, received time.Time) error {
-		exp.Export(ctx, mapper.Map(ev, received))
-		return nil
+	queue, err := openQueue(cfg.Spool, logger)
+	if err != nil {
+		return errors.Join(err, exp.Shutdown(context.Background()))
+	}
+	health := &exportHealth{}
+	pmp, err := pump.New(pump.Options{
+		Queue:    queue,
+		Map:      mapper.Map,
+		Exporter: exp,
+		Meter:    exp.Meter(),
+		Logger:   logger,
+		OnHealth: health.set,
 	})
-	rcv, err := receiver.New(consume, auth,
+	if err != nil {
+		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
+	}
+	intake, err := pump.NewIntake(queue, exp.Meter())
+	if err != nil {
+		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
+	}
+	rcv, err := receiver.New(intake, auth,
 		receiver.WithPath(cfg.Path),
 		receiver.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		receiver.WithLogger(logger),
 		receiver.WithMeter(exp.Meter()))
 	if err != nil {
-		return errors.Join(err, exp.Shutdown(context.Background()))
+		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return errors.Join(fmt.Errorf("listening on %s: %w", cfg.Listen, err), exp.Shutdown(context.Background()))
+		return errors.Join(fmt.Errorf("listening on %s: %w", cfg.Listen, err), queue.Close(), exp.Shutdown(context.Background()))
 	}
-	srv, err := receiver.NewServer(cfg.Listen, rcv.Handler(), receiver.WithServerLogger(logger))
+	srv, err := receiver.NewServer(cfg.Listen, health.wrap(rcv.Handler()), receiver.WithServerLogger(logger))
 	if err != nil {
-		return errors.Join(err, ln.Close(), exp.Shutdown(context.Background()))
+		return errors.Join(err, ln.Close(), queue.Close(), exp.Shutdown(context.Background()))
 	}
+	pumpCtx, stopPump := context.WithCancel(context.Background())
+	defer stopPump()
+	pumpDone := make(chan error, 1)
+	go func() { pumpDone <- pmp.Run(pumpCtx) }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	rcv.SetReady(true)
 	logger.Info("listening for Watson Assistant log webhooks",
 		"address", ln.Addr().String(), "path", cfg.Path, "auth", cfg.Auth,
-		"capture_content", cfg.CaptureContent, "version", version())
+		"capture_content", cfg.CaptureContent, "spool", describeSpool(cfg.Spool), "version", version())
 
 	var runErr error
 	select {
 	case <-ctx.Done():
-		logger.Info("shutting down: draining requests and flushing telemetry", "timeout", cfg.ShutdownTimeout)
+		logger.Info("shutting down: finishing requests, exporting queued events", "drain_timeout", cfg.ShutdownTimeout)
 	case err := <-serveErr:
 		runErr = fmt.Errorf("http server: %w", err)
+	case err := <-pumpDone: // only on a bug: Run returns early only when stopped
+		runErr = fmt.Errorf("export pump stopped: %w", err)
+		pumpDone <- err
 	}
+	// One deadline for everything; the last part of it is kept for the
+	// final metrics flush.
+	start := time.Now()
+	deadline := start.Add(cfg.ShutdownTimeout)
+	reserve := min(2*time.Second, cfg.ShutdownTimeout/4)
+	health.stop()
 	rcv.SetReady(false)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithDeadline(context.Background(), deadline.Add(-reserve))
 	defer cancel()
+	// Stops listening (new connections are refused) and waits for the
+	// requests in flight: their events are queued before they are answered.
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		runErr = errors.Join(runErr, fmt.Errorf("draining requests: %w", err))
 	}
-	if err := exp.Shutdown(shutdownCtx); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("flushing telemetry: %w", err))
+	pmp.Drain()
+	select {
+	case <-pumpDone:
+	case <-shutdownCtx.Done():
+		stopPump()
+		<-pumpDone
+	}
+	left := queue.Stats()
+	if err := queue.Close(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("closing the spool: %w", err))
+	}
+	switch {
+	case left.Events > 0 && cfg.Spool.Dir != "":
+		logger.Warn("drain timeout: events left in the spool, exported at the next start",
+			"events", left.Events, "bytes", left.Bytes, "spool", cfg.Spool.Dir)
+	case left.Events > 0:
+		logger.Error("drain timeout: events LOST (no --spool-dir to keep them)", "events", left.Events)
+		runErr = errors.Join(runErr, fmt.Errorf("%d accepted events were not exported", left.Events))
+	}
+	flushCtx, cancelFlush := context.WithDeadline(context.Background(), deadline)
+	defer cancelFlush()
+	if err := exp.Shutdown(flushCtx); err != nil {
+		if cfg.Spool.Dir != "" {
+			// The events are safe in the spool; only the service's own
+			// metrics since the last export are lost: not a failed exit.
+			logger.Warn("final metrics flush failed", "error", err)
+		} else {
+			runErr = errors.Join(runErr, fmt.Errorf("flushing telemetry: %w", err))
+		}
 	}
 	if runErr == nil {
-		logger.Info("stopped cleanly")
+		logger.Info("stopped cleanly", "took", time.Since(start).Round(time.Millisecond))
 	}
 	return runErr
+}
+
+// openQueue opens the durable spool, or an in-memory queue without
+// --spool-dir, and reports what start-up recovered.
+func openQueue(c config.Spool, logger *slog.Logger) (spool.Queue, error) {
+	dedupe := spool.DedupeOptions{Window: c.DedupeWindow, Max: c.DedupeMax}
+	if c.Dir == "" {
+		logger.Warn("no --spool-dir: accepted events are queued in memory only and LOST if the process dies or cannot export them before the drain timeout")
+		return spool.NewMemory(spool.MemoryOptions{MaxBytes: c.MemoryMaxBytes, Dedupe: dedupe}), nil
+	}
+	d, rec, err := spool.Open(c.Dir, spool.Options{MaxBytes: c.MaxBytes, Dedupe: dedupe, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	attrs := []any{"path", d.Path(), "events_to_replay", rec.Events, "bytes", rec.Bytes,
+		"dedupe_ids", d.DedupeKeys(), "max_bytes", c.MaxBytes}
+	if rec.Corrupt > 0 || rec.MovedAside != "" {
+		attrs = append(attrs, "corrupt_records_quarantined", rec.Corrupt, "damaged_file_moved_to", rec.MovedAside,
+			"records_salvaged", rec.Salvaged, "problem", rec.Problem)
+		logger.Error("spool opened after recovering from damage", attrs...)
+	} else {
+		logger.Info("spool opened", attrs...)
+	}
+	return d, nil
+}
+
+func describeSpool(c config.Spool) string {
+	if c.Dir == "" {
+		return "memory (not durable)"
+	}
+	return c.Dir
+}
+
+// exportHealth is what /readyz says beyond ready/not ready: while exports
+// fail, 200 {"status":"degraded","reason":...}. Degraded stays ready on
+// purpose: events are still accepted (into the spool), and Watson
+// Assistant does not retry a refused call.
+type exportHealth struct {
+	mu       sync.Mutex
+	reason   string
+	stopping bool
+}
+
+func (h *exportHealth) set(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reason = ""
+	if err != nil {
+		h.reason = "export failing: " + err.Error()
+		if r := []rune(h.reason); len(r) > 200 {
+			h.reason = string(r[:200]) + "…"
+		}
+	}
+}
+
+// stop hands /readyz back to the receiver, which answers not ready.
+func (h *exportHealth) stop() {
+	h.mu.Lock()
+	h.stopping = true
+	h.mu.Unlock()
+}
+
+func (h *exportHealth) degraded() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopping {
+		return ""
+	}
+	return h.reason
+}
+
+// wrap answers GET /readyz with the degraded status while exports fail;
+// everything else goes to next.
+func (h *exportHealth) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == receiver.ReadyPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			if reason := h.degraded(); reason != "" {
+				b, _ := json.Marshal(map[string]string{"status": "degraded", "reason": reason})
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Cache-Control", "no-store")
+				w.WriteHeader(http.StatusOK)
+				_, _ = w.Write(append(b, '\n'))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func newLogger(cfg config.Serve, w io.Writer) *slog.Logger {

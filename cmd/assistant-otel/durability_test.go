@@ -1,0 +1,639 @@
+package main
+
+// Durability tests (issue 4): the real binary with a spool, exporting to the
+// real OpenTelemetry Collector (otlp receiver → batch → otlp exporter with
+// retry and a persistent sending queue), which forwards to an in-process
+// OTLP sink where every turn's log_id is counted. The Collector binary comes
+// from ASSISTANT_OTEL_OTELCOL (scripts/tools.sh builds it; scripts/test.sh
+// sets the variable). Without it the tests fail under CI and skip elsewhere.
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/assistant-otel/assistant-otel/internal/loadgen"
+	"github.com/assistant-otel/assistant-otel/internal/otlptest"
+	"github.com/assistant-otel/assistant-otel/spool"
+)
+
+func otelcolBinary(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("ASSISTANT_OTEL_OTELCOL")
+	if p == "" {
+		msg := "ASSISTANT_OTEL_OTELCOL is not set: the durability tests run against the real Collector " +
+			"(build it with scripts/tools.sh and set ASSISTANT_OTEL_OTELCOL=$(scripts/tools.sh --print-bin)/otelcol-assistant)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("ASSISTANT_OTEL_OTELCOL: %v", err)
+	}
+	return p
+}
+
+// collector is a real Collector on a fixed loopback port, forwarding to a
+// sink; it can be stopped and started again on the same port and queue.
+type collector struct {
+	bin, config string
+	port        int
+	cmd         *exec.Cmd
+	done        chan error
+	log         *syncBuffer
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+const collectorConfig = `
+extensions:
+  file_storage:
+    directory: %[1]s
+    create_directory: true
+    fsync: true
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:%[2]d
+processors:
+  batch:
+    timeout: 100ms
+    send_batch_size: 1024
+exporters:
+  otlp_grpc/sink:
+    endpoint: %[3]s
+    tls:
+      insecure: true
+    retry_on_failure:
+      enabled: true
+      initial_interval: 100ms
+      max_interval: 1s
+      max_elapsed_time: 0s
+    sending_queue:
+      enabled: true
+      storage: file_storage
+      num_consumers: 2
+      queue_size: 100000
+service:
+  extensions: [file_storage]
+  telemetry:
+    logs:
+      level: warn
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [otlp_grpc/sink]
+    logs:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [otlp_grpc/sink]
+    metrics:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [otlp_grpc/sink]
+`
+
+// newCollector prepares (but does not start) a Collector forwarding to sink.
+func newCollector(t *testing.T, sink *otlptest.Server) *collector {
+	t.Helper()
+	c := &collector{bin: otelcolBinary(t), port: freePort(t), log: &syncBuffer{}}
+	dir := t.TempDir()
+	c.config = filepath.Join(dir, "otelcol.yaml")
+	cfg := fmt.Sprintf(collectorConfig, filepath.Join(dir, "storage"), c.port, strings.TrimPrefix(sink.Endpoint(), "http://"))
+	if err := os.WriteFile(c.config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if c.cmd != nil {
+			_ = c.cmd.Process.Kill()
+			<-c.done
+		}
+		if t.Failed() {
+			t.Logf("collector log:\n%s", c.log.String())
+		}
+	})
+	return c
+}
+
+func (c *collector) endpoint() string { return fmt.Sprintf("http://127.0.0.1:%d", c.port) }
+
+func (c *collector) start(t *testing.T) {
+	t.Helper()
+	c.cmd = exec.Command(c.bin, "--config", c.config)
+	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.done = make(chan error, 1)
+	go func() { c.done <- c.cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", c.port), time.Second)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		select {
+		case err := <-c.done:
+			c.cmd = nil
+			t.Fatalf("collector exited: %v\n%s", err, c.log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("collector not listening after 30s:\n%s", c.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop shuts the Collector down gracefully (SIGTERM).
+func (c *collector) stop(t *testing.T) {
+	t.Helper()
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("collector did not stop within 30s")
+	}
+	c.cmd = nil
+}
+
+// rig is the topology: sink ← Collector ← assistant-otel (with a spool).
+type rig struct {
+	sink  *otlptest.Server
+	col   *collector
+	spool string
+	tmpl  []loadgen.Template
+}
+
+func newRig(t *testing.T, startCollector bool) *rig {
+	t.Helper()
+	r := &rig{sink: otlptest.StartGRPC(t), spool: t.TempDir()}
+	r.col = newCollector(t, r.sink)
+	if startCollector {
+		r.col.start(t)
+	}
+	var err error
+	if r.tmpl, err = loadgen.LoadTemplates("../../testdata/corpus/*.json"); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r *rig) service(t *testing.T, args ...string) *service {
+	t.Helper()
+	env := cleanEnv(
+		"ASSISTANT_OTEL_SECRET="+testSecret,
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+r.col.endpoint(),
+		"OTEL_METRIC_EXPORT_INTERVAL=1000",
+		"ASSISTANT_OTEL_LOG_LEVEL=info",
+	)
+	return startService(t, env, append([]string{"--spool-dir", r.spool}, args...)...)
+}
+
+// arrivals counts, per log_id, the turn spans and turn log records at the sink.
+type arrivals struct {
+	spans, logs map[string]int
+}
+
+func (r *rig) arrivals() arrivals {
+	a := arrivals{spans: map[string]int{}, logs: map[string]int{}}
+	for _, s := range r.sink.Spans() {
+		if s.Attributes["gen_ai.operation.name"] == "invoke_agent" {
+			id, _ := s.Attributes["gen_ai.response.id"].(string)
+			a.spans[id]++
+		}
+	}
+	for _, l := range r.sink.LogRecords() {
+		if l.EventName == "watson_assistant.turn" {
+			id, _ := l.Attributes["gen_ai.response.id"].(string)
+			a.logs[id]++
+		}
+	}
+	return a
+}
+
+// duplicates is the number of extra copies (spans and log records).
+func (a arrivals) duplicates() (n int) {
+	for _, c := range a.spans {
+		n += c - 1
+	}
+	for _, c := range a.logs {
+		n += c - 1
+	}
+	return n
+}
+
+// waitArrived waits until every acknowledged log_id arrived as a span and
+// a log record; it returns the ids still missing.
+func (r *rig) waitArrived(acked []string, timeout time.Duration) (arrivals, []string) {
+	deadline := time.Now().Add(timeout)
+	for {
+		a := r.arrivals()
+		var missing []string
+		for _, id := range acked {
+			if a.spans[id] == 0 || a.logs[id] == 0 {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			return a, missing
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (r *rig) checkArrived(t *testing.T, acked []string, timeout time.Duration) arrivals {
+	t.Helper()
+	a, missing := r.waitArrived(acked, timeout)
+	if len(missing) > 0 {
+		t.Errorf("%d of %d acknowledged events never arrived (e.g. %s)", len(missing), len(acked), missing[0])
+	}
+	return a
+}
+
+// TestKill9UnderLoad: kill -9 in the middle of 2,000 concurrent events, then
+// restart on the same spool: every acknowledged event arrives, once.
+func TestKill9UnderLoad(t *testing.T) {
+	r := newRig(t, true)
+	svc := r.service(t)
+	const n, killAt = 2000, 800
+	events := loadgen.Make(r.tmpl, n)
+	var acked atomic.Int32
+	var once sync.Once
+	res := loadgen.Run(t.Context(), loadgen.Config{
+		URL: svc.url, Secret: []byte(testSecret), Events: events, Concurrency: 32,
+		OnResult: func(_ loadgen.Event, status int, _ error) {
+			if status == http.StatusOK && acked.Add(1) >= killAt {
+				once.Do(func() { _ = svc.cmd.Process.Signal(syscall.SIGKILL) })
+			}
+		},
+	})
+	if err := <-svc.done; err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("service was not killed: %v", err)
+	}
+	before := r.arrivals()
+	// Restart on the same spool; send some more.
+	svc2 := r.service(t)
+	more := loadgen.Make(r.tmpl, 200)
+	res2 := loadgen.Run(t.Context(), loadgen.Config{URL: svc2.url, Secret: []byte(testSecret), Events: more, Concurrency: 16})
+	all := append(append([]string(nil), res.Acked...), res2.Acked...)
+	a := r.checkArrived(t, all, 60*time.Second)
+	svc2.stop(t)
+	unacked := len(a.spans) - len(all)
+	t.Logf("kill -9 under load: sent %d (%d acked, %d failed at the kill) + %d after restart (%d acked); "+
+		"arrived %d unique turns (%d of them never acknowledged: persisted but cut off before the answer), "+
+		"%d before the restart; duplicates %d (spans+logs)",
+		res.Sent, len(res.Acked), res.Failed+res.Refused, res2.Sent, len(res2.Acked),
+		len(a.spans), unacked, len(before.spans), a.duplicates())
+	if len(res.Acked) < killAt || len(res2.Acked) != len(more) {
+		t.Errorf("acked %d before the kill (want ≥ %d), %d of %d after", len(res.Acked), killAt, len(res2.Acked), len(more))
+	}
+	if d := a.duplicates(); d > 2*512 {
+		t.Errorf("%d duplicates: more than the batch in flight at the kill", d)
+	}
+	if !strings.Contains(svc2.stderr.String(), "events_to_replay") {
+		t.Error("restart did not report the spool it replays")
+	}
+}
+
+// TestCollectorDownUnderLoad: the Collector stops for a while during a
+// steady load and comes back: every acknowledged event arrives, /readyz says
+// degraded meanwhile, and the retries are counted.
+func TestCollectorDownUnderLoad(t *testing.T) {
+	r := newRig(t, true)
+	svc := r.service(t)
+	events := loadgen.Make(r.tmpl, 1500)
+	ctx := t.Context()
+	var degraded atomic.Bool
+	go func() {
+		ready := strings.Replace(svc.url, "/webhook", "/readyz", 1)
+		for ctx.Err() == nil {
+			if resp, err := http.Get(ready); err == nil {
+				b := make([]byte, 512)
+				n, _ := resp.Body.Read(b)
+				resp.Body.Close()
+				if resp.StatusCode == 200 && strings.Contains(string(b[:n]), `"degraded"`) {
+					degraded.Store(true)
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	go func() {
+		time.Sleep(time.Second)
+		r.col.stop(t)
+		time.Sleep(4 * time.Second)
+		r.col.start(t)
+	}()
+	res := loadgen.Run(ctx, loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: events, Concurrency: 16, Rate: 250})
+	a := r.checkArrived(t, res.Acked, 60*time.Second)
+	if !degraded.Load() {
+		t.Error("/readyz never reported degraded while the Collector was down")
+	}
+	// The export retries show in the service's own metrics.
+	deadline := time.Now().Add(15 * time.Second)
+	for r.sink.CounterSum("assistant_otel.export.retries") == 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	retries := r.sink.CounterSum("assistant_otel.export.retries")
+	svc.stop(t)
+	t.Logf("collector down 4s under 250 events/s: sent %d, acked %d, refused %d, failed %d; arrived %d unique, duplicates %d; export retries %v; p99 ack %v",
+		res.Sent, len(res.Acked), res.Refused, res.Failed, len(a.spans), a.duplicates(), retries, res.Percentile(0.99))
+	if len(res.Acked) != len(events) {
+		t.Errorf("only %d of %d events acknowledged while the spool had room", len(res.Acked), len(events))
+	}
+	if retries == 0 {
+		t.Error("assistant_otel.export.retries stayed 0")
+	}
+}
+
+// TestSIGTERMUnderLoad: SIGTERM in the middle of a load: the service exits
+// within its drain timeout, and every acknowledged event arrives (what was
+// left in the spool, after the restart).
+func TestSIGTERMUnderLoad(t *testing.T) {
+	r := newRig(t, true)
+	const drain = 3 * time.Second
+	svc := r.service(t, "--drain-timeout", drain.String())
+	events := loadgen.Make(r.tmpl, 2000)
+	var acked atomic.Int32
+	var once sync.Once
+	var termAt time.Time
+	res := loadgen.Run(t.Context(), loadgen.Config{
+		URL: svc.url, Secret: []byte(testSecret), Events: events, Concurrency: 32,
+		OnResult: func(_ loadgen.Event, status int, _ error) {
+			if status == http.StatusOK && acked.Add(1) >= 700 {
+				once.Do(func() { termAt = time.Now(); _ = svc.cmd.Process.Signal(syscall.SIGTERM) })
+			}
+		},
+	})
+	var exitErr error
+	select {
+	case exitErr = <-svc.done:
+	case <-time.After(drain + 10*time.Second):
+		t.Fatal("service did not exit after SIGTERM")
+	}
+	took := time.Since(termAt)
+	if exitErr != nil {
+		t.Errorf("exit after SIGTERM: %v", exitErr)
+	}
+	if took > drain+time.Second {
+		t.Errorf("exit took %v after SIGTERM, drain timeout %v", took, drain)
+	}
+	before := r.arrivals()
+	left := leftInSpool(svc.stderr.String())
+	svc2 := r.service(t)
+	a := r.checkArrived(t, res.Acked, 60*time.Second)
+	svc2.stop(t)
+	t.Logf("SIGTERM under load: sent %d, acked %d, refused/failed after SIGTERM %d; exit %v after SIGTERM (drain timeout %v); "+
+		"arrived before restart %d, after %d unique; left in spool at exit %d; duplicates %d",
+		res.Sent, len(res.Acked), res.Refused+res.Failed, took.Round(time.Millisecond), drain,
+		len(before.spans), len(a.spans), left, a.duplicates())
+
+	// The same with the Collector down: the drain cannot finish, the
+	// service still exits within the deadline, and the events wait in the
+	// spool for the next start.
+	r.col.stop(t)
+	svc3 := r.service(t, "--drain-timeout", drain.String())
+	res3 := loadgen.Run(t.Context(), loadgen.Config{URL: svc3.url, Secret: []byte(testSecret), Events: loadgen.Make(r.tmpl, 300), Concurrency: 16})
+	termAt = time.Now()
+	_ = svc3.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case exitErr = <-svc3.done:
+	case <-time.After(drain + 10*time.Second):
+		t.Fatal("service did not exit after SIGTERM with the Collector down")
+	}
+	took = time.Since(termAt)
+	left = leftInSpool(svc3.stderr.String())
+	if exitErr != nil || took > drain+time.Second || left != len(res3.Acked) {
+		t.Errorf("Collector down: exit %v after %v (drain %v), %d left in the spool, %d acked", exitErr, took, drain, left, len(res3.Acked))
+	}
+	r.col.start(t)
+	svc4 := r.service(t)
+	a = r.checkArrived(t, append(append([]string(nil), res.Acked...), res3.Acked...), 60*time.Second)
+	svc4.stop(t)
+	t.Logf("SIGTERM with the Collector down: acked %d, exit %v after SIGTERM, left in spool %d, all arrived after restart: %d unique, duplicates %d",
+		len(res3.Acked), took.Round(time.Millisecond), left, len(a.spans), a.duplicates())
+}
+
+// leftInSpool reads the number of events the service said it left in the
+// spool at exit.
+func leftInSpool(log string) int {
+	i := strings.Index(log, "events left in the spool")
+	if i < 0 {
+		return 0
+	}
+	rest := log[i:]
+	j := strings.Index(rest, " events=")
+	if j < 0 {
+		return -1
+	}
+	rest = rest[j+len(" events="):]
+	if k := strings.IndexByte(rest, ' '); k >= 0 {
+		rest = rest[:k]
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// TestSpoolFull: with the Collector down a small spool fills up: 503 with
+// Retry-After, nothing acknowledged is lost, and once the Collector is back
+// and the spool drains, events are accepted again.
+func TestSpoolFull(t *testing.T) {
+	r := newRig(t, false)
+	svc := r.service(t, "--spool-max-bytes", strconv.Itoa(1<<20))
+	events := loadgen.Make(r.tmpl, 400) // about 3 MiB of bodies
+	res := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: events, Concurrency: 8})
+	if res.Refused == 0 || res.RetryAfter == "" {
+		t.Fatalf("spool never full: acked %d, refused %d, Retry-After %q", len(res.Acked), res.Refused, res.RetryAfter)
+	}
+	r.col.start(t)
+	a := r.checkArrived(t, res.Acked, 60*time.Second)
+	// Recovery: room again.
+	more := loadgen.Make(r.tmpl, 100)
+	var res2 *loadgen.Result
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res2 = loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: more, Concurrency: 4})
+		if len(res2.Acked) == len(more) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+		more = loadgen.Make(r.tmpl, 100)
+	}
+	a2 := r.checkArrived(t, res2.Acked, 60*time.Second)
+	svc.stop(t)
+	t.Logf("spool full (1 MiB, Collector down): sent %d, acked %d, refused %d with Retry-After %q, failed %d; "+
+		"after the Collector came back: %d of %d acked; arrived %d unique, duplicates %d",
+		res.Sent, len(res.Acked), res.Refused, res.RetryAfter, res.Failed, len(res2.Acked), len(more), len(a2.spans), a.duplicates()+a2.duplicates())
+	if len(res2.Acked) != len(more) {
+		t.Errorf("after recovery only %d of %d acknowledged", len(res2.Acked), len(more))
+	}
+}
+
+// fillSpool acknowledges n events into the rig's spool while nothing can
+// export them, then stops the service (they stay in the spool).
+func fillSpool(t *testing.T, r *rig, n int) []loadgen.Event {
+	t.Helper()
+	svc := r.service(t, "--drain-timeout", "1s")
+	events := loadgen.Make(r.tmpl, n)
+	res := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: events, Concurrency: 4})
+	if len(res.Acked) != n {
+		t.Fatalf("acked %d of %d", len(res.Acked), n)
+	}
+	svc.stop(t)
+	return events
+}
+
+// TestCorruptSpool: damaged spools never stop the service: a garbage file
+// is moved aside, a damaged record is quarantined and counted while the
+// others are exported, a truncated file is salvaged.
+func TestCorruptSpool(t *testing.T) {
+	t.Run("garbage file", func(t *testing.T) {
+		r := newRig(t, true)
+		garbage := make([]byte, 256<<10)
+		for i := range garbage {
+			garbage[i] = byte(i*7 + i/13)
+		}
+		if err := os.WriteFile(filepath.Join(r.spool, spool.FileName), garbage, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		svc := r.service(t)
+		ev := loadgen.Make(r.tmpl, 5)
+		res := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: ev})
+		r.checkArrived(t, res.Acked, 30*time.Second)
+		svc.stop(t)
+		aside, _ := filepath.Glob(filepath.Join(r.spool, spool.FileName+".corrupt-*"))
+		if len(aside) != 1 || !strings.Contains(svc.stderr.String(), "SPOOL DATABASE DAMAGED") || len(res.Acked) != 5 {
+			t.Errorf("moved aside %v, acked %d; log:\n%s", aside, len(res.Acked), svc.stderr.String())
+		}
+		t.Logf("garbage file: moved aside to %s, new spool took %d/5 events", filepath.Base(aside[0]), len(res.Acked))
+	})
+	t.Run("damaged record", func(t *testing.T) {
+		r := newRig(t, false)
+		events := fillSpool(t, r, 20)
+		path := filepath.Join(r.spool, spool.FileName)
+		raw, _ := os.ReadFile(path)
+		victim := events[7].LogID
+		flipped := 0
+		for off := 0; ; {
+			i := strings.Index(string(raw[off:]), victim)
+			if i < 0 {
+				break
+			}
+			raw[off+i+5] ^= 0x01
+			off += i + 1
+			flipped++
+		}
+		if flipped == 0 {
+			t.Fatal("event not found in the spool file")
+		}
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r.col.start(t)
+		svc := r.service(t)
+		var good []string
+		for i, e := range events {
+			if i != 7 {
+				good = append(good, e.LogID)
+			}
+		}
+		a := r.checkArrived(t, good, 30*time.Second)
+		deadline := time.Now().Add(15 * time.Second)
+		for r.sink.CounterSum("assistant_otel.spool.quarantined") == 0 && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+		}
+		svc.stop(t)
+		q := r.sink.CounterSum("assistant_otel.spool.quarantined")
+		if q != 1 || !strings.Contains(svc.stderr.String(), "record quarantined") {
+			t.Errorf("quarantined metric %v, log:\n%s", q, svc.stderr.String())
+		}
+		t.Logf("damaged record: 20 spooled, 1 damaged on disk; exported %d, quarantined %v", len(a.spans), q)
+	})
+	t.Run("truncated file", func(t *testing.T) {
+		r := newRig(t, false)
+		events := fillSpool(t, r, 50)
+		path := filepath.Join(r.spool, spool.FileName)
+		info, _ := os.Stat(path)
+		if err := os.Truncate(path, info.Size()/3); err != nil {
+			t.Fatal(err)
+		}
+		r.col.start(t)
+		svc := r.service(t)
+		ev := loadgen.Make(r.tmpl, 5)
+		res := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: ev})
+		r.checkArrived(t, res.Acked, 30*time.Second)
+		time.Sleep(2 * time.Second)
+		svc.stop(t)
+		a := r.arrivals()
+		recovered := 0
+		for _, e := range events {
+			if a.spans[e.LogID] > 0 {
+				recovered++
+			}
+		}
+		if len(res.Acked) != 5 {
+			t.Errorf("service unusable after recovery: %d/5 acked", len(res.Acked))
+		}
+		t.Logf("truncated file (%d → %d bytes): service up, %d of 50 spooled events salvaged and exported", info.Size(), info.Size()/3, recovered)
+	})
+}
+
+// TestDedupeRedelivery: redelivered events (same log_id), sequential and
+// concurrent, and again after a restart, are acknowledged but neither
+// exported twice nor counted twice.
+func TestDedupeRedelivery(t *testing.T) {
+	r := newRig(t, true)
+	svc := r.service(t)
+	events := loadgen.Make(r.tmpl, 50)
+	first := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: events, Concurrency: 8})
+	// Each event twice more, concurrently.
+	twice := append(append([]loadgen.Event(nil), events...), events...)
+	again := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: twice, Concurrency: 16})
+	r.checkArrived(t, first.Acked, 30*time.Second)
+	svc.stop(t)
+	svc2 := r.service(t)
+	after := loadgen.Run(t.Context(), loadgen.Config{URL: svc2.url, Secret: []byte(testSecret), Events: events, Concurrency: 8})
+	time.Sleep(2 * time.Second) // give a wrongly re-exported event time to arrive
+	svc2.stop(t)
+	a := r.arrivals()
+	turns := r.sink.CounterSum("watson_assistant.turns")
+	if len(first.Acked) != 50 || len(again.Acked) != 100 || len(after.Acked) != 50 {
+		t.Errorf("acked %d, %d, %d: redeliveries must be acknowledged", len(first.Acked), len(again.Acked), len(after.Acked))
+	}
+	if len(a.spans) != 50 || a.duplicates() != 0 {
+		t.Errorf("%d unique turns, %d duplicates; want 50 and 0", len(a.spans), a.duplicates())
+	}
+	if turns != 50 {
+		t.Errorf("watson_assistant.turns = %v, want 50", turns)
+	}
+	t.Logf("dedupe: 50 events delivered 1 + 2 (concurrent) times, then again after a restart: 200 acked, %d turns exported, %d duplicates, watson_assistant.turns = %v",
+		len(a.spans), a.duplicates(), turns)
+}

@@ -1,0 +1,175 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/assistant-otel/assistant-otel/mapping"
+)
+
+// The synchronous path (WithSynchronous) exports with acknowledgement: the
+// SDK's batch processors cannot say when a given span was accepted, so here
+// the providers hand finished spans and emitted log records to collecting
+// processors, Build takes them out as a Batch, and Send calls the OTLP
+// exporters directly and returns their error. Metric measurements go into
+// the MeterProvider's (cumulative) aggregation at Build; FlushMetrics
+// exports that state and its error is the acknowledgement of every
+// measurement recorded before it. With delta temporality
+// (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta) the SDK resets
+// the aggregation at each collection whether or not the export succeeds, so
+// a failed flush loses those measurements: keep the default, cumulative.
+
+// ErrNotSynchronous is returned by Build on an Exporter made without
+// WithSynchronous.
+var ErrNotSynchronous = errors.New("exporter: not in synchronous mode (WithSynchronous)")
+
+type syncParts struct {
+	mu      sync.Mutex // one Build at a time: the collectors are shared
+	spans   spanCollector
+	logs    logCollector
+	spanExp sdktrace.SpanExporter // nil: traces go nowhere
+	logExp  sdklog.Exporter       // nil: logs go nowhere
+}
+
+// Batch is the telemetry of some events, built by Build and not yet fully
+// acknowledged by Send.
+type Batch struct {
+	spans     []sdktrace.ReadOnlySpan
+	logs      []sdklog.Record
+	spansDone bool
+	logsDone  bool
+}
+
+// Spans and LogRecords return how many of each the batch holds.
+func (b *Batch) Spans() int      { return len(b.spans) }
+func (b *Batch) LogRecords() int { return len(b.logs) }
+
+// Done reports whether every span and log record was acknowledged.
+func (b *Batch) Done() bool { return b.spansDone && b.logsDone }
+
+// Build makes the spans and log records of ts into a Batch for Send, and
+// records their metric measurements at once (FlushMetrics exports them).
+// Calls are serialised.
+func (e *Exporter) Build(ctx context.Context, ts []mapping.Telemetry) (*Batch, error) {
+	if e.sync == nil {
+		return nil, ErrNotSynchronous
+	}
+	e.sync.mu.Lock()
+	defer e.sync.mu.Unlock()
+	for i := range ts {
+		e.record1(ctx, ts[i])
+	}
+	b := &Batch{spans: e.sync.spans.take(), logs: e.sync.logs.take()}
+	b.spansDone = len(b.spans) == 0 || e.sync.spanExp == nil
+	b.logsDone = len(b.logs) == 0 || e.sync.logExp == nil
+	if e.sync.spanExp == nil {
+		b.spans = nil
+	}
+	if e.sync.logExp == nil {
+		b.logs = nil
+	}
+	return b, nil
+}
+
+// Send exports what of b was not acknowledged yet, spans and log records
+// concurrently, and marks what succeeded; it returns the failures joined.
+// Call it again (after a pause) until b.Done(). Failures are also counted in
+// assistant_otel.export.errors.
+func (e *Exporter) Send(ctx context.Context, b *Batch) error {
+	var wg sync.WaitGroup
+	var spanErr, logErr error
+	if !b.spansDone {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if spanErr = e.sync.spanExp.ExportSpans(ctx, b.spans); spanErr == nil {
+				b.spansDone, b.spans = true, nil
+			}
+		}()
+	}
+	if !b.logsDone {
+		if logErr = e.sync.logExp.Export(ctx, b.logs); logErr == nil {
+			b.logsDone, b.logs = true, nil
+		}
+	}
+	wg.Wait()
+	var errs []error
+	if spanErr != nil {
+		errs = append(errs, fmt.Errorf("traces: %w", spanErr))
+	}
+	if logErr != nil {
+		errs = append(errs, fmt.Errorf("logs: %w", logErr))
+	}
+	return errors.Join(errs...)
+}
+
+// FlushMetrics exports the current state of every metric now; a nil error
+// acknowledges every measurement recorded before the call.
+func (e *Exporter) FlushMetrics(ctx context.Context) error {
+	if e.noMetrics {
+		return nil
+	}
+	if err := e.mp.ForceFlush(ctx); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
+
+// spanCollector is a SpanProcessor that keeps the sampled spans that end.
+type spanCollector struct {
+	mu    sync.Mutex
+	spans []sdktrace.ReadOnlySpan
+}
+
+func (c *spanCollector) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+
+func (c *spanCollector) OnEnd(s sdktrace.ReadOnlySpan) {
+	if !s.SpanContext().IsSampled() {
+		return
+	}
+	c.mu.Lock()
+	c.spans = append(c.spans, s)
+	c.mu.Unlock()
+}
+
+func (c *spanCollector) Shutdown(context.Context) error   { return nil }
+func (c *spanCollector) ForceFlush(context.Context) error { return nil }
+
+func (c *spanCollector) take() []sdktrace.ReadOnlySpan {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.spans
+	c.spans = nil
+	return s
+}
+
+// logCollector is a log Processor that keeps copies of the emitted records.
+type logCollector struct {
+	mu      sync.Mutex
+	records []sdklog.Record
+}
+
+func (c *logCollector) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+
+func (c *logCollector) OnEmit(_ context.Context, r *sdklog.Record) error {
+	c.mu.Lock()
+	c.records = append(c.records, r.Clone())
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *logCollector) Shutdown(context.Context) error   { return nil }
+func (c *logCollector) ForceFlush(context.Context) error { return nil }
+
+func (c *logCollector) take() []sdklog.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.records
+	c.records = nil
+	return r
+}

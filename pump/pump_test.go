@@ -1,0 +1,187 @@
+package pump
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/assistant-otel/assistant-otel/exporter"
+	"github.com/assistant-otel/assistant-otel/mapping"
+	"github.com/assistant-otel/assistant-otel/spool"
+	"github.com/assistant-otel/assistant-otel/watson"
+)
+
+// fakeExporter fails the first failSends sends and records what it sent.
+type fakeExporter struct {
+	mu        sync.Mutex
+	failSends int
+	sends     int
+	flushes   int
+	sent      int // events in successful sends
+	pending   int
+	order     []string
+}
+
+func (f *fakeExporter) Build(_ context.Context, ts []mapping.Telemetry) (*exporter.Batch, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending = len(ts)
+	f.order = append(f.order, "build")
+	return &exporter.Batch{}, nil
+}
+
+func (f *fakeExporter) Send(context.Context, *exporter.Batch) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sends++
+	f.order = append(f.order, "send")
+	if f.sends <= f.failSends {
+		return errors.New("collector down")
+	}
+	f.sent += f.pending
+	return nil
+}
+
+func (f *fakeExporter) FlushMetrics(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flushes++
+	f.order = append(f.order, "flush")
+	return nil
+}
+
+func (f *fakeExporter) get() (sends, sent int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sends, f.sent
+}
+
+func mapStub(ev watson.Event, _ time.Time) mapping.Telemetry {
+	if ev.Log != nil && ev.Log.LogID == "panic" {
+		panic("mapping bug")
+	}
+	return mapping.Telemetry{}
+}
+
+func newTestPump(t *testing.T, q spool.Queue, f *fakeExporter, health func(error)) *Pump {
+	t.Helper()
+	p, err := New(Options{Queue: q, Map: mapStub, Exporter: f, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, OnHealth: health})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func appendBody(t *testing.T, q spool.Queue, body string) {
+	t.Helper()
+	if _, err := q.Append(t.Context(), spool.Entry{Body: []byte(body), Received: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const goodBody = `{"event":{"name":"message_logged"},"payload":{"log_id":"a"}}`
+
+// TestRetryUntilAcknowledged: records stay queued while sends fail, health
+// reports the failure and the recovery, and records go once acknowledged.
+func TestRetryUntilAcknowledged(t *testing.T) {
+	q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 1 << 20})
+	for range 3 {
+		appendBody(t, q, goodBody)
+	}
+	f := &fakeExporter{failSends: 5}
+	var mu sync.Mutex
+	var health []error
+	p := newTestPump(t, q, f, func(err error) { mu.Lock(); health = append(health, err); mu.Unlock() })
+	p.Drain()
+	if err := p.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sends, sent := f.get()
+	if sends != 6 || sent != 3 || q.Stats().Events != 0 {
+		t.Errorf("sends %d, sent %d, left %d; want 6, 3, 0", sends, sent, q.Stats().Events)
+	}
+	if len(health) != 2 || health[0] == nil || health[1] != nil {
+		t.Errorf("health reports %v, want [error, nil]", health)
+	}
+	if f.order[0] != "build" || f.order[1] != "flush" || f.order[2] != "send" {
+		t.Errorf("order %v: want build, flush, send…", f.order)
+	}
+}
+
+// TestStopLeavesRecords: when ctx ends during retries, nothing is deleted.
+func TestStopLeavesRecords(t *testing.T) {
+	q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 1 << 20})
+	appendBody(t, q, goodBody)
+	f := &fakeExporter{failSends: 1 << 30}
+	p := newTestPump(t, q, f, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if err := p.Run(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Run = %v", err)
+	}
+	if q.Stats().Events != 1 {
+		t.Error("an unacknowledged record was deleted")
+	}
+}
+
+// TestQuarantineBadRecords: undecodable bodies and mapping panics are
+// quarantined; the good records are exported.
+func TestQuarantineBadRecords(t *testing.T) {
+	d, _, err := spool.Open(t.TempDir(), spool.Options{MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	appendBody(t, d, goodBody)
+	appendBody(t, d, `not json`)
+	appendBody(t, d, `{"event":{"name":"message_logged"},"payload":{"log_id":"panic"}}`)
+	appendBody(t, d, goodBody)
+	f := &fakeExporter{}
+	p := newTestPump(t, d, f, nil)
+	p.Drain()
+	if err := p.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, sent := f.get(); sent != 2 || d.Stats().Events != 0 {
+		t.Errorf("sent %d, left %d; want 2 sent, 2 quarantined", sent, d.Stats().Events)
+	}
+}
+
+// TestIntake: duplicates are acknowledged without storing, a full queue
+// is ErrOverloaded.
+func TestIntake(t *testing.T) {
+	q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 300, Dedupe: spool.DedupeOptions{Window: time.Hour, Max: 10}})
+	in, err := NewIntake(q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := watson.Decode([]byte(goodBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := in.Consume(t.Context(), ev, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.Stats().Events != 1 {
+		t.Errorf("a redelivered event was stored: %d events", q.Stats().Events)
+	}
+	recs, _ := q.Read(0, 1, 1<<20)
+	if h, ok := recs[0].Hint.(watson.Event); !ok || h.Raw != nil || h.Log.LogID != "a" {
+		t.Errorf("hint %+v: want the decoded event without the request's body", recs[0].Hint)
+	}
+	ev2, err := watson.Decode([]byte(`{"event":{"name":"message_logged"},"payload":{"log_id":"b","x":"` + strings.Repeat("x", 300) + `"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Consume(t.Context(), ev2, time.Now()); err == nil {
+		t.Error("a full queue accepted an event")
+	}
+	if DedupeKey(watson.Event{CDR: &watson.CDR{GlobalSessionID: "g"}}) != "cdr:g" || DedupeKey(watson.Event{}) != "" {
+		t.Error("DedupeKey")
+	}
+}
