@@ -1,0 +1,379 @@
+package backfill
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/assistant-otel/assistant-otel/config"
+	"github.com/assistant-otel/assistant-otel/mapping"
+	"github.com/assistant-otel/assistant-otel/watsonapi"
+)
+
+// Environment variables read directly (not through a flag).
+const (
+	EnvAPIKey      = "ASSISTANT_OTEL_API_KEY"
+	EnvBearerToken = "ASSISTANT_OTEL_BEARER_TOKEN"
+)
+
+// Progress modes.
+const (
+	ProgressAuto  = "auto"  // a bar on a terminal, plain lines otherwise
+	ProgressBar   = "bar"   // always the bar
+	ProgressPlain = "plain" // always plain lines
+	ProgressNone  = "none"  // nothing
+)
+
+// Secret is a credential. It prints as [redacted] with every fmt verb, so a
+// Config can be logged or wrapped in an error without leaking it.
+type Secret string
+
+// String hides the secret.
+func (Secret) String() string { return "[redacted]" }
+
+// GoString hides the secret from %#v.
+func (Secret) GoString() string { return `"[redacted]"` }
+
+// MarshalText hides the secret from encoders.
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// Config holds the settings of `assistant-otel backfill`.
+type Config struct {
+	// ServiceURL is the instance URL (--url).
+	ServiceURL string
+	// AssistantID (--assistant-id) or EnvironmentID (--environment-id) is
+	// the path id of the logs API; exactly one is set.
+	AssistantID   string
+	EnvironmentID string
+	// APIKey (exchanged at IAMURL) or BearerToken authenticates; exactly
+	// one is set.
+	APIKey      Secret
+	BearerToken Secret
+	IAMURL      string
+	// Version is the API version date.
+	Version string
+	// From and To bound request_timestamp (From inclusive, To exclusive);
+	// zero means open.
+	From, To time.Time
+	// Filter is a raw filter ANDed with the window.
+	Filter string
+	// Checkpoint is the resume file; empty means no resume.
+	Checkpoint string
+	// DedupeFile is the file-backed Deduper used when the caller gives none.
+	DedupeFile string
+	// DryRun counts without consuming, marking or checkpointing.
+	DryRun bool
+	// PageLimit is the page size asked for.
+	PageLimit int
+	// Metrics records metrics of imported turns (labelled
+	// watson_assistant.source); off by default (see Imported).
+	Metrics bool
+	// Progress is auto, bar, plain or none.
+	Progress string
+	// MaxRetries bounds the retries of one page (0: none).
+	MaxRetries int
+	// RequestTimeout bounds one HTTP request (0: 2 minutes).
+	RequestTimeout time.Duration
+	// Mapping holds the mapping settings, the same flags as serve's.
+	Mapping Mapping
+}
+
+// Mapping holds the settings that shape the telemetry: the same flags and
+// variables as `assistant-otel serve`, so that imported turns look like live
+// ones (in particular the same enduser.pseudo.id).
+type Mapping struct {
+	AssistantName          string
+	LowConfidenceThreshold float64
+	CaptureContent         bool
+	MaxTextLength          int
+	// PseudonymKey is --pseudonym-key-file or ASSISTANT_OTEL_PSEUDONYM_KEY,
+	// else derived from the webhook secret (--secret-file or
+	// ASSISTANT_OTEL_SECRET) as serve does; empty without either.
+	PseudonymKey Secret
+}
+
+// Options returns the mapping options (start from mapping.DefaultOptions).
+func (m Mapping) Options() mapping.Options {
+	o := mapping.DefaultOptions()
+	o.AssistantName = m.AssistantName
+	o.LowConfidenceThreshold = m.LowConfidenceThreshold
+	o.CaptureContent = m.CaptureContent
+	o.MaxTextLength = m.MaxTextLength
+	if m.PseudonymKey != "" {
+		o.PseudonymKey = []byte(m.PseudonymKey)
+	}
+	return o
+}
+
+// mappingFlags declares the mapping flags on fs; the returned function
+// finishes them after parsing.
+func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string) error {
+	var keyFile, secretFile string
+	fs.StringVar(&m.AssistantName, "assistant-name", "", "name of the assistant in telemetry (gen_ai.agent.name), as given to serve")
+	fs.Float64Var(&m.LowConfidenceThreshold, "low-confidence-threshold", 0.5, "a top intent confidence below this marks a low-confidence turn, as for serve")
+	fs.BoolVar(&m.CaptureContent, "capture-content", true, "export what users said and what the assistant answered, as for serve")
+	fs.IntVar(&m.MaxTextLength, "max-text-length", 4096, "longest exported text in characters, as for serve")
+	fs.StringVar(&keyFile, "pseudonym-key-file", "", "file holding serve's user-id hashing key (or set "+config.EnvPseudonymKey+")")
+	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret, to derive the hashing key as serve does (or set "+config.EnvSecret+")")
+	return func(getenv func(string) string) error {
+		var errs []error
+		if m.LowConfidenceThreshold < 0 || m.LowConfidenceThreshold > 1 {
+			errs = append(errs, fmt.Errorf("--low-confidence-threshold %v must be between 0 and 1", m.LowConfidenceThreshold))
+		}
+		if m.MaxTextLength < 16 {
+			errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", m.MaxTextLength))
+		}
+		if v := getenv(config.EnvGenAICaptureContent); v != "" {
+			if on, err := strconv.ParseBool(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not true or false", config.EnvGenAICaptureContent, v))
+			} else if !on {
+				m.CaptureContent = false
+			}
+		}
+		key, err := config.ReadSecret(keyFile, getenv(config.EnvPseudonymKey), "pseudonym key")
+		errs = append(errs, err)
+		if len(key) == 0 && err == nil {
+			secret, err := config.ReadSecret(secretFile, getenv(config.EnvSecret), "webhook secret")
+			errs = append(errs, err)
+			if len(secret) > 0 {
+				key = config.DerivePseudonymKey(secret)
+			}
+		}
+		m.PseudonymKey = Secret(key)
+		return errors.Join(errs...)
+	}
+}
+
+// PathID is the id in the logs path: the environment id when set, else the
+// assistant id.
+func (c Config) PathID() string {
+	if c.EnvironmentID != "" {
+		return c.EnvironmentID
+	}
+	return c.AssistantID
+}
+
+// BaseFilter is the filter of the whole run: the window and the raw filter.
+func (c Config) BaseFilter() string { return watsonapi.BuildFilter(c.From, c.To, c.Filter) }
+
+// ReplayConfig holds the settings of `assistant-otel replay`.
+type ReplayConfig struct {
+	// Files are read in order; "-" is standard input.
+	Files      []string
+	DedupeFile string
+	DryRun     bool
+	Metrics    bool
+	Progress   string
+	Mapping    Mapping
+}
+
+// ParseFlags parses the backfill command's flags and environment: every flag
+// --x-y can also be set as ASSISTANT_OTEL_X_Y (the command line wins), and
+// the credentials come from ASSISTANT_OTEL_API_KEY or
+// ASSISTANT_OTEL_BEARER_TOKEN when no file is given. Errors never contain a
+// credential. usage receives -h output and flag errors.
+func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	return parseFlags(args, getenv, usage, time.Now())
+}
+
+func parseFlags(args []string, getenv func(string) string, usage io.Writer, now time.Time) (Config, error) {
+	fs := flag.NewFlagSet("assistant-otel backfill", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprintln(usage, "Usage: assistant-otel backfill --url SERVICE_URL --assistant-id ID [--from T] [--to T] [flags]")
+		fmt.Fprintln(usage, "Imports conversation logs from the Watson Assistant logs API and exports them like webhook events.")
+		fmt.Fprintln(usage, "Credentials: --api-key-file or "+EnvAPIKey+" (IBM Cloud API key), or --bearer-token-file or "+EnvBearerToken+".")
+		fmt.Fprintln(usage, "Times: RFC 3339 (2026-03-01T09:00:00Z), a date (2026-03-01, UTC), or an age (36h, 7d).")
+		fs.PrintDefaults()
+	}
+	var c Config
+	var apiKeyFile, tokenFile, from, to string
+	fs.StringVar(&c.ServiceURL, "url", "", "service URL of the instance, e.g. https://api.us-south.assistant.watson.cloud.ibm.com/instances/ID")
+	fs.StringVar(&c.AssistantID, "assistant-id", "", "assistant id (classic experience)")
+	fs.StringVar(&c.EnvironmentID, "environment-id", "", "environment id (watsonx Assistant: logs are listed per environment); instead of --assistant-id")
+	fs.StringVar(&apiKeyFile, "api-key-file", "", "file holding the IBM Cloud API key (or set "+EnvAPIKey+")")
+	fs.StringVar(&tokenFile, "bearer-token-file", "", "file holding a bearer token, instead of an API key (or set "+EnvBearerToken+")")
+	fs.StringVar(&c.IAMURL, "iam-url", watsonapi.DefaultIAMURL, "IAM token endpoint the API key is exchanged at")
+	fs.StringVar(&c.Version, "version", watsonapi.DefaultVersion, "API version date (YYYY-MM-DD) sent as the version parameter")
+	fs.StringVar(&from, "from", "", "first request_timestamp to import (inclusive); default: the oldest log kept")
+	fs.StringVar(&to, "to", "", "request_timestamp to stop at (exclusive); default: none (up to the newest log)")
+	fs.StringVar(&c.Filter, "filter", "", "extra filter in the logs API's syntax, ANDed with --from/--to, e.g. customer_id::abc")
+	fs.StringVar(&c.Checkpoint, "checkpoint", "", "file recording progress; rerun with the same file to resume")
+	fs.StringVar(&c.DedupeFile, "dedupe-file", "", "file of log_ids already exported, for runs without the service's dedupe store")
+	fs.BoolVar(&c.DryRun, "dry-run", false, "list and count the logs without exporting anything")
+	fs.IntVar(&c.PageLimit, "page-limit", 100, "logs per page; lower it if the API times out")
+	fs.BoolVar(&c.Metrics, "metrics", false, "also record metrics for imported turns, labelled watson_assistant.source=backfill")
+	fs.StringVar(&c.Progress, "progress", ProgressAuto, "progress display: auto (a bar on a terminal, lines otherwise), bar, plain or none")
+	fs.IntVar(&c.MaxRetries, "max-retries", watsonapi.DefaultMaxRetries, "retries of one page after 429, 5xx or network errors")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", 2*time.Minute, "timeout of one API request")
+	finishMapping := mappingFlags(fs, &c.Mapping)
+
+	if err := parse(fs, args, getenv); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var errs []error
+	switch {
+	case c.ServiceURL == "":
+		errs = append(errs, errors.New("--url is required: the service URL of the instance (shown with its credentials)"))
+	default:
+		if u, err := url.Parse(c.ServiceURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			errs = append(errs, fmt.Errorf("--url %q is not an http(s) URL", c.ServiceURL))
+		}
+	}
+	switch {
+	case c.AssistantID == "" && c.EnvironmentID == "":
+		errs = append(errs, errors.New("--assistant-id (classic) or --environment-id (watsonx Assistant) is required"))
+	case c.AssistantID != "" && c.EnvironmentID != "":
+		errs = append(errs, errors.New("give --assistant-id or --environment-id, not both: the logs API takes one of them"))
+	}
+	if c.Version == "" {
+		c.Version = watsonapi.DefaultVersion
+	} else if _, err := time.Parse("2006-01-02", c.Version); err != nil {
+		errs = append(errs, fmt.Errorf("--version %q must be a date, YYYY-MM-DD", c.Version))
+	}
+	var err error
+	if c.From, err = ParseTime(from, now); err != nil {
+		errs = append(errs, fmt.Errorf("--from: %w", err))
+	}
+	if c.To, err = ParseTime(to, now); err != nil {
+		errs = append(errs, fmt.Errorf("--to: %w", err))
+	}
+	if !c.From.IsZero() && !c.To.IsZero() && !c.From.Before(c.To) {
+		errs = append(errs, fmt.Errorf("--from %s is not before --to %s", c.From.Format(time.RFC3339), c.To.Format(time.RFC3339)))
+	}
+	if c.PageLimit < 1 {
+		errs = append(errs, fmt.Errorf("--page-limit %d must be at least 1", c.PageLimit))
+	}
+	if c.MaxRetries < 0 {
+		errs = append(errs, fmt.Errorf("--max-retries %d is negative", c.MaxRetries))
+	}
+	if c.RequestTimeout <= 0 {
+		errs = append(errs, errors.New("--request-timeout must be positive"))
+	}
+	if err := checkProgress(c.Progress); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, finishMapping(getenv))
+	key, kerr := config.ReadSecret(apiKeyFile, getenv(EnvAPIKey), "API key")
+	tok, terr := config.ReadSecret(tokenFile, getenv(EnvBearerToken), "bearer token")
+	errs = append(errs, kerr, terr)
+	c.APIKey, c.BearerToken = Secret(strings.TrimSpace(string(key))), Secret(strings.TrimSpace(string(tok)))
+	if kerr == nil && terr == nil {
+		switch {
+		case c.APIKey == "" && c.BearerToken == "":
+			errs = append(errs, fmt.Errorf("no credentials: set %s or --api-key-file (an IBM Cloud API key with Manager access), or %s or --bearer-token-file", EnvAPIKey, EnvBearerToken))
+		case c.APIKey != "" && c.BearerToken != "":
+			errs = append(errs, errors.New("both an API key and a bearer token are set: give one"))
+		}
+	}
+	if c.APIKey != "" {
+		if u, err := url.Parse(c.IAMURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			errs = append(errs, fmt.Errorf("--iam-url %q is not an http(s) URL", c.IAMURL))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// ParseReplayFlags parses the replay command's flags and environment (same
+// ASSISTANT_OTEL_* mirroring as ParseFlags).
+func ParseReplayFlags(args []string, getenv func(string) string, usage io.Writer) (ReplayConfig, error) {
+	fs := flag.NewFlagSet("assistant-otel replay", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprintln(usage, "Usage: assistant-otel replay [flags] FILE...")
+		fmt.Fprintln(usage, "Exports saved webhook bodies or log entries like webhook events. A file is a JSON array, one")
+		fmt.Fprintln(usage, "object, JSON lines, or a saved logs API page, optionally gzip-compressed; \"-\" reads standard input.")
+		fs.PrintDefaults()
+	}
+	var c ReplayConfig
+	fs.StringVar(&c.DedupeFile, "dedupe-file", "", "file of log_ids already exported, for runs without the service's dedupe store")
+	fs.BoolVar(&c.DryRun, "dry-run", false, "read and count the entries without exporting anything")
+	fs.BoolVar(&c.Metrics, "metrics", false, "also record metrics for replayed turns, labelled watson_assistant.source=replay")
+	fs.StringVar(&c.Progress, "progress", ProgressAuto, "progress display: auto, bar, plain or none")
+	finishMapping := mappingFlags(fs, &c.Mapping)
+	if err := parse(fs, args, getenv); err != nil {
+		return ReplayConfig{}, err
+	}
+	errs := []error{finishMapping(getenv)}
+	c.Files = fs.Args()
+	if len(c.Files) == 0 {
+		errs = append(errs, errors.New("at least one file is required"))
+	}
+	if err := checkProgress(c.Progress); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return ReplayConfig{}, err
+	}
+	return c, nil
+}
+
+func checkProgress(p string) error {
+	switch p {
+	case ProgressAuto, ProgressBar, ProgressPlain, ProgressNone:
+		return nil
+	}
+	return fmt.Errorf("--progress %q must be auto, bar, plain or none", p)
+}
+
+// parse reads flags from args, then fills every flag not given on the
+// command line from its ASSISTANT_OTEL_* variable (as config.parse does for
+// serve).
+func parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		name := config.EnvVar(f.Name)
+		if v := getenv(name); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// ParseTime reads a --from/--to value: RFC 3339 (fraction and offset
+// optional; no offset means UTC), a date (midnight UTC), "now", or an age
+// such as 90m, 36h or 7d meaning that long before now. "" is the zero time.
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if s == "now" {
+		return now, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	age := strings.TrimPrefix(s, "-")
+	if days, ok := strings.CutSuffix(age, "d"); ok {
+		if n, err := strconv.ParseFloat(days, 64); err == nil && n >= 0 {
+			return now.Add(-time.Duration(n * float64(24*time.Hour))), nil
+		}
+	} else if d, err := time.ParseDuration(age); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 (2026-03-01T09:00:00Z), a date (2026-03-01) or an age (36h, 7d)", s)
+}
