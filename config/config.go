@@ -34,10 +34,15 @@ const (
 
 // Serve holds the settings of `assistant-otel serve`.
 type Serve struct {
-	Listen                 string
-	Path                   string
-	Auth                   string
-	Secret                 []byte
+	Listen string
+	Path   string
+	Auth   string
+	// Secret is the first of Secrets (the one the pseudonym key derives from).
+	Secret []byte
+	// Secrets are every secret accepted: several for rotation.
+	Secrets                [][]byte
+	AmbiguityMargin        float64
+	Security               Security
 	JWTLeeway              time.Duration
 	AssistantName          string
 	LowConfidenceThreshold float64
@@ -76,11 +81,13 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	var secretFile, pseudonymKeyFile, logLevel string
 	fs.StringVar(&c.Listen, "listen", ":8080", "address to listen on for the webhook (host:port)")
 	fs.StringVar(&c.Path, "path", "/webhook", "URL path of the log webhook")
-	fs.StringVar(&c.Auth, "auth", AuthJWT, "authentication of webhook calls: jwt (verify Watson's signed token) or none")
-	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret typed into Watson Assistant (or set "+EnvSecret+")")
+	fs.StringVar(&c.Auth, "auth", AuthJWT, "authentication of webhook calls: jwt (verify Watson's signed token), header (compare --auth-header with the secret) or none")
+	fs.StringVar(&secretFile, "secret-file", "", "file(s) holding the webhook secret typed into Watson Assistant, comma-separated for rotation (or set "+EnvSecret+"); re-read on SIGHUP and change")
 	fs.DurationVar(&c.JWTLeeway, "jwt-leeway", time.Minute, "clock skew allowed when checking a token's exp and nbf")
 	fs.StringVar(&c.AssistantName, "assistant-name", "", "name of the assistant in telemetry (gen_ai.agent.name); default: the assistant id")
 	fs.Float64Var(&c.LowConfidenceThreshold, "low-confidence-threshold", 0.5, "a top intent confidence below this marks a low-confidence turn")
+	fs.Float64Var(&c.AmbiguityMargin, "ambiguity-margin", 0.1, "top two intents closer than this mark an ambiguous turn (0 turns it off)")
+	addSecurityFlags(fs, &c.Security)
 	fs.BoolVar(&c.CaptureContent, "capture-content", true, "export what users said and what the assistant answered; false removes every text")
 	fs.IntVar(&c.MaxTextLength, "max-text-length", 4096, "longest exported text, in characters; longer ones are truncated")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 8<<20, "largest accepted request body in bytes (also after gzip decompression)")
@@ -108,6 +115,10 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	if c.LowConfidenceThreshold < 0 || c.LowConfidenceThreshold > 1 {
 		errs = append(errs, fmt.Errorf("--low-confidence-threshold %v must be between 0 and 1", c.LowConfidenceThreshold))
 	}
+	if c.AmbiguityMargin < 0 || c.AmbiguityMargin > 1 {
+		errs = append(errs, fmt.Errorf("--ambiguity-margin %v must be between 0 and 1", c.AmbiguityMargin))
+	}
+	errs = append(errs, c.Security.validate(c.Auth, secretFile)...)
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("--max-body-bytes %d is below 1024", c.MaxBodyBytes))
 	}
@@ -137,19 +148,37 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 		}
 	}
 
-	secret, err := ReadSecret(secretFile, getenv(EnvSecret), "webhook secret")
-	if err != nil {
-		errs = append(errs, err)
+	var secretErr error
+	if secretFile != "" {
+		for _, f := range strings.Split(secretFile, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
+			}
+			c.Security.SecretFiles = append(c.Security.SecretFiles, f)
+			secret, err := ReadSecret(f, "", "webhook secret")
+			if err != nil {
+				secretErr = errors.Join(secretErr, err)
+				continue
+			}
+			c.Secrets = append(c.Secrets, secret)
+		}
+	} else if v := getenv(EnvSecret); v != "" {
+		c.Secrets = [][]byte{[]byte(v)}
 	}
-	c.Secret = secret
+	if secretErr != nil {
+		errs = append(errs, secretErr)
+	}
+	if len(c.Secrets) > 0 {
+		c.Secret = c.Secrets[0]
+	}
 	switch c.Auth {
-	case AuthJWT:
-		if len(c.Secret) == 0 && err == nil {
-			errs = append(errs, fmt.Errorf("no webhook secret: set %s or --secret-file to the secret configured in Watson Assistant, or pass --auth=none to accept unauthenticated calls", EnvSecret))
+	case AuthJWT, AuthHeader:
+		if len(c.Secrets) == 0 && secretErr == nil && c.Security.AssistantsFile == "" {
+			errs = append(errs, fmt.Errorf("no webhook secret: set %s, --secret-file or --assistants-file to the secret configured in Watson Assistant, or pass --auth=none to accept unauthenticated calls", EnvSecret))
 		}
 	case AuthNone:
 	default:
-		errs = append(errs, fmt.Errorf("--auth %q must be jwt or none", c.Auth))
+		errs = append(errs, fmt.Errorf("--auth %q must be jwt, header or none", c.Auth))
 	}
 
 	key, err := ReadSecret(pseudonymKeyFile, getenv(EnvPseudonymKey), "pseudonym key")

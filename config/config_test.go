@@ -173,3 +173,76 @@ func TestSpoolFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestSecuritySettings(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for f, v := range map[string]string{a: "old-secret", b: "new-secret\n"} {
+		if err := os.WriteFile(f, []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := ParseServe([]string{
+		"--secret-file", a + "," + b, "--auth", "header", "--auth-header", "X-Webhook-Key",
+		"--tls-cert", "c.pem", "--tls-key", "k.pem", "--max-concurrent-requests", "10",
+		"--redact-disable", "ip,phone", "--redact-pattern", `order=A-\d{4}`, "--redact-pattern", `ticket=T\d+`,
+		"--context-allow", "skills.actions skill.skill_variables.tier,global.system.timezone",
+		"--ambiguity-margin", "0.2",
+	}, env(map[string]string{"ASSISTANT_OTEL_READ_HEADER_TIMEOUT": "3s"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Secrets) != 2 || string(c.Secrets[1]) != "new-secret" || string(c.Secret) != "old-secret" {
+		t.Errorf("secrets: %q", c.Secrets)
+	}
+	s := c.Security
+	if c.Auth != AuthHeader || s.AuthHeader != "X-Webhook-Key" || s.TLSCert != "c.pem" || s.HTTP.MaxConcurrent != 10 ||
+		s.HTTP.ReadHeaderTimeout != 3*time.Second || len(s.RedactDisable) != 2 || len(s.RedactPatterns) != 2 ||
+		len(s.ContextAllow) != 2 || c.AmbiguityMargin != 0.2 || len(s.SecretFiles) != 2 {
+		t.Errorf("settings not applied: %+v", c)
+	}
+	r, err := s.Redactor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Redact("order A-1234 for a@b.example from 10.0.0.1"); !strings.Contains(got, "[REDACTED:order]") ||
+		!strings.Contains(got, "[REDACTED:email]") || !strings.Contains(got, "10.0.0.1") {
+		t.Errorf("redactor built wrong: %q", got)
+	}
+	off, _ := ParseServe([]string{"--redact=false"}, env(map[string]string{EnvSecret: "x"}), io.Discard)
+	if r, err := off.Security.Redactor(); err != nil || r != nil {
+		t.Errorf("--redact=false still redacts: %v %v", r, err)
+	}
+}
+
+func TestSecuritySettingsRejected(t *testing.T) {
+	for _, args := range [][]string{
+		{"--tls-cert", "c.pem"},
+		{"--max-token-age", "-1s"},
+		{"--max-header-bytes", "10"},
+		{"--read-timeout", "0s"},
+		{"--max-concurrent-requests", "-1"},
+		{"--redact-disable", "nonsense"},
+		{"--redact-pattern", "noequals"},
+		{"--redact-pattern", "x=("},
+		{"--context-allow", "global.system.state"},
+		{"--auth", "header", "--auth-header", "Bad Header"},
+		{"--ambiguity-margin", "2"},
+		{"--assistants-file", "a.yaml", "--secret-file", "s"},
+	} {
+		if _, err := ParseServe(args, env(map[string]string{EnvSecret: "x"}), io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	if _, err := ParseServe([]string{"--assistants-file", "a.yaml"}, env(nil), io.Discard); err != nil {
+		t.Errorf("an assistants file needs no other secret: %v", err)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:6060": true, "[::1]:6060": true, "localhost:6060": true, ":6060": false, "0.0.0.0:6060": false, "10.1.2.3:1": false, "junk": false} {
+		if IsLoopback(addr) != want {
+			t.Errorf("IsLoopback(%q) = %v", addr, !want)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/pump"
 	"github.com/assistant-otel/assistant-otel/receiver"
+	"github.com/assistant-otel/assistant-otel/redact"
 	"github.com/assistant-otel/assistant-otel/spool"
 )
 
@@ -48,12 +49,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 }
 
 func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout io.Writer) error {
+	authn, err := newAuth(ctx, cfg, logger)
+	if err != nil {
+		return fmt.Errorf("setting up authentication: %w", err)
+	}
+	redactor, err := cfg.Security.Redactor()
+	if err != nil {
+		return fmt.Errorf("setting up redaction: %w", err)
+	}
+	contextAllow, err := redact.NewContextAllowList(cfg.Security.ContextAllow...)
+	if err != nil {
+		return fmt.Errorf("setting up the context allow-list: %w", err)
+	}
 	mapper, err := mapping.New(mapping.Options{
 		AssistantName:          cfg.AssistantName,
+		AssistantNames:         authn.names,
 		LowConfidenceThreshold: cfg.LowConfidenceThreshold,
+		AmbiguityMargin:        cfg.AmbiguityMargin,
 		CaptureContent:         cfg.CaptureContent,
 		MaxTextLength:          cfg.MaxTextLength,
 		PseudonymKey:           cfg.PseudonymKey,
+		Redactor:               redactor,
+		ContextAllow:           contextAllow,
 	})
 	if err != nil {
 		return err
@@ -67,18 +84,6 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		return fmt.Errorf("setting up telemetry export: %w", err)
 	}
 	logger.Info("exporting telemetry", "to", exp.Describe())
-
-	var auth receiver.Authenticator
-	switch cfg.Auth {
-	case config.AuthNone:
-		logger.Warn("AUTHENTICATION IS OFF (--auth=none): anyone who can reach the webhook can send events")
-		auth = receiver.NoAuth()
-	default:
-		auth, err = receiver.NewJWTAuthenticator([][]byte{cfg.Secret}, receiver.WithLeeway(cfg.JWTLeeway))
-		if err != nil {
-			return errors.Join(fmt.Errorf("setting up authentication: %w", err), exp.Shutdown(context.Background()))
-		}
-	}
 
 	queue, err := openQueue(cfg.Spool, logger)
 	if err != nil {
@@ -100,9 +105,10 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
-	rcv, err := receiver.New(intake, auth,
+	rcv, err := receiver.New(intake, authn.auth,
 		receiver.WithPath(cfg.Path),
 		receiver.WithMaxBodyBytes(cfg.MaxBodyBytes),
+		receiver.WithMaxConcurrent(cfg.Security.HTTP.MaxConcurrent),
 		receiver.WithLogger(logger),
 		receiver.WithMeter(exp.Meter()))
 	if err != nil {
@@ -113,7 +119,28 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return errors.Join(fmt.Errorf("listening on %s: %w", cfg.Listen, err), queue.Close(), exp.Shutdown(context.Background()))
 	}
-	srv, err := receiver.NewServer(cfg.Listen, health.wrap(rcv.Handler()), receiver.WithServerLogger(logger))
+	limits := cfg.Security.HTTP
+	srvOpts := []receiver.ServerOption{
+		receiver.WithServerLogger(logger),
+		receiver.WithMaxHeaderBytes(limits.MaxHeaderBytes),
+		receiver.WithReadHeaderTimeout(limits.ReadHeaderTimeout),
+		receiver.WithReadTimeout(limits.ReadTimeout),
+		receiver.WithWriteTimeout(limits.WriteTimeout),
+		receiver.WithIdleTimeout(limits.IdleTimeout),
+	}
+	reloaders := authn.reloaders
+	var certs *receiver.CertReloader
+	if cfg.Security.TLSCert != "" {
+		certs, err = receiver.NewCertReloader(cfg.Security.TLSCert, cfg.Security.TLSKey, receiver.WithCertLogger(logger))
+		if err != nil {
+			return errors.Join(fmt.Errorf("TLS: %w", err), ln.Close(), queue.Close(), exp.Shutdown(context.Background()))
+		}
+		go certs.Watch(ctx)
+		srvOpts = append(srvOpts, receiver.WithTLSConfig(certs.TLSConfig()))
+		reloaders = append(reloaders, certs.Reload)
+	}
+	reloadOnSIGHUP(ctx, logger, reloaders...)
+	srv, err := receiver.NewServer(cfg.Listen, health.wrap(rcv.Handler()), srvOpts...)
 	if err != nil {
 		return errors.Join(err, ln.Close(), queue.Close(), exp.Shutdown(context.Background()))
 	}
@@ -122,10 +149,17 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	pumpDone := make(chan error, 1)
 	go func() { pumpDone <- pmp.Run(pumpCtx) }()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if certs != nil {
+			serveErr <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 	rcv.SetReady(true)
 	logger.Info("listening for Watson Assistant log webhooks",
-		"address", ln.Addr().String(), "path", cfg.Path, "auth", cfg.Auth,
+		"address", ln.Addr().String(), "path", cfg.Path, "auth", cfg.Auth, "tls", certs != nil,
+		"redaction", redactor.Enabled(),
 		"capture_content", cfg.CaptureContent, "spool", describeSpool(cfg.Spool), "version", version())
 
 	var runErr error

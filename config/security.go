@@ -1,0 +1,176 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/assistant-otel/assistant-otel/redact"
+)
+
+// AuthHeader is the auth mode that compares a header set in Watson's webhook
+// settings with the secret.
+const AuthHeader = "header"
+
+// Security holds authentication, transport, limit and privacy settings of
+// serve.
+type Security struct {
+	// AuthHeader is the header compared in --auth=header mode.
+	AuthHeader string
+	// SecretFiles are re-read on SIGHUP and when they change; their
+	// secrets are in Serve.Secrets.
+	SecretFiles []string
+	// AssistantsFile maps assistant ids to names and secrets.
+	AssistantsFile string
+	MaxTokenAge    time.Duration
+	TLSCert        string
+	TLSKey         string
+	HTTP           HTTPLimits
+	// Redact turns the built-in personal-data detectors on.
+	Redact         bool
+	RedactDisable  []string
+	RedactPatterns []string
+	ContextAllow   []string
+}
+
+// HTTPLimits bounds what one client may cost.
+type HTTPLimits struct {
+	MaxHeaderBytes    int
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxConcurrent     int
+}
+
+// listFlag is a repeatable flag; split, when set, also splits one value
+// (from the command line or its environment variable).
+type listFlag struct {
+	values *[]string
+	split  string
+}
+
+func (l listFlag) String() string {
+	if l.values == nil {
+		return ""
+	}
+	return strings.Join(*l.values, l.split)
+}
+
+func (l listFlag) Set(v string) error {
+	parts := []string{v}
+	if l.split != "" {
+		parts = strings.Split(v, l.split)
+	}
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			*l.values = append(*l.values, p)
+		}
+	}
+	return nil
+}
+
+func addSecurityFlags(fs *flag.FlagSet, s *Security) {
+	fs.StringVar(&s.AuthHeader, "auth-header", "Authorization", "header compared with the secret in --auth=header mode")
+	fs.StringVar(&s.AssistantsFile, "assistants-file", "", "YAML or JSON file naming several assistants with their secret files or variables (replaces --secret-file)")
+	fs.DurationVar(&s.MaxTokenAge, "max-token-age", 0, "refuse tokens whose iat is older than this, to limit replays (0: off; Watson's token claims are undocumented, so check a real token first)")
+	fs.StringVar(&s.TLSCert, "tls-cert", "", "PEM certificate chain: serve HTTPS (TLS 1.2+); reloaded on SIGHUP and when the file changes")
+	fs.StringVar(&s.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.IntVar(&s.HTTP.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest request line and headers in bytes (431 beyond)")
+	fs.DurationVar(&s.HTTP.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send the request headers")
+	fs.DurationVar(&s.HTTP.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send the whole request")
+	fs.DurationVar(&s.HTTP.WriteTimeout, "write-timeout", 30*time.Second, "time to handle a request and answer")
+	fs.DurationVar(&s.HTTP.IdleTimeout, "idle-timeout", 2*time.Minute, "idle keep-alive connections are closed after this")
+	fs.IntVar(&s.HTTP.MaxConcurrent, "max-concurrent-requests", 256, "webhook requests in flight at most; more get 503 with Retry-After at once (0: no limit)")
+	fs.BoolVar(&s.Redact, "redact", true, "replace e-mail addresses, phone, card and IBAN numbers and IP addresses in every exported text")
+	fs.Var(listFlag{&s.RedactDisable, ","}, "redact-disable", "built-in detectors to switch off, comma-separated: "+strings.Join(redact.Builtins(), ","))
+	fs.Var(listFlag{&s.RedactPatterns, "\n"}, "redact-pattern", "extra NAME=REGEX to redact (repeatable; in the variable, one per line)")
+	fs.Var(listFlag{&s.ContextAllow, ","}, "context-allow", "context variable paths to export, e.g. 'skills.actions skill.skill_variables.tier' (repeatable or comma-separated; nothing else of the context is exported)")
+}
+
+func (s *Security) validate(auth string, secretFile string) []error {
+	var errs []error
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if s.MaxTokenAge < 0 {
+		errs = append(errs, fmt.Errorf("--max-token-age %v must not be negative", s.MaxTokenAge))
+	}
+	h := s.HTTP
+	if h.MaxHeaderBytes < 4096 {
+		errs = append(errs, fmt.Errorf("--max-header-bytes %d is below 4096", h.MaxHeaderBytes))
+	}
+	if h.ReadHeaderTimeout <= 0 || h.ReadTimeout <= 0 || h.WriteTimeout <= 0 || h.IdleTimeout <= 0 {
+		errs = append(errs, errors.New("--read-header-timeout, --read-timeout, --write-timeout and --idle-timeout must be positive"))
+	}
+	if h.MaxConcurrent < 0 {
+		errs = append(errs, fmt.Errorf("--max-concurrent-requests %d must not be negative", h.MaxConcurrent))
+	}
+	if auth == AuthHeader && (s.AuthHeader == "" || strings.ContainsAny(s.AuthHeader, " :\r\n")) {
+		errs = append(errs, fmt.Errorf("--auth-header %q is not a header name", s.AuthHeader))
+	}
+	if s.AssistantsFile != "" && secretFile != "" {
+		errs = append(errs, errors.New("--assistants-file and --secret-file exclude each other: list the secrets in the assistants file"))
+	}
+	for _, name := range s.RedactDisable {
+		if !contains(redact.Builtins(), name) {
+			errs = append(errs, fmt.Errorf("--redact-disable %q: no such detector (%s)", name, strings.Join(redact.Builtins(), ", ")))
+		}
+	}
+	for _, p := range s.RedactPatterns {
+		if _, _, err := redact.ParsePattern(p); err != nil {
+			errs = append(errs, fmt.Errorf("--redact-pattern: %w", err))
+		}
+	}
+	if _, err := redact.NewContextAllowList(s.ContextAllow...); err != nil {
+		errs = append(errs, fmt.Errorf("--context-allow: %w", err))
+	}
+	return errs
+}
+
+// Redactor builds the redactor the settings describe (nil when off and no
+// pattern is given).
+func (s *Security) Redactor() (*redact.Redactor, error) {
+	var opts []redact.Option
+	if !s.Redact {
+		opts = append(opts, redact.WithBuiltins())
+	} else if len(s.RedactDisable) > 0 {
+		opts = append(opts, redact.WithoutBuiltin(s.RedactDisable...))
+	}
+	for _, p := range s.RedactPatterns {
+		name, re, err := redact.ParsePattern(p)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, redact.WithPattern(name, re))
+	}
+	if !s.Redact && len(s.RedactPatterns) == 0 {
+		return nil, nil
+	}
+	return redact.New(opts...)
+}
+
+// IsLoopback reports whether a listen address binds only the loopback interface.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
