@@ -12,6 +12,7 @@ import (
 
 	"github.com/assistant-otel/assistant-otel/config"
 	"github.com/assistant-otel/assistant-otel/mapping"
+	"github.com/assistant-otel/assistant-otel/redact"
 	"github.com/assistant-otel/assistant-otel/watsonapi"
 )
 
@@ -91,6 +92,15 @@ type Mapping struct {
 	LowConfidenceThreshold float64
 	CaptureContent         bool
 	MaxTextLength          int
+	// Redact runs the built-in personal-data detectors, as serve does by
+	// default.
+	Redact bool
+	// Via, when set, is the webhook URL of a running `assistant-otel serve`:
+	// each event is signed with WebhookSecret and posted there instead of
+	// being exported directly, so the service's dedupe drops turns it
+	// already exported live and its spool keeps them durable.
+	Via           string
+	WebhookSecret Secret
 	// PseudonymKey is --pseudonym-key-file or ASSISTANT_OTEL_PSEUDONYM_KEY,
 	// else derived from the webhook secret (--secret-file or
 	// ASSISTANT_OTEL_SECRET) as serve does; empty without either.
@@ -104,6 +114,9 @@ func (m Mapping) Options() mapping.Options {
 	o.LowConfidenceThreshold = m.LowConfidenceThreshold
 	o.CaptureContent = m.CaptureContent
 	o.MaxTextLength = m.MaxTextLength
+	if m.Redact {
+		o.Redactor, _ = redact.New() // the built-ins alone cannot fail
+	}
 	if m.PseudonymKey != "" {
 		o.PseudonymKey = []byte(m.PseudonymKey)
 	}
@@ -118,8 +131,10 @@ func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string)
 	fs.Float64Var(&m.LowConfidenceThreshold, "low-confidence-threshold", 0.5, "a top intent confidence below this marks a low-confidence turn, as for serve")
 	fs.BoolVar(&m.CaptureContent, "capture-content", true, "export what users said and what the assistant answered, as for serve")
 	fs.IntVar(&m.MaxTextLength, "max-text-length", 4096, "longest exported text in characters, as for serve")
+	fs.BoolVar(&m.Redact, "redact", true, "replace e-mail addresses, phone, card and IBAN numbers and IP addresses in exported texts, as serve does")
 	fs.StringVar(&keyFile, "pseudonym-key-file", "", "file holding serve's user-id hashing key (or set "+config.EnvPseudonymKey+")")
-	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret, to derive the hashing key as serve does (or set "+config.EnvSecret+")")
+	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret, to derive the hashing key as serve does and to sign --via posts (or set "+config.EnvSecret+")")
+	fs.StringVar(&m.Via, "via", "", "webhook URL of a running assistant-otel serve: post each event there (signed with the webhook secret) so its dedupe skips turns already exported live")
 	return func(getenv func(string) string) error {
 		var errs []error
 		if m.LowConfidenceThreshold < 0 || m.LowConfidenceThreshold > 1 {
@@ -137,11 +152,18 @@ func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string)
 		}
 		key, err := config.ReadSecret(keyFile, getenv(config.EnvPseudonymKey), "pseudonym key")
 		errs = append(errs, err)
-		if len(key) == 0 && err == nil {
-			secret, err := config.ReadSecret(secretFile, getenv(config.EnvSecret), "webhook secret")
-			errs = append(errs, err)
-			if len(secret) > 0 {
-				key = config.DerivePseudonymKey(secret)
+		secret, serr := config.ReadSecret(secretFile, getenv(config.EnvSecret), "webhook secret")
+		errs = append(errs, serr)
+		if len(key) == 0 && err == nil && len(secret) > 0 {
+			key = config.DerivePseudonymKey(secret)
+		}
+		m.WebhookSecret = Secret(secret)
+		if m.Via != "" {
+			if u, err := url.Parse(m.Via); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("--via %q is not an http(s) URL", m.Via))
+			}
+			if len(secret) == 0 && serr == nil {
+				errs = append(errs, fmt.Errorf("--via needs the webhook secret: set %s or --secret-file", config.EnvSecret))
 			}
 		}
 		m.PseudonymKey = Secret(key)

@@ -5,6 +5,8 @@
 //
 //	assistant-otel serve   [flags]              run the webhook receiver
 //	assistant-otel send    --url URL FILE.json  sign and post an event (for testing a deployment)
+//	assistant-otel backfill --url URL --assistant-id ID --from T --to T   import from the logs API
+//	assistant-otel replay  FILE…                 import saved webhook bodies or log entries
 //	assistant-otel version                      print the version
 package main
 
@@ -35,6 +37,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return serve(ctx, args[1:], stdout, stderr, getenv)
 	case "send":
 		return send(ctx, args[1:], stdout, stderr, getenv)
+	case "backfill":
+		return backfillCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "replay":
+		return replayCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "assistant-otel", version())
 		return 0
@@ -54,6 +60,8 @@ func usage(w io.Writer) {
 Commands:
   serve     receive Watson Assistant log webhooks and export them over OTLP
   send      sign a webhook body with the secret and POST it (test a deployment)
+  backfill  import historic conversations from the Watson logs API
+  replay    import saved webhook bodies or log entries from files
   version   print the version
 
 Run "assistant-otel COMMAND -h" for the flags of a command.

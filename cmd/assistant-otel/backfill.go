@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/assistant-otel/assistant-otel/backfill"
+	"github.com/assistant-otel/assistant-otel/exporter"
+	"github.com/assistant-otel/assistant-otel/mapping"
+	"github.com/assistant-otel/assistant-otel/sender"
+	"github.com/assistant-otel/assistant-otel/watson"
+)
+
+// backfillCmd imports logs from the Watson logs API for a time range.
+func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg, err := backfill.ParseFlags(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "assistant-otel backfill:", err)
+		return 2
+	}
+	return runImport(ctx, "backfill", cfg.Mapping, cfg.Metrics, cfg.DryRun, backfill.SourceBackfill, stdout, stderr,
+		func(deps backfill.Deps) (backfill.Stats, error) { return backfill.Run(ctx, cfg, deps) },
+		"rerun with the same --checkpoint to resume")
+}
+
+// replayCmd imports saved webhook bodies or log entries from files.
+func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg, err := backfill.ParseReplayFlags(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "assistant-otel replay:", err)
+		return 2
+	}
+	return runImport(ctx, "replay", cfg.Mapping, cfg.Metrics, cfg.DryRun, backfill.SourceReplay, stdout, stderr,
+		func(deps backfill.Deps) (backfill.Stats, error) { return backfill.Replay(ctx, cfg, deps) },
+		"rerun with the same --dedupe-file to skip what was imported")
+}
+
+// runImport maps every imported event exactly as serve maps a webhook call
+// (same ids, so a turn seen live and imported is one span) and exports it
+// with acknowledgement: an event counts as done only once the OTLP endpoint
+// accepted it.
+func runImport(ctx context.Context, name string, m backfill.Mapping, withMetrics, dryRun bool, source string,
+	stdout, stderr io.Writer, run func(backfill.Deps) (backfill.Stats, error), resumeHint string) int {
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	mapper, err := mapping.New(m.Options())
+	if err != nil {
+		fmt.Fprintf(stderr, "assistant-otel %s: %v\n", name, err)
+		return 2
+	}
+	deps := backfill.Deps{Logger: logger, Progress: stderr}
+	var exp *exporter.Exporter
+	switch {
+	case dryRun:
+	case m.Via != "":
+		logger.Info("posting events to a running assistant-otel", "url", m.Via)
+		deps.Sink = viaWebhook(m.Via, []byte(m.WebhookSecret))
+	default:
+		exp, err = exporter.New(ctx, exporter.WithServiceVersion(version()), exporter.WithLogger(logger),
+			exporter.WithConsole(stdout), exporter.WithSynchronous())
+		if err != nil {
+			fmt.Fprintf(stderr, "assistant-otel %s: setting up telemetry export: %v\n", name, err)
+			return 1
+		}
+		logger.Info("exporting telemetry", "to", exp.Describe())
+		deps.Sink = backfill.SinkFunc(func(ctx context.Context, ev watson.Event, received time.Time) error {
+			b, err := exp.Build(ctx, []mapping.Telemetry{backfill.Imported(mapper.Map(ev, received), source, withMetrics)})
+			if err != nil {
+				return err
+			}
+			return exp.Send(ctx, b)
+		})
+	}
+	stats, runErr := run(deps)
+	if exp != nil {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if withMetrics {
+			runErr = errors.Join(runErr, exp.FlushMetrics(flushCtx))
+		}
+		runErr = errors.Join(runErr, exp.Shutdown(flushCtx))
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", name, stats)
+	switch {
+	case runErr == nil:
+		return 0
+	case errors.Is(runErr, context.Canceled):
+		logger.Warn("interrupted; "+resumeHint, "done", stats.Consumed)
+		return 1
+	default:
+		logger.Error(name+" failed", "error", runErr)
+		return 1
+	}
+}
+
+// viaWebhook posts each event, signed like Watson would, to a running
+// service. 503 (a full spool or queue) and network errors are retried with
+// backoff; any other non-2xx answer stops the import.
+func viaWebhook(url string, secret []byte) backfill.Sink {
+	client := &http.Client{Timeout: 30 * time.Second}
+	return backfill.SinkFunc(func(ctx context.Context, ev watson.Event, _ time.Time) error {
+		if len(ev.Raw) == 0 {
+			return errors.New("event has no webhook body to post")
+		}
+		wait := 200 * time.Millisecond
+		for attempt := 1; ; attempt++ {
+			status, _, err := sender.Send(ctx, client, url, secret, ev.Raw)
+			switch {
+			case err == nil && status >= 200 && status < 300:
+				return nil
+			case err == nil && status != http.StatusServiceUnavailable:
+				return fmt.Errorf("posting to %s: HTTP %d", url, status)
+			case attempt == 10:
+				return fmt.Errorf("posting to %s: gave up after %d attempts (last: HTTP %d, %v)", url, attempt, status, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 10*time.Second)
+		}
+	})
+}
