@@ -25,7 +25,21 @@ type envelope struct {
 // Decode parses a webhook body. The envelope is checked strictly; inside the
 // payload, fields of an unexpected type are left at their zero value rather
 // than failing the whole turn.
+//
+// A well-formed body takes the fast path (decodeFast); any body the fast
+// path does not accept as is (a syntax error, a field of an unexpected
+// type, invalid UTF-8, an unusual envelope) is decoded again by
+// decodeStd, which defines the semantics: errors, their messages and the
+// field-by-field tolerance all come from it.
 func Decode(body []byte) (Event, error) {
+	if ev, ok := decodeFast(body); ok {
+		return ev, nil
+	}
+	return decodeStd(body)
+}
+
+// decodeStd is Decode with encoding/json only: the reference semantics.
+func decodeStd(body []byte) (Event, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return Event{}, fmt.Errorf("%w: %s", ErrShape, describe(err))

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,6 +80,36 @@ type Event struct {
 	Body  []byte
 }
 
+// Compact returns the templates with their bodies compacted (json.Compact),
+// as a webhook sender sends them; the corpus files are indented.
+func Compact(templates []Template) ([]Template, error) {
+	out := make([]Template, len(templates))
+	for i, t := range templates {
+		var b bytes.Buffer
+		if err := json.Compact(&b, t.Body); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Name, err)
+		}
+		t.Body = b.Bytes()
+		out[i] = t
+	}
+	return out, nil
+}
+
+// WrapOTLP returns body as the string body of one OTLP/JSON log record (an
+// ExportLogsServiceRequest for /v1/logs): what a user who "just posts the
+// JSON to the Collector" would send.
+func WrapOTLP(body []byte, now time.Time) []byte {
+	s, _ := json.Marshal(string(body))
+	var b bytes.Buffer
+	b.Grow(len(s) + 200)
+	b.WriteString(`{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"watson-webhook"}}]},"scopeLogs":[{"scope":{"name":"loadgen"},"logRecords":[{"timeUnixNano":"`)
+	b.WriteString(strconv.FormatInt(now.UnixNano(), 10))
+	b.WriteString(`","severityNumber":9,"body":{"stringValue":`)
+	b.Write(s)
+	b.WriteString(`}}]}]}]}`)
+	return b.Bytes()
+}
+
 // Make returns n events cycling through the templates, each with a new
 // log_id.
 func Make(templates []Template, n int) []Event {
@@ -105,6 +136,10 @@ type Config struct {
 	// OnResult, if set, is called after each event (from the senders'
 	// goroutines).
 	OnResult func(ev Event, status int, err error)
+	// NoAuth sends no Authorization header (e.g. to a Collector's
+	// OTLP/HTTP receiver); otherwise each request carries a freshly signed
+	// token, as Watson Assistant sends.
+	NoAuth bool
 }
 
 // Result is what a run came to.
@@ -137,10 +172,7 @@ func Run(ctx context.Context, c Config) *Result {
 		c.Concurrency = 16
 	}
 	if c.Client == nil {
-		c.Client = &http.Client{
-			Timeout:   10 * time.Second,
-			Transport: &http.Transport{MaxIdleConnsPerHost: c.Concurrency, MaxConnsPerHost: c.Concurrency},
-		}
+		c.Client = Client(c.Concurrency)
 	}
 	res := &Result{Statuses: map[int]int{}}
 	var mu sync.Mutex
@@ -171,7 +203,7 @@ func Run(ctx context.Context, c Config) *Result {
 				}
 				ev := c.Events[i]
 				t := time.Now()
-				status, retryAfter, err := post(ctx, c.Client, c.URL, c.Secret, ev.Body)
+				status, retryAfter, err := post(ctx, c.Client, c.URL, c.Secret, ev.Body, c.NoAuth)
 				lat := time.Since(t)
 				if err != nil && ctx.Err() != nil {
 					return // cut off by the end of the run: not an outcome
@@ -211,17 +243,28 @@ func Run(ctx context.Context, c Config) *Result {
 	return res
 }
 
-func post(ctx context.Context, client *http.Client, url string, secret, body []byte) (int, string, error) {
-	token, err := sender.Sign(secret, time.Now())
-	if err != nil {
-		return 0, "", err
+// Client is the default HTTP client of Run: keep-alive, at most concurrency
+// connections, 10 s timeout.
+func Client(concurrency int) *http.Client {
+	return &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency},
 	}
+}
+
+func post(ctx context.Context, client *http.Client, url string, secret, body []byte, noAuth bool) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", token)
+	if !noAuth {
+		token, err := sender.Sign(secret, time.Now())
+		if err != nil {
+			return 0, "", err
+		}
+		req.Header.Set("Authorization", token)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err

@@ -1,0 +1,126 @@
+package watson
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fastSeeds are the corpus, the edge cases and bodies that probe where
+// encoding/json and the fast decoder could differ.
+func fastSeeds(tb testing.TB) [][]byte {
+	var out [][]byte
+	for _, p := range []string{"../testdata/corpus/*.json", "../testdata/corpus/other-events/*.json", "../mapping/testdata/edge/*.json"} {
+		m, _ := filepath.Glob(p)
+		for _, f := range m {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			out = append(out, b)
+		}
+	}
+	if len(out) < 20 {
+		tb.Fatalf("only %d seed files", len(out))
+	}
+	for _, s := range []string{
+		"", "null", "[]", "{}", `{"event":null}`, `{"event":{"name":""},"payload":{}}`,
+		`{"event":{"name":"message_logged"},"payload":[]}`,
+		`{"event":{"name":"message_logged"},"payload":{}} trailing`,
+		`{"event":{"name":"message_logged"},"payload":{}}{}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a"}}` + "\n\t ",
+		`{"event":{"name":"cdr_logged"},"payload":{"call":7}}`,
+		`{"EVENT":{"NAME":"message_logged"},"Payload":{"LOG_ID":"x","Session_Id":"y"}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a","log_id":"b","request":{"input":{"text":"1"}},"request":{"user_id":"u"}}}`,
+		`{"event":{"name":"message_logged"},"event":{"name":"cdr_logged"},"payload":{"call":{"outbound":true}}}`,
+		`{"payload":{"log_id":"1"},"event":{"name":"message_logged"}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"\ud800\udc00\ud800x\u0000\u00e9\/"}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a` + "\xff\xfe" + `b"}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"intent":"a","confidence":"0.5"},{"intent":"b","confidence":1e999},{"confidence":null},null,7]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"context":{"global":{"system":{"turn_count":"3"}},"skills":{"main skill":{"x":[1,{"y":null}]},"actions skill":null}}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"debug":{"turn_events":[{"event":"callout","callout":{"response":{"status_code":500.7}},"prompted":false,"has_question":null}]}}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":7,"session_id":"s"}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"generic":[{"response_type":"text","text":"hi","options":[{"label":"a"},{"label":null}]}],"spelling":{}}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":{}}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"request_timestamp":null,"response":null,"request":{"input":null}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"debug":{"branch_exited":"true"}}}}}`,
+		`{"event":{"name":7},"payload":{}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a"},"extra":[1,2,{"z":"q"}]}`,
+		`{"event":{"name":"message_logged","version":"2"},"payload":{"log_id":"a"}}`,
+		` {"event" : {"name" : "message_logged"} , "payload" : { "log_id" : "a" } } `,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a"`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"entities":[{"entity":"e","value":"v","confidence":0.9,"location":[1,2]}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"intent":"a","confidence":-0}],"llm_metadata":[{"task":"t","model_id":"m"}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"intent":"a","confidence":0.1e1,"Intent":"b"}]}}}}`,
+	} {
+		out = append(out, []byte(s))
+	}
+	return out
+}
+
+func checkFast(t *testing.T, body []byte) {
+	want, wantErr := decodeStd(body)
+	got, ok := decodeFast(body)
+	if !ok {
+		return // Decode falls back to decodeStd
+	}
+	if wantErr != nil {
+		t.Fatalf("fast path accepts %q, encoding/json rejects it: %v", body, wantErr)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("fast path differs on %q:\n got %+v\nwant %+v", body, got, want)
+	}
+}
+
+// TestDecodeFastMatchesStd: on every seed, the fast path either gives up or
+// yields exactly what encoding/json yields.
+func TestDecodeFastMatchesStd(t *testing.T) {
+	fastOK := 0
+	for _, b := range fastSeeds(t) {
+		checkFast(t, b)
+		if _, ok := decodeFast(b); ok {
+			fastOK++
+		}
+	}
+	if fastOK < 12 {
+		t.Fatalf("the fast path took only %d seeds: is it still used?", fastOK)
+	}
+}
+
+// FuzzDecodeFast looks for a body on which the fast path and encoding/json
+// disagree (scripts/fuzz.sh runs it).
+func FuzzDecodeFast(f *testing.F) {
+	for _, b := range fastSeeds(f) {
+		f.Add(b)
+	}
+	f.Fuzz(checkFast)
+}
+
+func checkValid(t *testing.T, b []byte) {
+	if got, want := validJSON(b), json.Valid(b); got != want {
+		t.Fatalf("validJSON(%q) = %v, json.Valid says %v", b, got, want)
+	}
+}
+
+func TestValidJSON(t *testing.T) {
+	for _, b := range fastSeeds(t) {
+		checkValid(t, b)
+	}
+	for _, s := range []string{`0`, `-0`, `-`, `01`, `1.`, `1.5e`, `1e+5`, `-1.5E-07`, `.5`, `"\u12"`, `"\u12G4"`, `"\x"`,
+		"\"a\tb\"", `"\/\b\f\n\r\t\"\\"`, `[1,]`, `[,1]`, `{"a":1,}`, `{"a" 1}`, `{1:2}`, `[]]`, `tru`, `nulll`, ` true `,
+		`[` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `]`, strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+		strings.Repeat("[", 9999) + strings.Repeat("]", 9999), "\"\xff\"", "{\"a\":\"b\"}\x00"} {
+		checkValid(t, []byte(s))
+	}
+}
+
+// FuzzValidJSON compares validJSON with json.Valid.
+func FuzzValidJSON(f *testing.F) {
+	for _, b := range fastSeeds(f) {
+		f.Add(b)
+	}
+	f.Fuzz(checkValid)
+}
