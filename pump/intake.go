@@ -26,14 +26,23 @@ func attrOperation(op string) attribute.KeyValue { return attribute.String("oper
 // Intake is the receiver.Consumer that appends accepted events to a queue.
 type Intake struct {
 	q          spool.Queue
+	keepRaw    bool
 	duplicates metric.Int64Counter
 	refused    metric.Int64Counter
 }
 
 var _ receiver.Consumer = (*Intake)(nil)
 
+// IntakeOption configures an Intake.
+type IntakeOption func(*Intake)
+
+// KeepRawBody keeps a copy of each body with its decoded event, for mappings
+// that read the raw body again (the context allow-list). Off, the decoded
+// event travels without it.
+func KeepRawBody() IntakeOption { return func(in *Intake) { in.keepRaw = true } }
+
 // NewIntake returns an Intake appending to q, counting on meter (nil: noop).
-func NewIntake(q spool.Queue, meter metric.Meter) (*Intake, error) {
+func NewIntake(q spool.Queue, meter metric.Meter, opts ...IntakeOption) (*Intake, error) {
 	if q == nil {
 		return nil, errors.New("pump: intake queue is required")
 	}
@@ -41,6 +50,9 @@ func NewIntake(q spool.Queue, meter metric.Meter) (*Intake, error) {
 		meter = noop.NewMeterProvider().Meter("")
 	}
 	in := &Intake{q: q}
+	for _, o := range opts {
+		o(in)
+	}
 	var err error
 	in.duplicates, err = meter.Int64Counter(MetricDuplicates, metric.WithUnit("{event}"),
 		metric.WithDescription("Redelivered events (same log_id, or global_session_id of a call) acknowledged but not exported again."))
@@ -76,6 +88,9 @@ func (in *Intake) Consume(ctx context.Context, ev watson.Event, received time.Ti
 	}
 	hint := ev
 	hint.Raw = nil // the body buffer belongs to the request
+	if in.keepRaw {
+		hint.Raw = append([]byte(nil), ev.Raw...)
+	}
 	dup, err := in.q.Append(ctx, spool.Entry{Key: DedupeKey(ev), Body: ev.Raw, Received: received, Hint: hint})
 	switch {
 	case err == nil && dup:

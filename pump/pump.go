@@ -271,7 +271,7 @@ func (p *Pump) map1(r spool.Record) (t mapping.Telemetry, err error) {
 		if ev, err = watson.Decode(r.Body); err != nil {
 			return t, fmt.Errorf("decoding the stored body: %w", err)
 		}
-		ev.Raw = nil
+		// ev.Raw is the record's own copy of the body: valid while mapping.
 	}
 	defer func() {
 		if v := recover(); v != nil {

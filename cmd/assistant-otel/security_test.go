@@ -207,3 +207,28 @@ func toString(v any) string {
 	s, _ := v.(string)
 	return s
 }
+
+// TestContextAllowList: listed context variables reach the span and the log
+// record, through the spool; nothing else of the context does.
+func TestContextAllowList(t *testing.T) {
+	otlp := otlptest.StartGRPC(t)
+	svc := startService(t, cleanEnv("ASSISTANT_OTEL_SECRET="+testSecret, "OTEL_EXPORTER_OTLP_ENDPOINT="+otlp.Endpoint()),
+		"--spool-dir", t.TempDir(), "--context-allow", "skills.actions skill.skill_variables.last_order_id")
+	if out, code := sendFile(t, svc.url, testSecret, "../../testdata/corpus/14c-multiturn-answer-with-callout.json"); code != 0 {
+		t.Fatalf("send: %s", out)
+	}
+	svc.stop(t)
+	const key = "watson_assistant.context.skills.actions skill.skill_variables.last_order_id"
+	spans, logs := otlp.Spans(), otlp.LogRecords()
+	if len(spans) == 0 || len(logs) != 1 {
+		t.Fatalf("%d spans, %d log records", len(spans), len(logs))
+	}
+	if spans[0].Attributes[key] != "A-1042" || logs[0].Attributes[key] != "A-1042" {
+		t.Errorf("allowed context variable missing: span %v, log %v", spans[0].Attributes[key], logs[0].Attributes[key])
+	}
+	for k := range spans[0].Attributes {
+		if strings.HasPrefix(k, "watson_assistant.context.") && k != key {
+			t.Errorf("context variable %s exported without being listed", k)
+		}
+	}
+}

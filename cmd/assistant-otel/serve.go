@@ -101,7 +101,11 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
-	intake, err := pump.NewIntake(queue, exp.Meter())
+	var intakeOpts []pump.IntakeOption
+	if !contextAllow.Empty() && cfg.CaptureContent {
+		intakeOpts = append(intakeOpts, pump.KeepRawBody()) // the mapping reads the context from it
+	}
+	intake, err := pump.NewIntake(queue, exp.Meter(), intakeOpts...)
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
