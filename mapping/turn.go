@@ -350,7 +350,7 @@ func (m *Mapper) turnBody(l *watson.Log, f *turnFacts) string {
 	if f.top != nil {
 		intent = fmt.Sprintf("intent %s (%.2f)", truncate(f.top.Intent, 128), float64(f.top.Confidence))
 	}
-	return fmt.Sprintf("turn %s: %s", f.outcome, intent)
+	return truncate(fmt.Sprintf("turn %s: %s", f.outcome, intent), m.opts.MaxTextLength)
 }
 
 func (m *Mapper) entityValues(entities []watson.Entity) []string {

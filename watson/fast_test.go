@@ -124,3 +124,26 @@ func FuzzValidJSON(f *testing.F) {
 	}
 	f.Fuzz(checkValid)
 }
+
+// TestFastPathDeclinesCaseFoldedKeys: a key that matches a declared field
+// only case-insensitively goes to encoding/json (which folds case; the fast
+// decoder does not always), while upper-case keys of undeclared fields, such
+// as browser_OS, keep the fast path.
+func TestFastPathDeclinesCaseFoldedKeys(t *testing.T) {
+	for body, wantFast := range map[string]bool{
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"debug":{"turn_events":[{"evena":"x","callOut":{}}]}}}}}`: false,
+		`{"event":{"name":"message_logged"},"payload":{"Log_ID":"a"}}`:                                                                 false,
+		`{"event":{"name":"message_logged"},"payload":{"log_\u0069d":"a"}}`:                                                            false,
+		`{"event":{"name":"message_logged"},"payload":{"request":{"context":{"browser_OS":"Android"}}}}`:                               true,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a"}}`:                                                                 true,
+	} {
+		if _, ok := decodeFast([]byte(body)); ok != wantFast {
+			t.Errorf("%s: fast path %v, want %v", body, ok, wantFast)
+		}
+		std, err := decodeStd([]byte(body))
+		got, err2 := Decode([]byte(body))
+		if (err == nil) != (err2 == nil) || (std.Log == nil) != (got.Log == nil) || (std.Log != nil && std.Log.LogID != got.Log.LogID) {
+			t.Errorf("%s: Decode and encoding/json disagree", body)
+		}
+	}
+}

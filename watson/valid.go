@@ -1,26 +1,41 @@
 package watson
 
+import (
+	"reflect"
+	"strings"
+)
+
 // validJSON reports whether b is one valid JSON value (RFC 8259, as
 // encoding/json.Valid decides, nesting at most maxDepth deep), several
 // times faster than json.Valid. The fast decoder does not check the values
 // it skips, so decodeFast validates first. FuzzValidJSON checks it against
 // json.Valid.
 func validJSON(b []byte) bool {
+	ok, _ := scanJSON(b)
+	return ok
+}
+
+// scanJSON validates b like validJSON and also reports whether an object key
+// could match a declared field only by encoding/json's case-insensitive
+// matching (e.g. "callOut" for "callout"), which the fast decoder does not
+// always apply: such bodies take the encoding/json path.
+func scanJSON(b []byte) (valid, foldRisk bool) {
 	v := validator{b: b}
 	v.ws()
 	if !v.value(0) {
-		return false
+		return false, v.foldRisk
 	}
 	v.ws()
-	return v.i == len(b)
+	return v.i == len(b), v.foldRisk
 }
 
 // maxDepth is encoding/json's nesting limit.
 const maxDepth = 10000
 
 type validator struct {
-	b []byte
-	i int
+	b        []byte
+	i        int
+	foldRisk bool
 }
 
 func (v *validator) ws() {
@@ -76,8 +91,12 @@ func (v *validator) object(depth int) bool {
 		return true
 	}
 	for {
+		start := v.i
 		if v.i >= len(v.b) || v.b[v.i] != '"' || !v.str() {
 			return false
+		}
+		if !v.foldRisk && foldsToDeclared(v.b[start+1:v.i-1]) {
+			v.foldRisk = true
 		}
 		v.ws()
 		if v.i >= len(v.b) || v.b[v.i] != ':' {
@@ -216,4 +235,58 @@ func (v *validator) number() bool {
 		}
 	}
 	return true
+}
+
+// foldsToDeclared reports whether a raw object key is not a declared field
+// name as it stands but may match one case-insensitively: ASCII with upper
+// case that lower-cases to a declared name, or any escape or non-ASCII byte
+// (Unicode folding, e.g. the Kelvin sign for k), which is rare enough to
+// leave to encoding/json.
+func foldsToDeclared(key []byte) bool {
+	upper := false
+	for _, c := range key {
+		switch {
+		case c == '\\' || c >= 0x80:
+			return true
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		}
+	}
+	if !upper {
+		return false
+	}
+	_, ok := declaredKeys[strings.ToLower(string(key))]
+	return ok
+}
+
+// declaredKeys are the JSON names of every field the wire types declare.
+// Computed once; never modified.
+var declaredKeys = collectKeys(reflect.TypeFor[Log](), reflect.TypeFor[CDR](), reflect.TypeFor[fastEnvelope]())
+
+func collectKeys(types ...reflect.Type) map[string]struct{} {
+	keys := map[string]struct{}{}
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			keys[strings.ToLower(name)] = struct{}{}
+			walk(f.Type)
+		}
+	}
+	for _, t := range types {
+		walk(t)
+	}
+	return keys
 }
