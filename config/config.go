@@ -40,9 +40,11 @@ type Serve struct {
 	// Secret is the first of Secrets (the one the pseudonym key derives from).
 	Secret []byte
 	// Secrets are every secret accepted: several for rotation.
-	Secrets                [][]byte
-	AmbiguityMargin        float64
-	Security               Security
+	Secrets         [][]byte
+	AmbiguityMargin float64
+	Security        Security
+	// PprofListen serves net/http/pprof there when set (off by default).
+	PprofListen            string
 	JWTLeeway              time.Duration
 	AssistantName          string
 	LowConfidenceThreshold float64
@@ -99,6 +101,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.Int64Var(&c.Spool.MemoryMaxBytes, "memory-queue-bytes", 32<<20, "size limit in body bytes of the in-memory queue used without --spool-dir")
 	fs.DurationVar(&c.Spool.DedupeWindow, "dedupe-window", time.Hour, "how long an event id (log_id, cdr global_session_id) is remembered to drop redeliveries; 0 turns it off")
 	fs.IntVar(&c.Spool.DedupeMax, "dedupe-max", 100000, "how many event ids are remembered at most for deduplication")
+	fs.StringVar(&c.PprofListen, "pprof-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off when empty; keep it on loopback)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "format of the service's own logs: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "level of the service's own logs: debug, info, warn or error")
 

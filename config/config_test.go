@@ -238,11 +238,3 @@ func TestSecuritySettingsRejected(t *testing.T) {
 		t.Errorf("an assistants file needs no other secret: %v", err)
 	}
 }
-
-func TestIsLoopback(t *testing.T) {
-	for addr, want := range map[string]bool{"127.0.0.1:6060": true, "[::1]:6060": true, "localhost:6060": true, ":6060": false, "0.0.0.0:6060": false, "10.1.2.3:1": false, "junk": false} {
-		if IsLoopback(addr) != want {
-			t.Errorf("IsLoopback(%q) = %v", addr, !want)
-		}
-	}
-}

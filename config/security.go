@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -151,19 +150,6 @@ func (s *Security) Redactor() (*redact.Redactor, error) {
 		return nil, nil
 	}
 	return redact.New(opts...)
-}
-
-// IsLoopback reports whether a listen address binds only the loopback interface.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func contains(list []string, s string) bool {

@@ -20,6 +20,8 @@ targets=(
 	"FuzzHandler ./receiver"
 	"FuzzJWT ./receiver"
 	"FuzzDecode ./watson"
+	"FuzzDecodeFast ./watson"
+	"FuzzValidJSON ./watson"
 	"FuzzDecodeAndMap ./mapping"
 	"FuzzRedact ./redact"
 )

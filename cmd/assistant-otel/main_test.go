@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -466,4 +468,36 @@ func TestVersion(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), "assistant-otel ") {
 		t.Fatalf("%v: %s", err, out)
 	}
+}
+
+// TestPprofEndpoint: off by default, served on the given address when asked.
+func TestPprofEndpoint(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	svc := startService(t, cleanEnv("ASSISTANT_OTEL_SECRET="+testSecret), "--pprof-listen", addr)
+	var resp *http.Response
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err = http.Get("http://" + addr + "/debug/pprof/cmdline"); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("pprof endpoint: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("pprof endpoint answered %d", resp.StatusCode)
+	}
+	// Not on the webhook port.
+	if r, err := http.Get(strings.Replace(svc.url, "/webhook", "/debug/pprof/", 1)); err == nil {
+		r.Body.Close()
+		if r.StatusCode == 200 {
+			t.Error("pprof served on the webhook port")
+		}
+	}
+	svc.stop(t)
 }

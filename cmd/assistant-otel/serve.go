@@ -17,6 +17,7 @@ import (
 
 	"github.com/assistant-otel/assistant-otel/config"
 	"github.com/assistant-otel/assistant-otel/exporter"
+	"github.com/assistant-otel/assistant-otel/internal/pprofserver"
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/pump"
 	"github.com/assistant-otel/assistant-otel/receiver"
@@ -144,6 +145,13 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		reloaders = append(reloaders, certs.Reload)
 	}
 	reloadOnSIGHUP(ctx, logger, reloaders...)
+	if cfg.PprofListen != "" {
+		go func() {
+			if err := pprofserver.Serve(ctx, cfg.PprofListen, logger); err != nil {
+				logger.Error("pprof endpoint stopped", "error", err)
+			}
+		}()
+	}
 	srv, err := receiver.NewServer(cfg.Listen, health.wrap(rcv.Handler()), srvOpts...)
 	if err != nil {
 		return errors.Join(err, ln.Close(), queue.Close(), exp.Shutdown(context.Background()))
