@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/assistant-otel/assistant-otel/watson"
 )
 
 // checkpointFormat is the version of the checkpoint file layout.
@@ -58,7 +60,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	var c Checkpoint
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("checkpoint %s is not a checkpoint file (%s); delete it to start over", path, describe(err))
+		return nil, fmt.Errorf("checkpoint %s is not a checkpoint file (%s); delete it to start over", path, watson.DescribeJSONError(err))
 	}
 	if c.Format != checkpointFormat {
 		return nil, fmt.Errorf("checkpoint %s has format %d, this version reads %d; delete it to start over", path, c.Format, checkpointFormat)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/assistant-otel/assistant-otel/watson"
@@ -38,7 +37,7 @@ func DecodeLog(raw json.RawMessage) (watson.Event, error) {
 func decodeEntry(raw json.RawMessage) (ev watson.Event, logs []json.RawMessage, err error) {
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
-		return watson.Event{}, nil, fmt.Errorf("%w: %s", watson.ErrShape, describe(err))
+		return watson.Event{}, nil, fmt.Errorf("%w: %s", watson.ErrShape, watson.DescribeJSONError(err))
 	}
 	_, hasEvent := keys["event"]
 	_, hasPayload := keys["payload"]
@@ -94,20 +93,4 @@ func Received(ev watson.Event, now time.Time) time.Time {
 		}
 	}
 	return now
-}
-
-// describe turns a JSON error into a short message that never quotes input.
-func describe(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
-	case errors.As(err, &te):
-		return fmt.Sprintf("unexpected %s", te.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated JSON"
-	default:
-		return "invalid JSON"
-	}
 }

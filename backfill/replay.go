@@ -162,7 +162,7 @@ func (r *replayer) file(ctx context.Context, name string) (err error) {
 	if err == nil && head[0] == '{' {
 		next, nblanks, nerr := nonBlank(br, &line)
 		if next != nil && next[0] == '{' && json.Valid(next) {
-			r.invalid(headLine, errors.New(describe(json.Unmarshal(head, new(json.RawMessage)))))
+			r.invalid(headLine, errors.New(watson.DescribeJSONError(json.Unmarshal(head, new(json.RawMessage)))))
 			return r.lines(ctx, br, next, line)
 		}
 		if nerr != nil && nerr != io.EOF {
@@ -239,7 +239,7 @@ func (r *replayer) lines(ctx context.Context, br *bufio.Reader, head []byte, fir
 		b, err := readLine(br)
 		if t := bytes.TrimSpace(b); len(t) > 0 {
 			if !json.Valid(t) {
-				r.invalid(n, errors.New(describe(json.Unmarshal(t, new(json.RawMessage)))))
+				r.invalid(n, errors.New(watson.DescribeJSONError(json.Unmarshal(t, new(json.RawMessage)))))
 			} else if err := r.value(ctx, t, n); err != nil {
 				return err
 			}
@@ -348,7 +348,7 @@ func (r *replayer) value(ctx context.Context, raw json.RawMessage, line int) err
 	case len(t) > 0 && t[0] == '[':
 		var list []json.RawMessage
 		if err := json.Unmarshal(t, &list); err != nil {
-			r.invalid(line, errors.New(describe(err)))
+			r.invalid(line, errors.New(watson.DescribeJSONError(err)))
 			return nil
 		}
 		for _, e := range list {

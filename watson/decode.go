@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -42,7 +43,7 @@ func Decode(body []byte) (Event, error) {
 func decodeStd(body []byte) (Event, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return Event{}, fmt.Errorf("%w: %s", ErrShape, describe(err))
+		return Event{}, fmt.Errorf("%w: %s", ErrShape, DescribeJSONError(err))
 	}
 	if env.Event.Name == nil || *env.Event.Name == "" {
 		return Event{}, fmt.Errorf("%w: event.name is missing", ErrShape)
@@ -56,12 +57,12 @@ func decodeStd(body []byte) (Event, error) {
 	case EventMessageLogged:
 		ev.Log = new(Log)
 		if err := lenient(json.Unmarshal(p, ev.Log)); err != nil {
-			return Event{}, fmt.Errorf("%w: payload: %s", ErrShape, describe(err))
+			return Event{}, fmt.Errorf("%w: payload: %s", ErrShape, DescribeJSONError(err))
 		}
 	case EventCDRLogged:
 		ev.CDR = new(CDR)
 		if err := lenient(json.Unmarshal(p, ev.CDR)); err != nil {
-			return Event{}, fmt.Errorf("%w: payload: %s", ErrShape, describe(err))
+			return Event{}, fmt.Errorf("%w: payload: %s", ErrShape, DescribeJSONError(err))
 		}
 	default:
 		return Event{}, fmt.Errorf("%w: %q (expected %q or %q)", ErrUnknownEvent, truncate(ev.Name, 64), EventMessageLogged, EventCDRLogged)
@@ -79,9 +80,10 @@ func lenient(err error) error {
 	return err
 }
 
-// describe turns a decoding error into a short message that never quotes the
-// body (it may hold personal data).
-func describe(err error) string {
+// DescribeJSONError turns a JSON decoding error into a short message that
+// never quotes the input (it may hold personal data or credentials): the
+// byte offset of a syntax error, or the field and JSON type of a mismatch.
+func DescribeJSONError(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -92,6 +94,8 @@ func describe(err error) string {
 			return fmt.Sprintf("expected a JSON object, got %s", te.Value)
 		}
 		return fmt.Sprintf("field %s: unexpected %s", te.Field, te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated JSON"
 	default:
 		return "invalid JSON"
 	}

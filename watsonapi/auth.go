@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/assistant-otel/assistant-otel/watson"
 )
 
 // DefaultIAMURL is IBM Cloud's IAM token endpoint.
@@ -194,7 +196,7 @@ func (a *IAM) exchange(ctx context.Context) (token string, refreshAt, expiresAt 
 	}
 	var r iamResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return "", time.Time{}, time.Time{}, fmt.Errorf("IAM token request: %w: %s", ErrMalformed, describe(err))
+		return "", time.Time{}, time.Time{}, fmt.Errorf("IAM token request: %w: %s", ErrMalformed, watson.DescribeJSONError(err))
 	}
 	if r.AccessToken == "" {
 		return "", time.Time{}, time.Time{}, errors.New("IAM token request: the answer has no access_token")

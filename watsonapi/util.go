@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/assistant-otel/assistant-otel/watson"
 )
 
 // pageURL is {service}/v2/assistants/{id}/logs with the query parameters of
@@ -44,7 +45,7 @@ func (c *Client) pageURL(q Query) string {
 func decodePage(body []byte) (Page, error) {
 	var lc logCollection
 	if err := json.Unmarshal(body, &lc); err != nil {
-		return Page{}, fmt.Errorf("logs API: %w: the page is not a JSON log collection (%s, %d bytes)", ErrMalformed, describe(err), len(body))
+		return Page{}, fmt.Errorf("logs API: %w: the page is not a JSON log collection (%s, %d bytes)", ErrMalformed, watson.DescribeJSONError(err), len(body))
 	}
 	if lc.Logs == nil {
 		// Absent "logs" (as opposed to []) means this is not a log collection.
@@ -184,25 +185,6 @@ func stripURL(err error) error {
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
 	return err
-}
-
-// describe turns a JSON error into a short message that never quotes input.
-func describe(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
-	case errors.As(err, &te):
-		if te.Field == "" {
-			return fmt.Sprintf("expected a JSON object, got %s", te.Value)
-		}
-		return fmt.Sprintf("field %s: unexpected %s", te.Field, te.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated JSON"
-	default:
-		return "invalid JSON"
-	}
 }
 
 func truncate(s string, n int) string {
