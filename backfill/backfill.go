@@ -121,26 +121,15 @@ func Run(ctx context.Context, cfg Config, deps Deps) (_ Stats, err error) {
 		}
 		lister = c
 	}
-	dedupe := deps.Deduper
-	if dedupe == nil {
-		if cfg.DedupeFile != "" {
-			fd, err := OpenFileDeduper(cfg.DedupeFile)
-			if err != nil {
-				return st, fmt.Errorf("backfill: %w", err)
-			}
-			defer func() {
-				if cerr := fd.Close(); cerr != nil && err == nil {
-					err = fmt.Errorf("backfill: %w", cerr)
-				}
-			}()
-			dedupe = fd
-		} else {
-			dedupe = NewMemoryDeduper()
+	dedupe, closeDedupe, err := openDeduper(deps.Deduper, cfg.DedupeFile, cfg.DryRun)
+	if err != nil {
+		return st, fmt.Errorf("backfill: %w", err)
+	}
+	defer func() {
+		if cerr := closeDedupe(); cerr != nil && err == nil {
+			err = fmt.Errorf("backfill: %w", cerr)
 		}
-	}
-	if cfg.DryRun {
-		dedupe = dryRun(dedupe)
-	}
+	}()
 	out := deps.Progress
 	if out == nil {
 		out = os.Stderr
@@ -399,4 +388,26 @@ func (j *job) save(cursor string, cursorAt time.Time, partial bool) error {
 		return fmt.Errorf("backfill: %w", err)
 	}
 	return nil
+}
+
+// openDeduper returns the Deduper of a run: the given one, else a
+// FileDeduper on file if set, else a MemoryDeduper; wrapped so that a dry
+// run marks nothing. close releases what it opened.
+func openDeduper(given Deduper, file string, dry bool) (d Deduper, close func() error, err error) {
+	d, close = given, func() error { return nil }
+	switch {
+	case d != nil:
+	case file != "":
+		fd, err := OpenFileDeduper(file)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, close = fd, fd.Close
+	default:
+		d = NewMemoryDeduper()
+	}
+	if dry {
+		d = dryRun(d)
+	}
+	return d, close, nil
 }

@@ -54,26 +54,15 @@ func Replay(ctx context.Context, cfg ReplayConfig, deps Deps) (_ Stats, err erro
 	if now == nil {
 		now = time.Now
 	}
-	dedupe := deps.Deduper
-	if dedupe == nil {
-		if cfg.DedupeFile != "" {
-			fd, err := OpenFileDeduper(cfg.DedupeFile)
-			if err != nil {
-				return st, fmt.Errorf("replay: %w", err)
-			}
-			defer func() {
-				if cerr := fd.Close(); cerr != nil && err == nil {
-					err = fmt.Errorf("replay: %w", cerr)
-				}
-			}()
-			dedupe = fd
-		} else {
-			dedupe = NewMemoryDeduper()
+	dedupe, closeDedupe, err := openDeduper(deps.Deduper, cfg.DedupeFile, cfg.DryRun)
+	if err != nil {
+		return st, fmt.Errorf("replay: %w", err)
+	}
+	defer func() {
+		if cerr := closeDedupe(); cerr != nil && err == nil {
+			err = fmt.Errorf("replay: %w", cerr)
 		}
-	}
-	if cfg.DryRun {
-		dedupe = dryRun(dedupe)
-	}
+	}()
 	out := deps.Progress
 	if out == nil {
 		out = os.Stderr
