@@ -43,6 +43,9 @@ type Serve struct {
 	Secrets         [][]byte
 	AmbiguityMargin float64
 	Security        Security
+	// PseudonymKeyDerived is true when PseudonymKey comes from the first
+	// secret (no key configured): rotating that secret changes every hash.
+	PseudonymKeyDerived bool
 	// PprofListen serves net/http/pprof there when set (off by default).
 	PprofListen            string
 	JWTLeeway              time.Duration
@@ -95,7 +98,6 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 8<<20, "largest accepted request body in bytes (also after gzip decompression)")
 	fs.StringVar(&pseudonymKeyFile, "pseudonym-key-file", "", "file holding the key that hashes user ids into enduser.pseudo.id (or set "+EnvPseudonymKey+"); default: derived from the webhook secret")
 	fs.DurationVar(&c.ShutdownTimeout, "drain-timeout", 15*time.Second, "how long SIGTERM waits for requests to finish and queued events to be exported; what is left stays in the spool")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "deprecated name of --drain-timeout")
 	fs.StringVar(&c.Spool.Dir, "spool-dir", "", "directory of the durable spool: accepted events are fsync'd there before the 2xx and kept until exported; empty: in memory only")
 	fs.Int64Var(&c.Spool.MaxBytes, "spool-max-bytes", 1<<30, "size limit of the spool in bytes; when full, webhook calls get 503 with Retry-After")
 	fs.Int64Var(&c.Spool.MemoryMaxBytes, "memory-queue-bytes", 32<<20, "size limit in body bytes of the in-memory queue used without --spool-dir")
@@ -115,10 +117,10 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	if !strings.HasPrefix(c.Path, "/") {
 		errs = append(errs, fmt.Errorf("--path %q must start with /", c.Path))
 	}
-	if c.LowConfidenceThreshold < 0 || c.LowConfidenceThreshold > 1 {
+	if !(c.LowConfidenceThreshold >= 0 && c.LowConfidenceThreshold <= 1) { // also NaN
 		errs = append(errs, fmt.Errorf("--low-confidence-threshold %v must be between 0 and 1", c.LowConfidenceThreshold))
 	}
-	if c.AmbiguityMargin < 0 || c.AmbiguityMargin > 1 {
+	if !(c.AmbiguityMargin >= 0 && c.AmbiguityMargin <= 1) { // also NaN
 		errs = append(errs, fmt.Errorf("--ambiguity-margin %v must be between 0 and 1", c.AmbiguityMargin))
 	}
 	errs = append(errs, c.Security.validate(c.Auth, secretFile)...)
@@ -133,6 +135,16 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	}
 	if c.Spool.MaxBytes < 1<<20 || c.Spool.MemoryMaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("--spool-max-bytes %d and --memory-queue-bytes %d must be at least 1 MiB", c.Spool.MaxBytes, c.Spool.MemoryMaxBytes))
+	}
+	// A queue smaller than the largest body would refuse such an event for
+	// ever, and Watson does not retry.
+	if limit := c.Spool.MemoryMaxBytes; c.Spool.Dir != "" {
+		limit = c.Spool.MaxBytes
+		if limit < 2*c.MaxBodyBytes {
+			errs = append(errs, fmt.Errorf("--spool-max-bytes %d must be at least twice --max-body-bytes %d", limit, c.MaxBodyBytes))
+		}
+	} else if limit < 2*c.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("--memory-queue-bytes %d must be at least twice --max-body-bytes %d", limit, c.MaxBodyBytes))
 	}
 	if c.Spool.DedupeWindow < 0 || c.Spool.DedupeMax < 0 {
 		errs = append(errs, errors.New("--dedupe-window and --dedupe-max must not be negative"))
@@ -191,6 +203,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	c.PseudonymKey = key
 	if len(c.PseudonymKey) == 0 && len(c.Secret) > 0 {
 		c.PseudonymKey = DerivePseudonymKey(c.Secret)
+		c.PseudonymKeyDerived = true
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Serve{}, err

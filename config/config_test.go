@@ -23,11 +23,11 @@ func TestServeDefaultsAndEnv(t *testing.T) {
 		t.Errorf("defaults: %+v", c)
 	}
 	c, err = ParseServe([]string{"--listen", "127.0.0.1:9999"}, env(map[string]string{
-		EnvSecret:                         "s3cret",
-		"ASSISTANT_OTEL_LISTEN":           "0.0.0.0:1",
-		"ASSISTANT_OTEL_PATH":             "/hooks/wa",
-		"ASSISTANT_OTEL_CAPTURE_CONTENT":  "false",
-		"ASSISTANT_OTEL_SHUTDOWN_TIMEOUT": "3s",
+		EnvSecret:                        "s3cret",
+		"ASSISTANT_OTEL_LISTEN":          "0.0.0.0:1",
+		"ASSISTANT_OTEL_PATH":            "/hooks/wa",
+		"ASSISTANT_OTEL_CAPTURE_CONTENT": "false",
+		"ASSISTANT_OTEL_DRAIN_TIMEOUT":   "3s",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +110,10 @@ func TestServeRejectsBadValues(t *testing.T) {
 		{"--log-format", "xml"},
 		{"--log-level", "loud"},
 		{"--max-body-bytes", "10"},
+		{"--low-confidence-threshold", "NaN"},
+		{"--ambiguity-margin", "NaN"},
+		{"--memory-queue-bytes", "8388608"},
+		{"--spool-dir", "/tmp/x", "--spool-max-bytes", "1048576"},
 		{"--no-such-flag"},
 		{"extra-arg"},
 	} {
@@ -160,6 +164,7 @@ func TestSpoolFlags(t *testing.T) {
 		"ASSISTANT_OTEL_SPOOL_MAX_BYTES":    "2097152",
 		"ASSISTANT_OTEL_DEDUPE_WINDOW":      "0s",
 		"ASSISTANT_OTEL_MEMORY_QUEUE_BYTES": "4194304",
+		"ASSISTANT_OTEL_MAX_BODY_BYTES":     "1048576",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)

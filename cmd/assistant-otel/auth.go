@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/assistant-otel/assistant-otel/assistants"
 	"github.com/assistant-otel/assistant-otel/config"
@@ -73,20 +71,24 @@ func newAuth(ctx context.Context, cfg config.Serve, logger *slog.Logger) (*authS
 }
 
 // reloadOnSIGHUP calls every reloader on SIGHUP until ctx ends. Each reloader
-// logs its own failure and keeps what it had.
+// logs its own failure and keeps what it had. main catches SIGHUP for the
+// whole process (ctx carries the channel), so a SIGHUP never stops the
+// service, whatever there is to reload.
 func reloadOnSIGHUP(ctx context.Context, logger *slog.Logger, reloaders ...func() error) {
-	if len(reloaders) == 0 {
+	hup, _ := ctx.Value(hupKey{}).(<-chan os.Signal)
+	if hup == nil {
 		return
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
-		defer signal.Stop(hup)
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
+				if len(reloaders) == 0 {
+					logger.Info("SIGHUP: nothing to reload (no secret files, assistants file or TLS certificate)")
+					continue
+				}
 				logger.Info("SIGHUP: reloading secrets and certificates")
 				for _, reload := range reloaders {
 					if err := reload(); err != nil {

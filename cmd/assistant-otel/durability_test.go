@@ -467,7 +467,7 @@ func leftInSpool(log string) int {
 // and the spool drains, events are accepted again.
 func TestSpoolFull(t *testing.T) {
 	r := newRig(t, false)
-	svc := r.service(t, "--spool-max-bytes", strconv.Itoa(1<<20))
+	svc := r.service(t, "--spool-max-bytes", strconv.Itoa(1<<20), "--max-body-bytes", strconv.Itoa(256<<10))
 	events := loadgen.Make(r.tmpl, 400) // about 3 MiB of bodies
 	res := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: events, Concurrency: 8})
 	if res.Refused == 0 || res.RetryAfter == "" {

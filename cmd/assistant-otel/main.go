@@ -21,6 +21,11 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP reloads secrets and certificates (serve). It is caught for the
+	// whole life of the process, so that it never kills it by default.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx = context.WithValue(ctx, hupKey{}, (<-chan os.Signal)(hup))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
@@ -53,6 +58,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 2
 	}
 }
+
+// hupKey carries main's SIGHUP channel to serve.
+type hupKey struct{}
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: assistant-otel COMMAND [flags]

@@ -232,3 +232,23 @@ func TestContextAllowList(t *testing.T) {
 		}
 	}
 }
+
+// TestSIGHUPNeverStopsTheService: with nothing to reload (secret from the
+// environment, no TLS), SIGHUP is logged and the service keeps serving.
+func TestSIGHUPNeverStopsTheService(t *testing.T) {
+	svc := startService(t, cleanEnv("ASSISTANT_OTEL_SECRET="+testSecret))
+	if err := svc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(svc.stderr.String(), "nothing to reload") {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP not handled:\n%s", svc.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out, code := sendFile(t, svc.url, testSecret, "../../testdata/corpus/04-low-confidence-alternates.json"); code != 0 {
+		t.Fatalf("after SIGHUP: %s", out)
+	}
+	svc.stop(t)
+}

@@ -50,6 +50,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 }
 
 func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout io.Writer) error {
+	if cfg.PseudonymKeyDerived && len(cfg.Security.SecretFiles) > 0 {
+		logger.Warn("the user-id hashing key is derived from the webhook secret: rotating the secret will change every enduser.pseudo.id; set --pseudonym-key-file to keep them stable")
+	}
+	if len(cfg.PseudonymKey) == 0 && cfg.Auth != config.AuthNone {
+		logger.Info("no --pseudonym-key-file: user ids are not exported, not even hashed")
+	}
 	authn, err := newAuth(ctx, cfg, logger)
 	if err != nil {
 		return fmt.Errorf("setting up authentication: %w", err)
@@ -205,10 +211,12 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		stopPump()
 		<-pumpDone
 	}
-	left := queue.Stats()
+	// Close first: a request still in flight after the server's deadline
+	// gets 503 from a closed queue, so nothing is acknowledged after the count.
 	if err := queue.Close(); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("closing the spool: %w", err))
 	}
+	left := queue.Stats()
 	switch {
 	case left.Events > 0 && cfg.Spool.Dir != "":
 		logger.Warn("drain timeout: events left in the spool, exported at the next start",
