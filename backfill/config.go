@@ -92,9 +92,11 @@ type Mapping struct {
 	LowConfidenceThreshold float64
 	CaptureContent         bool
 	MaxTextLength          int
-	// Redact runs the built-in personal-data detectors, as serve does by
-	// default.
-	Redact bool
+	// Privacy holds the redaction and context allow-list settings, the
+	// same flags as serve's (only those fields of config.Security are used).
+	Privacy config.Security
+	// AmbiguityMargin is serve's --ambiguity-margin.
+	AmbiguityMargin float64
 	// Via, when set, is the webhook URL of a running `assistant-otel serve`:
 	// each event is signed with WebhookSecret and posted there instead of
 	// being exported directly, so the service's dedupe drops turns it
@@ -114,9 +116,10 @@ func (m Mapping) Options() mapping.Options {
 	o.LowConfidenceThreshold = m.LowConfidenceThreshold
 	o.CaptureContent = m.CaptureContent
 	o.MaxTextLength = m.MaxTextLength
-	if m.Redact {
-		o.Redactor, _ = redact.New() // the built-ins alone cannot fail
-	}
+	o.AmbiguityMargin = m.AmbiguityMargin
+	// Both were validated when the flags were parsed.
+	o.Redactor, _ = m.Privacy.Redactor()
+	o.ContextAllow, _ = redact.NewContextAllowList(m.Privacy.ContextAllow...)
 	if m.PseudonymKey != "" {
 		o.PseudonymKey = []byte(m.PseudonymKey)
 	}
@@ -131,13 +134,18 @@ func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string)
 	fs.Float64Var(&m.LowConfidenceThreshold, "low-confidence-threshold", 0.5, "a top intent confidence below this marks a low-confidence turn, as for serve")
 	fs.BoolVar(&m.CaptureContent, "capture-content", true, "export what users said and what the assistant answered, as for serve")
 	fs.IntVar(&m.MaxTextLength, "max-text-length", 4096, "longest exported text in characters, as for serve")
-	fs.BoolVar(&m.Redact, "redact", true, "replace e-mail addresses, phone, card and IBAN numbers and IP addresses in exported texts, as serve does")
+	fs.Float64Var(&m.AmbiguityMargin, "ambiguity-margin", 0.1, "top two intents closer than this mark an ambiguous turn, as for serve")
+	config.AddPrivacyFlags(fs, &m.Privacy)
 	fs.StringVar(&keyFile, "pseudonym-key-file", "", "file holding serve's user-id hashing key (or set "+config.EnvPseudonymKey+")")
 	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret, to derive the hashing key as serve does and to sign --via posts (or set "+config.EnvSecret+")")
 	fs.StringVar(&m.Via, "via", "", "webhook URL of a running assistant-otel serve: post each event there (signed with the webhook secret) so its dedupe skips turns already exported live")
 	return func(getenv func(string) string) error {
 		var errs []error
-		if m.LowConfidenceThreshold < 0 || m.LowConfidenceThreshold > 1 {
+		errs = append(errs, m.Privacy.ValidatePrivacy()...)
+		if !(m.AmbiguityMargin >= 0 && m.AmbiguityMargin <= 1) {
+			errs = append(errs, fmt.Errorf("--ambiguity-margin %v must be between 0 and 1", m.AmbiguityMargin))
+		}
+		if !(m.LowConfidenceThreshold >= 0 && m.LowConfidenceThreshold <= 1) {
 			errs = append(errs, fmt.Errorf("--low-confidence-threshold %v must be between 0 and 1", m.LowConfidenceThreshold))
 		}
 		if m.MaxTextLength < 16 {
@@ -152,7 +160,10 @@ func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string)
 		}
 		key, err := config.ReadSecret(keyFile, getenv(config.EnvPseudonymKey), "pseudonym key")
 		errs = append(errs, err)
-		secret, serr := config.ReadSecret(secretFile, getenv(config.EnvSecret), "webhook secret")
+		// serve takes a comma-separated list for rotation; its first secret
+		// derives the key and signs, here as there.
+		first, _, _ := strings.Cut(secretFile, ",")
+		secret, serr := config.ReadSecret(strings.TrimSpace(first), getenv(config.EnvSecret), "webhook secret")
 		errs = append(errs, serr)
 		if len(key) == 0 && err == nil && len(secret) > 0 {
 			key = config.DerivePseudonymKey(secret)

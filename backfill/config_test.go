@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,5 +184,30 @@ func TestParseReplayFlags(t *testing.T) {
 	}
 	if _, err := ParseReplayFlags(nil, env(), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "at least one file") {
 		t.Errorf("no files: %v", err)
+	}
+}
+
+// TestPrivacyFlagsMatchServe: imports redact and allow context variables
+// with the same flags and variables as serve.
+func TestPrivacyFlagsMatchServe(t *testing.T) {
+	cfg, err := ParseReplayFlags([]string{"--redact-pattern", `order=A-\d{4}`, "--context-allow", "global.system.timezone", "--ambiguity-margin", "0.3", "f.json"},
+		func(k string) string {
+			if k == "ASSISTANT_OTEL_REDACT_DISABLE" {
+				return "ip"
+			}
+			return ""
+		}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Mapping.Options()
+	if o.AmbiguityMargin != 0.3 || o.ContextAllow.Empty() || o.Redactor == nil {
+		t.Fatalf("options not applied: %+v", o)
+	}
+	if got := o.Redactor.Redact("A-1234 a@b.example 10.0.0.1"); got != "[REDACTED:order] [REDACTED:email] 10.0.0.1" {
+		t.Errorf("redactor: %q", got)
+	}
+	if _, err := ParseReplayFlags([]string{"--redact-pattern", "bad", "f.json"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("a bad pattern was accepted")
 	}
 }

@@ -84,6 +84,12 @@ func addSecurityFlags(fs *flag.FlagSet, s *Security) {
 	fs.DurationVar(&s.HTTP.WriteTimeout, "write-timeout", 30*time.Second, "time to handle a request and answer")
 	fs.DurationVar(&s.HTTP.IdleTimeout, "idle-timeout", 2*time.Minute, "idle keep-alive connections are closed after this")
 	fs.IntVar(&s.HTTP.MaxConcurrent, "max-concurrent-requests", 256, "webhook requests in flight at most; more get 503 with Retry-After at once (0: no limit)")
+	AddPrivacyFlags(fs, s)
+}
+
+// AddPrivacyFlags declares --redact, --redact-disable, --redact-pattern and
+// --context-allow: serve, backfill and replay share them.
+func AddPrivacyFlags(fs *flag.FlagSet, s *Security) {
 	fs.BoolVar(&s.Redact, "redact", true, "replace e-mail addresses, phone, card and IBAN numbers and IP addresses in every exported text")
 	fs.Var(listFlag{&s.RedactDisable, ","}, "redact-disable", "built-in detectors to switch off, comma-separated: "+strings.Join(redact.Builtins(), ","))
 	fs.Var(listFlag{&s.RedactPatterns, "\n"}, "redact-pattern", "extra NAME=REGEX to redact (repeatable; in the variable, one per line)")
@@ -91,7 +97,7 @@ func addSecurityFlags(fs *flag.FlagSet, s *Security) {
 }
 
 func (s *Security) validate(auth string, secretFile string) []error {
-	var errs []error
+	errs := s.ValidatePrivacy()
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
 	}
@@ -114,6 +120,12 @@ func (s *Security) validate(auth string, secretFile string) []error {
 	if s.AssistantsFile != "" && secretFile != "" {
 		errs = append(errs, errors.New("--assistants-file and --secret-file exclude each other: list the secrets in the assistants file"))
 	}
+	return errs
+}
+
+// ValidatePrivacy checks the settings AddPrivacyFlags declares.
+func (s *Security) ValidatePrivacy() []error {
+	var errs []error
 	for _, name := range s.RedactDisable {
 		if !contains(redact.Builtins(), name) {
 			errs = append(errs, fmt.Errorf("--redact-disable %q: no such detector (%s)", name, strings.Join(redact.Builtins(), ", ")))
