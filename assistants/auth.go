@@ -152,6 +152,16 @@ func (a *Authenticator) reloadLocked(force bool) (changed bool, err error) {
 // Watch reloads whenever the file or a secret changes, checking every
 // interval (DefaultWatchInterval if not positive) until ctx ends.
 func (a *Authenticator) Watch(ctx context.Context, interval time.Duration) {
+	poll(ctx, interval, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		_, _ = a.reloadLocked(false)
+	})
+}
+
+// poll calls check every interval (DefaultWatchInterval if not positive)
+// until ctx ends.
+func poll(ctx context.Context, interval time.Duration, check func()) {
 	if interval <= 0 {
 		interval = DefaultWatchInterval
 	}
@@ -162,9 +172,7 @@ func (a *Authenticator) Watch(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.mu.Lock()
-			_, _ = a.reloadLocked(false)
-			a.mu.Unlock()
+			check()
 		}
 	}
 }

@@ -103,19 +103,9 @@ func (s *SecretFiles) reload(force bool) error {
 // Watch reloads whenever a file's content changes, checking every interval
 // (DefaultWatchInterval if not positive) until ctx ends.
 func (s *SecretFiles) Watch(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = DefaultWatchInterval
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.mu.Lock()
-			_ = s.reload(false)
-			s.mu.Unlock()
-		}
-	}
+	poll(ctx, interval, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		_ = s.reload(false)
+	})
 }
