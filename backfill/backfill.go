@@ -44,6 +44,21 @@ type Deps struct {
 	Now func() time.Time
 }
 
+// withDefaults fills what the caller left nil: slog.Default, time.Now and
+// standard error for progress.
+func (d Deps) withDefaults() Deps {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Progress == nil {
+		d.Progress = os.Stderr
+	}
+	return d
+}
+
 // Stats counts what one run did.
 type Stats struct {
 	Pages    int   // pages fetched (backfill) or files read (replay)
@@ -103,14 +118,8 @@ func Run(ctx context.Context, cfg Config, deps Deps) (_ Stats, err error) {
 	if deps.Sink == nil && !cfg.DryRun {
 		return st, errors.New("backfill: no sink")
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
+	deps = deps.withDefaults()
+	logger, now := deps.Logger, deps.Now
 	lister := deps.Lister
 	if lister == nil {
 		c, err := NewClient(cfg, func(attempt int, wait time.Duration, err error) {
@@ -131,9 +140,6 @@ func Run(ctx context.Context, cfg Config, deps Deps) (_ Stats, err error) {
 		}
 	}()
 	out := deps.Progress
-	if out == nil {
-		out = os.Stderr
-	}
 	j := &job{
 		cfg: cfg, lister: lister, sink: deps.Sink, dedupe: dedupe, logger: logger, now: now, st: &st,
 		base: cfg.BaseFilter(), seen: map[string]struct{}{}, boundary: map[string]struct{}{}, page: map[string]struct{}{},

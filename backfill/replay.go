@@ -46,14 +46,8 @@ func Replay(ctx context.Context, cfg ReplayConfig, deps Deps) (_ Stats, err erro
 	if deps.Sink == nil && !cfg.DryRun {
 		return st, errors.New("replay: no sink")
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
+	deps = deps.withDefaults()
+	logger, now := deps.Logger, deps.Now
 	dedupe, closeDedupe, err := openDeduper(deps.Deduper, cfg.DedupeFile, cfg.DryRun)
 	if err != nil {
 		return st, fmt.Errorf("replay: %w", err)
@@ -64,9 +58,6 @@ func Replay(ctx context.Context, cfg ReplayConfig, deps Deps) (_ Stats, err erro
 		}
 	}()
 	out := deps.Progress
-	if out == nil {
-		out = os.Stderr
-	}
 	r := &replayer{cfg: cfg, sink: deps.Sink, dedupe: dedupe, logger: logger, now: now, st: &st}
 	r.progress = NewProgress(out, cfg.Progress, "replay")
 	r.progress.Detail = func() string {
