@@ -36,24 +36,10 @@ PHASES=${BENCH_PHASES:-"collector off on"}
 OUT=${BENCH_OUT:-/tmp/assistant-otel-bench.txt}
 ((DURATION > 0 && DURATION <= 600)) || { echo "BENCH_DURATION must be in 1..600" >&2; exit 2; }
 
-OTELCOL=${ASSISTANT_OTEL_OTELCOL:-$(scripts/tools.sh --print-bin)/otelcol-assistant}
-[[ -x $OTELCOL ]] || { echo "no Collector at $OTELCOL: run scripts/tools.sh (or set ASSISTANT_OTEL_OTELCOL)" >&2; exit 1; }
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+echo "building assistant-otel and loadgen"
+source scripts/lib/harness.sh
 wait_http() { for _ in $(seq 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "bench: $1 did not come up" >&2; return 1; }
 
-echo "bench: building"
-go build -o "$WORK/assistant-otel" ./cmd/assistant-otel
-go build -o "$WORK/loadgen" ./cmd/loadgen
 
 GRPC_PORT=$(free_port)
 HTTP_PORT=$(free_port)

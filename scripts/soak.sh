@@ -17,23 +17,10 @@ RATE=${SOAK_RATE:-200}            # events per second
 SAMPLE=${SOAK_SAMPLE:-5}          # seconds between samples
 ((DURATION > 0 && DURATION <= 3600)) || { echo "SOAK_DURATION must be in 1..3600" >&2; exit 2; }
 
-OTELCOL=${ASSISTANT_OTEL_OTELCOL:-$(scripts/tools.sh --print-bin)/otelcol-assistant}
-[[ -x $OTELCOL ]] || { echo "no Collector at $OTELCOL: run scripts/tools.sh (or set ASSISTANT_OTEL_OTELCOL)" >&2; exit 1; }
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+echo "building assistant-otel and loadgen"
+source scripts/lib/harness.sh
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2/1024 }' "/proc/$1/status" 2>/dev/null || echo "-"; }
 
-go build -o "$WORK/assistant-otel" ./cmd/assistant-otel
-go build -o "$WORK/loadgen" ./cmd/loadgen
 
 OTLP_PORT=$(free_port)
 HTTP_PORT=$(free_port)
