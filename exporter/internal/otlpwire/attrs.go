@@ -1,0 +1,137 @@
+package otlpwire
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Field numbers of opentelemetry.proto.common.v1.
+const (
+	kvKey   protowire.Number = 1
+	kvValue protowire.Number = 2
+
+	anyString protowire.Number = 1
+	anyBool   protowire.Number = 2
+	anyInt    protowire.Number = 3
+	anyDouble protowire.Number = 4
+	anyArray  protowire.Number = 5
+	anyKvlist protowire.Number = 6
+	anyBytes  protowire.Number = 7
+
+	arrayValues  protowire.Number = 1
+	kvlistValues protowire.Number = 1
+
+	scopeName    protowire.Number = 1
+	scopeVersion protowire.Number = 2
+
+	resourceAttributes protowire.Number = 1
+)
+
+// keyValues writes attrs as repeated KeyValue fields, at most limit of them
+// (limit < 0: all), string values cut to valueLimit characters (< 0: whole).
+// It returns how many were left out.
+func (w *buf) keyValues(field protowire.Number, attrs []attribute.KeyValue, limit, valueLimit int) int {
+	n := len(attrs)
+	if limit >= 0 && n > limit {
+		n = limit
+	}
+	for i := range n {
+		w.keyValue(field, attrs[i], valueLimit)
+	}
+	return len(attrs) - n
+}
+
+func (w *buf) keyValue(field protowire.Number, kv attribute.KeyValue, valueLimit int) {
+	start := w.begin(field)
+	w.stringAlways(kvKey, validUTF8(string(kv.Key)))
+	w.anyValue(kvValue, kv.Value, valueLimit)
+	w.end(start)
+}
+
+// anyValue writes v as an AnyValue field, as the SDK's OTLP transform does:
+// an EMPTY value is an AnyValue with nothing set.
+func (w *buf) anyValue(field protowire.Number, v attribute.Value, valueLimit int) {
+	start := w.begin(field)
+	switch v.Type() {
+	case attribute.BOOL:
+		w.tag(anyBool, protowire.VarintType)
+		w.b = protowire.AppendVarint(w.b, protowire.EncodeBool(v.AsBool()))
+	case attribute.INT64:
+		w.tag(anyInt, protowire.VarintType)
+		w.b = protowire.AppendVarint(w.b, uint64(v.AsInt64()))
+	case attribute.FLOAT64:
+		w.double(anyDouble, v.AsFloat64())
+	case attribute.STRING:
+		w.stringAlways(anyString, truncate(validUTF8(v.AsString()), valueLimit))
+	case attribute.BYTESLICE:
+		w.bytes(anyBytes, v.AsByteSlice())
+	case attribute.BOOLSLICE:
+		arr := w.begin(anyArray)
+		for _, b := range v.AsBoolSlice() {
+			w.anyValue(arrayValues, attribute.BoolValue(b), valueLimit)
+		}
+		w.end(arr)
+	case attribute.INT64SLICE:
+		arr := w.begin(anyArray)
+		for _, i := range v.AsInt64Slice() {
+			w.anyValue(arrayValues, attribute.Int64Value(i), valueLimit)
+		}
+		w.end(arr)
+	case attribute.FLOAT64SLICE:
+		arr := w.begin(anyArray)
+		for _, f := range v.AsFloat64Slice() {
+			w.anyValue(arrayValues, attribute.Float64Value(f), valueLimit)
+		}
+		w.end(arr)
+	case attribute.STRINGSLICE:
+		arr := w.begin(anyArray)
+		for _, s := range v.AsStringSlice() {
+			w.anyValue(arrayValues, attribute.StringValue(s), valueLimit)
+		}
+		w.end(arr)
+	case attribute.SLICE:
+		arr := w.begin(anyArray)
+		for _, e := range v.AsSlice() {
+			w.anyValue(arrayValues, e, valueLimit)
+		}
+		w.end(arr)
+	case attribute.MAP:
+		m := w.begin(anyKvlist)
+		for _, kv := range v.AsMap() {
+			w.keyValue(kvlistValues, kv, valueLimit)
+		}
+		w.end(m)
+	case attribute.EMPTY:
+	default:
+		w.stringAlways(anyString, "INVALID")
+	}
+	w.end(start)
+}
+
+// validUTF8 returns s with invalid UTF-8 replaced: protobuf strings must be
+// valid (the SDK's marshalling would fail the whole request instead).
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// truncate cuts s to limit characters (limit < 0: no limit), as the SDK's
+// attribute value length limits do. s is valid UTF-8.
+func truncate(s string, limit int) string {
+	if limit < 0 || len(s) <= limit {
+		return s
+	}
+	count := 0
+	for i := range s {
+		if count == limit {
+			return s[:i]
+		}
+		count++
+	}
+	return s
+}

@@ -1,0 +1,180 @@
+package otlpwire
+
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/assistant-otel/assistant-otel/mapping"
+)
+
+// Field numbers of opentelemetry.proto.trace.v1 and its export request.
+const (
+	traceRequestResourceSpans protowire.Number = 1
+	resourceSpansScopeSpans   protowire.Number = 2
+	scopeSpansSpans           protowire.Number = 2
+
+	spanTraceID           protowire.Number = 1
+	spanSpanID            protowire.Number = 2
+	spanTraceState        protowire.Number = 3
+	spanParentSpanID      protowire.Number = 4
+	spanName              protowire.Number = 5
+	spanKind              protowire.Number = 6
+	spanStartTime         protowire.Number = 7
+	spanEndTime           protowire.Number = 8
+	spanAttributes        protowire.Number = 9
+	spanDroppedAttributes protowire.Number = 10
+	spanEvents            protowire.Number = 11
+	spanDroppedEvents     protowire.Number = 12
+	spanLinks             protowire.Number = 13
+	spanDroppedLinks      protowire.Number = 14
+	spanStatus            protowire.Number = 15
+	spanFlags             protowire.Number = 16
+
+	eventTime              protowire.Number = 1
+	eventName              protowire.Number = 2
+	eventAttributes        protowire.Number = 3
+	eventDroppedAttributes protowire.Number = 4
+
+	linkTraceID           protowire.Number = 1
+	linkSpanID            protowire.Number = 2
+	linkAttributes        protowire.Number = 4
+	linkDroppedAttributes protowire.Number = 5
+	linkFlags             protowire.Number = 6
+
+	statusMessage protowire.Number = 2
+	statusCode    protowire.Number = 3
+)
+
+// OTLP span flags: the low 8 bits are the W3C trace flags.
+const (
+	FlagContextHasIsRemote uint32 = 0x100
+	FlagContextIsRemote    uint32 = 0x200
+)
+
+// SpanMeta is what the exporter decided for a span besides its content.
+type SpanMeta struct {
+	// Flags are the OTLP span flags: the trace flags (sampled) and whether
+	// the parent is remote.
+	Flags uint32
+	// TraceState is the W3C trace state the sampler returned, if any.
+	TraceState string
+	// SamplerAttributes are attributes the sampler added; they come first,
+	// as in the SDK.
+	SamplerAttributes []attribute.KeyValue
+	// Now replaces a zero start or end time, as the SDK would time a span
+	// started or ended without a timestamp.
+	Now time.Time
+}
+
+// Traces is an ExportTraceServiceRequest being written.
+type Traces struct {
+	e            *Encoder
+	w            buf
+	outer, inner int
+	spans        int
+}
+
+// Traces starts a request appended to dst[:0].
+func (e *Encoder) Traces(dst []byte) *Traces {
+	t := &Traces{e: e, w: buf{b: dst[:0]}}
+	t.outer, t.inner = e.header(&t.w, traceRequestResourceSpans, resourceSpansScopeSpans)
+	return t
+}
+
+// Len returns how many spans were added.
+func (t *Traces) Len() int { return t.spans }
+
+// Finish closes the request and returns it.
+func (t *Traces) Finish() []byte {
+	t.e.footer(&t.w, t.outer, t.inner)
+	return t.w.b
+}
+
+// Add writes s.
+func (t *Traces) Add(s *mapping.Span, m SpanMeta) {
+	lim := t.e.spanLimits
+	w := &t.w
+	t.spans++
+	start := w.begin(scopeSpansSpans)
+	w.bytes(spanTraceID, s.TraceID[:])
+	w.bytes(spanSpanID, s.SpanID[:])
+	w.string(spanTraceState, m.TraceState)
+	if s.ParentID.IsValid() {
+		w.bytes(spanParentSpanID, s.ParentID[:])
+	}
+	w.fixed32(spanFlags, m.Flags)
+	w.string(spanName, validUTF8(s.Name))
+	w.varint(spanKind, uint64(kind(s.Kind)))
+	w.fixed64(spanStartTime, unixNano(orNow(s.Start, m.Now)))
+	w.fixed64(spanEndTime, unixNano(orNow(s.End, m.Now)))
+
+	attrs := s.Attributes
+	if len(m.SamplerAttributes) > 0 {
+		attrs = append(append(make([]attribute.KeyValue, 0, len(m.SamplerAttributes)+len(attrs)), m.SamplerAttributes...), attrs...)
+	}
+	dropped := w.keyValues(spanAttributes, DedupAttributes(attrs), lim.AttributeCount, lim.AttributeValueLength)
+	w.varint(spanDroppedAttributes, uint64(dropped))
+
+	// The SDK keeps the latest events and links when there are too many.
+	events := s.Events
+	if lim.EventCount >= 0 && len(events) > lim.EventCount {
+		w.varint(spanDroppedEvents, uint64(len(events)-lim.EventCount))
+		events = events[len(events)-lim.EventCount:]
+	}
+	for i := range events {
+		ev := &events[i]
+		es := w.begin(spanEvents)
+		w.fixed64(eventTime, unixNano(orNow(ev.Time, m.Now)))
+		w.string(eventName, validUTF8(ev.Name))
+		dropped := w.keyValues(eventAttributes, ev.Attributes, lim.AttributePerEvent, lim.AttributeValueLength)
+		w.varint(eventDroppedAttributes, uint64(dropped))
+		w.end(es)
+	}
+
+	links := s.Links
+	if lim.LinkCount >= 0 && len(links) > lim.LinkCount {
+		w.varint(spanDroppedLinks, uint64(len(links)-lim.LinkCount))
+		links = links[len(links)-lim.LinkCount:]
+	}
+	for i := range links {
+		l := &links[i]
+		ls := w.begin(spanLinks)
+		w.bytes(linkTraceID, l.TraceID[:])
+		w.bytes(linkSpanID, l.SpanID[:])
+		dropped := w.keyValues(linkAttributes, l.Attributes, lim.AttributePerLink, lim.AttributeValueLength)
+		w.varint(linkDroppedAttributes, uint64(dropped))
+		// A link's span context is remote and carries no trace flags.
+		w.fixed32(linkFlags, FlagContextHasIsRemote|FlagContextIsRemote)
+		w.end(ls)
+	}
+
+	st := w.begin(spanStatus)
+	switch s.Status {
+	case codes.Error:
+		w.string(statusMessage, validUTF8(s.StatusDescription))
+		w.varint(statusCode, 2) // STATUS_CODE_ERROR
+	case codes.Ok:
+		w.varint(statusCode, 1) // STATUS_CODE_OK
+	}
+	w.end(st)
+	w.end(start)
+}
+
+// kind maps trace.SpanKind to the OTLP enum; they have the same numbers, and
+// the SDK records an unspecified kind as internal.
+func kind[K ~int](k K) int {
+	if k <= 0 || k > 5 {
+		return 1 // SPAN_KIND_INTERNAL
+	}
+	return int(k)
+}
+
+func orNow(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return t
+}
