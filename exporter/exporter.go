@@ -39,6 +39,7 @@ import (
 	"google.golang.org/grpc"
 	grpcbackoff "google.golang.org/grpc/backoff"
 
+	"github.com/assistant-otel/assistant-otel/exporter/internal/otlpwire"
 	"github.com/assistant-otel/assistant-otel/mapping"
 )
 
@@ -92,6 +93,7 @@ type options struct {
 	console        io.Writer
 	resourceAttrs  []attribute.KeyValue
 	synchronous    bool
+	sdkOnly        bool // synchronous mode without the wire path (tests compare the two)
 }
 
 // WithServiceVersion sets the service.version resource attribute and the
@@ -144,23 +146,30 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("exporter: metrics: %w", err)
 	}
-	spanExp, err := newSpanExporter(ctx, cfg.traces(), con, o.synchronous)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("exporter: traces: %w", err), shutdownAll(ctx, reader))
-	}
-	logExp, err := newLogExporter(ctx, cfg.logs(), con, o.synchronous)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("exporter: logs: %w", err), shutdownAll(ctx, reader, spanExp))
-	}
-	return assemble(ctx, o, parts{
+	p := parts{
 		resource:    res,
 		sampler:     sampler,
 		description: cfg.describe(samplerName),
 		failures:    failures,
-		spans:       spanExp,
-		logs:        logExp,
 		metrics:     reader,
-	})
+	}
+	if o.synchronous && !o.sdkOnly && cfg.wireable() {
+		if p.wireTraces, err = newWireSenderOf(cfg.traces()); err != nil {
+			return nil, errors.Join(fmt.Errorf("exporter: traces: %w", err), shutdownAll(ctx, reader))
+		}
+		if p.wireLogs, err = newWireSenderOf(cfg.logs()); err != nil {
+			return nil, errors.Join(fmt.Errorf("exporter: logs: %w", err), shutdownAll(ctx, reader, p.wireTraces))
+		}
+		p.wire = true
+		return assemble(ctx, o, p)
+	}
+	if p.spans, err = newSpanExporter(ctx, cfg.traces(), con, o.synchronous); err != nil {
+		return nil, errors.Join(fmt.Errorf("exporter: traces: %w", err), shutdownAll(ctx, reader))
+	}
+	if p.logs, err = newLogExporter(ctx, cfg.logs(), con, o.synchronous); err != nil {
+		return nil, errors.Join(fmt.Errorf("exporter: logs: %w", err), shutdownAll(ctx, reader, p.spans))
+	}
+	return assemble(ctx, o, p)
 }
 
 // parts are what an Exporter is assembled from. The exporters and the
@@ -174,6 +183,11 @@ type parts struct {
 	spans       sdktrace.SpanExporter
 	logs        sdklog.Exporter
 	metrics     sdkmetric.Reader
+	// wire selects the wire path of synchronous mode (wire.go): spans and
+	// log records go to wireTraces and wireLogs (nil: nowhere) instead of
+	// spans and logs.
+	wire                 bool
+	wireTraces, wireLogs requestSender
 }
 
 // assemble builds the providers and the instruments.
@@ -194,6 +208,13 @@ func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
 	}
 	if o.synchronous {
 		e.sync = &syncParts{}
+		if p.wire {
+			e.sync.wire = &wireParts{
+				enc:    otlpwire.NewEncoder(p.resource, ScopeName, o.serviceVersion, spanLimits(), logLimits()),
+				traces: p.wireTraces,
+				logs:   p.wireLogs,
+			}
+		}
 		if p.spans != nil {
 			e.sync.spanExp = countingSpanExporter{p.spans, p.failures}
 			tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(&e.sync.spans))
@@ -426,6 +447,9 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		}
 		if e.sync.logExp != nil {
 			errs = append(errs, e.sync.logExp.Shutdown(ctx))
+		}
+		if w := e.sync.wire; w != nil {
+			errs = append(errs, shutdownAll(ctx, w.traces, w.logs))
 		}
 	}
 	return errors.Join(errs...)

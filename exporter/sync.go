@@ -34,6 +34,9 @@ type syncParts struct {
 	logs    logCollector
 	spanExp sdktrace.SpanExporter // nil: traces go nowhere
 	logExp  sdklog.Exporter       // nil: logs go nowhere
+	// wire, when set, replaces the collectors and exporters above: spans
+	// and records are encoded by Build and posted by Send (wire.go).
+	wire *wireParts
 }
 
 // Batch is the telemetry of some events, built by Build and not yet fully
@@ -43,11 +46,15 @@ type Batch struct {
 	logs      []sdklog.Record
 	spansDone bool
 	logsDone  bool
+
+	// The wire path's encoded requests and how many items each holds.
+	traceReq, logReq    []byte
+	wireSpans, wireLogs int
 }
 
 // Spans and LogRecords return how many of each the batch holds.
-func (b *Batch) Spans() int      { return len(b.spans) }
-func (b *Batch) LogRecords() int { return len(b.logs) }
+func (b *Batch) Spans() int      { return len(b.spans) + b.wireSpans }
+func (b *Batch) LogRecords() int { return len(b.logs) + b.wireLogs }
 
 // Done reports whether every span and log record was acknowledged.
 func (b *Batch) Done() bool { return b.spansDone && b.logsDone }
@@ -61,6 +68,13 @@ func (e *Exporter) Build(ctx context.Context, ts []mapping.Telemetry) (*Batch, e
 	}
 	e.sync.mu.Lock()
 	defer e.sync.mu.Unlock()
+	if w := e.sync.wire; w != nil {
+		b := &Batch{}
+		e.encode(ctx, ts, b)
+		b.spansDone = b.traceReq == nil
+		b.logsDone = b.logReq == nil
+		return b, nil
+	}
 	for i := range ts {
 		e.record1(ctx, ts[i])
 	}
@@ -81,20 +95,42 @@ func (e *Exporter) Build(ctx context.Context, ts []mapping.Telemetry) (*Batch, e
 // Call it again (after a pause) until b.Done(). Failures are also counted in
 // assistant_otel.export.errors.
 func (e *Exporter) Send(ctx context.Context, b *Batch) error {
+	if e.sync != nil && e.sync.wire != nil {
+		return e.sendWireBatch(ctx, b)
+	}
+	return sendBoth(b, func() error {
+		err := e.sync.spanExp.ExportSpans(ctx, b.spans)
+		if err == nil {
+			b.spans = nil
+		}
+		return err
+	}, func() error {
+		err := e.sync.logExp.Export(ctx, b.logs)
+		if err == nil {
+			b.logs = nil
+		}
+		return err
+	})
+}
+
+// sendBoth runs the sends of b's spans and log records that are not done
+// yet, concurrently, marks those that succeed done, and returns the
+// failures joined.
+func sendBoth(b *Batch, spans, logs func() error) error {
 	var wg sync.WaitGroup
 	var spanErr, logErr error
 	if !b.spansDone {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if spanErr = e.sync.spanExp.ExportSpans(ctx, b.spans); spanErr == nil {
-				b.spansDone, b.spans = true, nil
+			if spanErr = spans(); spanErr == nil {
+				b.spansDone = true
 			}
 		}()
 	}
 	if !b.logsDone {
-		if logErr = e.sync.logExp.Export(ctx, b.logs); logErr == nil {
-			b.logsDone, b.logs = true, nil
+		if logErr = logs(); logErr == nil {
+			b.logsDone = true
 		}
 	}
 	wg.Wait()
