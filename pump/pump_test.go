@@ -153,7 +153,7 @@ func TestQuarantineBadRecords(t *testing.T) {
 // TestIntake: duplicates are acknowledged without storing, a full queue
 // is ErrOverloaded.
 func TestIntake(t *testing.T) {
-	q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 300, Dedupe: spool.DedupeOptions{Window: time.Hour, Max: 10}})
+	q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 300, MaxHintBytes: 300, Dedupe: spool.DedupeOptions{Window: time.Hour, Max: 10}})
 	in, err := NewIntake(q, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -11,10 +11,14 @@ import (
 const memOverhead = 64
 
 // Memory is a bounded in-memory Queue, for running without a spool
-// directory. It keeps each event's Hint (the decoded event) rather than its
-// body when there is one; its limit counts body bytes all the same.
+// directory. It keeps an event's Hint (the decoded event) rather than its
+// body while the hinted events' bodies add up to at most MaxHintBytes, and
+// the body beyond that: a decoded event takes about four times the memory
+// of its compact body, so a full queue of hints would hold four times
+// MaxBytes. Its limit counts body bytes either way.
 type Memory struct {
 	maxBytes int64
+	maxHintB int64
 	dd       *dedupe
 	now      func() time.Time
 	ch       chan struct{}
@@ -23,9 +27,10 @@ type Memory struct {
 	recs   []memRecord // by Seq, from head
 	head   int
 	seq    uint64
-	events int64
-	bytes  int64
-	closed bool
+	events    int64
+	bytes     int64
+	hintBytes int64 // Size of the records kept as hints
+	closed    bool
 }
 
 type memRecord struct {
@@ -37,6 +42,9 @@ type memRecord struct {
 type MemoryOptions struct {
 	// MaxBytes bounds the bodies held (required, positive).
 	MaxBytes int64
+	// MaxHintBytes bounds the body bytes of the events kept decoded
+	// (default: a quarter of MaxBytes).
+	MaxHintBytes int64
 	Dedupe   DedupeOptions
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -47,7 +55,10 @@ func NewMemory(o MemoryOptions) *Memory {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Memory{maxBytes: o.MaxBytes, dd: newDedupe(o.Dedupe, o.Now, false), now: o.Now, ch: make(chan struct{}, 1)}
+	if o.MaxHintBytes <= 0 {
+		o.MaxHintBytes = o.MaxBytes / 4
+	}
+	return &Memory{maxBytes: o.MaxBytes, maxHintB: o.MaxHintBytes, dd: newDedupe(o.Dedupe, o.Now, false), now: o.Now, ch: make(chan struct{}, 1)}
 }
 
 // Append implements Queue.
@@ -65,8 +76,11 @@ func (m *Memory) Append(ctx context.Context, e Entry) (bool, error) {
 		err = ErrFull
 	default:
 		m.seq++
-		r := Record{Seq: m.seq, Received: e.Received, Hint: e.Hint, Size: size}
-		if e.Hint == nil {
+		r := Record{Seq: m.seq, Received: e.Received, Size: size}
+		if e.Hint != nil && m.hintBytes+size <= m.maxHintB {
+			r.Hint = e.Hint
+			m.hintBytes += size
+		} else {
 			r.Body = append([]byte(nil), e.Body...)
 		}
 		m.recs = append(m.recs, memRecord{Record: r})
@@ -112,6 +126,9 @@ func (m *Memory) Delete(recs []Record) error {
 		if i < len(live) && live[i].Seq == r.Seq && !live[i].gone {
 			m.events--
 			m.bytes -= live[i].Size
+			if live[i].Hint != nil {
+				m.hintBytes -= live[i].Size
+			}
 			live[i] = memRecord{Record: Record{Seq: r.Seq}, gone: true}
 		}
 	}

@@ -456,9 +456,11 @@ func TestLockedByAnotherProcess(t *testing.T) {
 }
 
 func TestMemoryQueue(t *testing.T) {
-	m := NewMemory(MemoryOptions{MaxBytes: 3 * (10 + memOverhead), Dedupe: DedupeOptions{Window: time.Hour, Max: 100}})
+	const size = 10 + memOverhead
+	m := NewMemory(MemoryOptions{MaxBytes: 3 * size, MaxHintBytes: 2 * size, Dedupe: DedupeOptions{Window: time.Hour, Max: 100}})
 	for i := range 3 {
-		if dup, err := m.Append(t.Context(), Entry{Key: fmt.Sprint(i), Body: make([]byte, 10), Hint: i, Received: t0}); dup || err != nil {
+		body := []byte(fmt.Sprintf("body-%05d", i))
+		if dup, err := m.Append(t.Context(), Entry{Key: fmt.Sprint(i), Body: body, Hint: i, Received: t0}); dup || err != nil {
 			t.Fatalf("append %d: %v %v", i, dup, err)
 		}
 	}
@@ -468,19 +470,26 @@ func TestMemoryQueue(t *testing.T) {
 	if dup, _ := m.Append(t.Context(), Entry{Key: "1", Body: make([]byte, 10)}); !dup {
 		t.Error("duplicate not recognised")
 	}
-	recs, _ := m.Read(0, 2, 1<<20)
-	if len(recs) != 2 || recs[0].Hint != 0 || recs[1].Hint != 1 || recs[0].Body != nil {
+	recs, _ := m.Read(0, 3, 1<<20)
+	// The first two fit the hint budget and are kept decoded; the third is
+	// kept as its body.
+	if len(recs) != 3 || recs[0].Hint != 0 || recs[1].Hint != 1 || recs[0].Body != nil ||
+		recs[2].Hint != nil || string(recs[2].Body) != "body-00002" {
 		t.Fatalf("read %+v", recs)
 	}
-	if err := m.Delete(recs); err != nil {
+	if err := m.Delete(recs[:2]); err != nil {
 		t.Fatal(err)
 	}
 	rest, _ := m.Read(0, 10, 1<<20)
 	if len(rest) != 1 || rest[0].Seq != 3 || m.Stats().Events != 1 {
 		t.Fatalf("after delete: %+v %+v", rest, m.Stats())
 	}
-	if _, err := m.Append(t.Context(), Entry{Key: "y", Body: make([]byte, 10)}); err != nil {
+	// Deleting hinted records frees the hint budget.
+	if _, err := m.Append(t.Context(), Entry{Key: "y", Body: make([]byte, 10), Hint: "y"}); err != nil {
 		t.Errorf("room after delete: %v", err)
+	}
+	if recs, _ := m.Read(3, 10, 1<<20); len(recs) != 1 || recs[0].Hint != "y" {
+		t.Errorf("hint budget not freed by Delete: %+v", recs)
 	}
 	m.Close()
 	if _, err := m.Append(t.Context(), Entry{Key: "z", Body: make([]byte, 10)}); !errors.Is(err, ErrClosed) {
