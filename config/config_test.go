@@ -113,6 +113,8 @@ func TestServeRejectsBadValues(t *testing.T) {
 		{"--low-confidence-threshold", "NaN"},
 		{"--ambiguity-margin", "NaN"},
 		{"--memory-queue-bytes", "8388608"},
+		{"--memory-limit", "1048576"},
+		{"--memory-limit", "-1"},
 		{"--spool-dir", "/tmp/x", "--spool-max-bytes", "1048576"},
 		{"--no-such-flag"},
 		{"extra-arg"},
@@ -157,6 +159,15 @@ func TestSpoolFlags(t *testing.T) {
 	}
 	if c.Spool.Dir != "" || c.Spool.MaxBytes != 1<<30 || c.Spool.DedupeWindow != time.Hour || c.Spool.DedupeMax != 100000 || c.ShutdownTimeout != 15*time.Second {
 		t.Errorf("defaults: %+v", c.Spool)
+	}
+	if c.MemoryLimit != 80<<20 {
+		t.Errorf("--memory-limit default %d, want 80 MiB", c.MemoryLimit)
+	}
+	for v, want := range map[string]int64{"0": 0, "134217728": 128 << 20} {
+		c, err := ParseServe(nil, env(map[string]string{EnvSecret: "s", "ASSISTANT_OTEL_MEMORY_LIMIT": v}), io.Discard)
+		if err != nil || c.MemoryLimit != want {
+			t.Errorf("ASSISTANT_OTEL_MEMORY_LIMIT=%s: %d, %v; want %d", v, c.MemoryLimit, err, want)
+		}
 	}
 	c, err = ParseServe([]string{"--drain-timeout", "7s"}, env(map[string]string{
 		EnvSecret:                           "s",

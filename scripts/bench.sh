@@ -123,8 +123,9 @@ for phase in $PHASES; do
 		rm -rf "$WORK/spool"
 		[[ $phase == *on ]] && args+=(--spool-dir "$WORK/spool")
 		[[ -n ${BENCH_PPROF:-} ]] && args+=(--pprof-listen "127.0.0.1:$(free_port)") && PPROF_ADDR=${args[-1]}
-		# BENCH_SVC_GOMEMLIMIT (e.g. 80MiB) caps the service's heap (Go's GOMEMLIMIT) without touching the others.
-		env ${BENCH_SVC_GOMEMLIMIT:+GOMEMLIMIT=$BENCH_SVC_GOMEMLIMIT} \
+		# BENCH_SVC_GOMEMLIMIT (e.g. 80MiB) and BENCH_SVC_GOGC (e.g. 200) set the service's Go GC knobs
+		# without touching the others.
+		env ${BENCH_SVC_GOMEMLIMIT:+GOMEMLIMIT=$BENCH_SVC_GOMEMLIMIT} ${BENCH_SVC_GOGC:+GOGC=$BENCH_SVC_GOGC} \
 			OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$GRPC_PORT OTEL_SERVICE_NAME=assistant-otel-bench \
 			"$bin" "${args[@]}" >"$WORK/service-$phase.out" 2>"$WORK/service-$phase.log" &
 		SVC_PID=$!

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -50,6 +51,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 }
 
 func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout io.Writer) error {
+	applyMemoryLimit(cfg.MemoryLimit, os.Getenv, logger)
 	if cfg.PseudonymKeyDerived && len(cfg.Security.SecretFiles) > 0 {
 		logger.Warn("the user-id hashing key is derived from the webhook secret: rotating the secret will change every enduser.pseudo.id; set --pseudonym-key-file to keep them stable")
 	}
