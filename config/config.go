@@ -105,7 +105,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.Int64Var(&c.Spool.MemoryMaxBytes, "memory-queue-bytes", 32<<20, "size limit in body bytes of the in-memory queue used without --spool-dir")
 	fs.DurationVar(&c.Spool.DedupeWindow, "dedupe-window", time.Hour, "how long an event id (log_id, cdr global_session_id) is remembered to drop redeliveries; 0 turns it off")
 	fs.IntVar(&c.Spool.DedupeMax, "dedupe-max", 100000, "how many event ids are remembered at most for deduplication")
-	fs.Int64Var(&c.MemoryLimit, "memory-limit", 80<<20, "soft limit in bytes of the service's Go memory (the runtime's memory limit: the garbage collector works harder near it); 0: none. GOMEMLIMIT, when set, wins")
+	fs.Int64Var(&c.MemoryLimit, "memory-limit", 64<<20, "soft limit in bytes of the service's Go memory (the runtime's memory limit: the garbage collector works harder near it); 0: none. GOMEMLIMIT, when set, wins")
 	fs.StringVar(&c.PprofListen, "pprof-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off when empty; keep it on loopback)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "format of the service's own logs: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "level of the service's own logs: debug, info, warn or error")

@@ -160,8 +160,8 @@ func TestSpoolFlags(t *testing.T) {
 	if c.Spool.Dir != "" || c.Spool.MaxBytes != 1<<30 || c.Spool.DedupeWindow != time.Hour || c.Spool.DedupeMax != 100000 || c.ShutdownTimeout != 15*time.Second {
 		t.Errorf("defaults: %+v", c.Spool)
 	}
-	if c.MemoryLimit != 80<<20 {
-		t.Errorf("--memory-limit default %d, want 80 MiB", c.MemoryLimit)
+	if c.MemoryLimit != 64<<20 {
+		t.Errorf("--memory-limit default %d, want 64 MiB", c.MemoryLimit)
 	}
 	for v, want := range map[string]int64{"0": 0, "134217728": 128 << 20} {
 		c, err := ParseServe(nil, env(map[string]string{EnvSecret: "s", "ASSISTANT_OTEL_MEMORY_LIMIT": v}), io.Discard)

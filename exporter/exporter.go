@@ -10,6 +10,11 @@
 // and a sampler that keeps or drops whole conversations. When no OTLP
 // endpoint and no exporter is configured at all, telemetry is written to the
 // console in a readable form instead.
+//
+// In synchronous mode, traces and logs bound for OTLP skip the SDK's span
+// and record objects: they are encoded straight into OTLP requests and sent
+// by an OTLP client of this package's own (wire.go), which sends what the
+// SDK would send (tested against it).
 package exporter
 
 import (

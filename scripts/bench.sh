@@ -122,6 +122,8 @@ for phase in $PHASES; do
 		args=(serve --listen "127.0.0.1:$SVC_PORT" --log-level warn)
 		rm -rf "$WORK/spool"
 		[[ $phase == *on ]] && args+=(--spool-dir "$WORK/spool")
+		# BENCH_SVC_ARGS: more serve flags, e.g. "--memory-limit 67108864".
+		[[ -n ${BENCH_SVC_ARGS:-} ]] && read -ra extra <<<"$BENCH_SVC_ARGS" && args+=("${extra[@]}")
 		[[ -n ${BENCH_PPROF:-} ]] && args+=(--pprof-listen "127.0.0.1:$(free_port)") && PPROF_ADDR=${args[-1]}
 		# BENCH_SVC_GOMEMLIMIT (e.g. 80MiB) and BENCH_SVC_GOGC (e.g. 200) set the service's Go GC knobs
 		# without touching the others.

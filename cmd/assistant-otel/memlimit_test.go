@@ -20,7 +20,7 @@ func TestApplyMemoryLimit(t *testing.T) {
 		wantLimit int64
 		wantGC    int
 	}{
-		{"default", 80 << 20, nil, 80 << 20, limitedGCPercent},
+		{"default", 64 << 20, nil, 64 << 20, limitedGCPercent},
 		{"GOGC set", 64 << 20, map[string]string{"GOGC": "100"}, 64 << 20, 100},
 		{"GOMEMLIMIT set", 64 << 20, map[string]string{"GOMEMLIMIT": "1GiB"}, math.MaxInt64, 100},
 		{"off", 0, nil, math.MaxInt64, 100},
