@@ -2,9 +2,10 @@ package exporter
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
+
+	"github.com/assistant-otel/assistant-otel/exporter/internal/otlpclient"
 )
 
 // Standard OpenTelemetry environment variables read here (the OTLP exporters
@@ -125,20 +126,7 @@ func (s *signalConfig) resolve() error {
 
 // displayEndpoint drops from an endpoint what must not be logged: user
 // information, query and fragment.
-func displayEndpoint(e string) string {
-	if u, err := url.Parse(e); err == nil && u.Scheme != "" && u.Host != "" {
-		u.User = nil
-		u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
-		return u.String()
-	}
-	if i := strings.LastIndexByte(e, '@'); i >= 0 {
-		e = e[i+1:]
-	}
-	if i := strings.IndexAny(e, "?#"); i >= 0 {
-		e = e[:i]
-	}
-	return e
-}
+func displayEndpoint(e string) string { return otlpclient.Config{Endpoint: e}.DisplayEndpoint() }
 
 // describe says in one line where each signal goes, grouping signals that go
 // to the same place, and which sampler is used. It never includes header

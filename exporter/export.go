@@ -12,6 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/assistant-otel/assistant-otel/exporter/internal/otlpwire"
 	"github.com/assistant-otel/assistant-otel/mapping"
 )
 
@@ -114,7 +115,7 @@ func (e *Exporter) emitLog(ctx context.Context, r *mapping.LogRecord, started ma
 	if r.Body != "" {
 		rec.SetBody(attribute.StringValue(r.Body))
 	}
-	rec.AddAttributes(dedupAttrs(r.Attributes)...)
+	rec.AddAttributes(otlpwire.DedupAttributes(r.Attributes)...)
 	e.logger.Emit(e.correlated(ctx, r.TraceID, r.SpanID, started), rec)
 }
 
@@ -164,34 +165,4 @@ func (e *Exporter) spanContext(traceID trace.TraceID, spanID trace.SpanID, start
 		flags = trace.FlagsSampled
 	}
 	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: spanID, TraceFlags: flags})
-}
-
-// dedupAttrs returns attrs with one attribute per key, where a later value
-// of a key replaces an earlier one in its place: what the log SDK's own
-// deduplication does (switched off with WithAllowKeyDuplication, see
-// assemble). Without duplicates, attrs itself is returned.
-func dedupAttrs(attrs []attribute.KeyValue) []attribute.KeyValue {
-	dup := false
-	for i := 1; i < len(attrs) && !dup; i++ {
-		for j := 0; j < i; j++ {
-			if attrs[i].Key == attrs[j].Key {
-				dup = true
-				break
-			}
-		}
-	}
-	if !dup {
-		return attrs
-	}
-	out := make([]attribute.KeyValue, 0, len(attrs))
-	index := make(map[attribute.Key]int, len(attrs))
-	for _, a := range attrs {
-		if i, ok := index[a.Key]; ok {
-			out[i] = a
-			continue
-		}
-		index[a.Key] = len(out)
-		out = append(out, a)
-	}
-	return out
 }

@@ -69,35 +69,15 @@ func (w *buf) anyValue(field protowire.Number, v attribute.Value, valueLimit int
 	case attribute.BYTESLICE:
 		w.bytes(anyBytes, v.AsByteSlice())
 	case attribute.BOOLSLICE:
-		arr := w.begin(anyArray)
-		for _, b := range v.AsBoolSlice() {
-			w.anyValue(arrayValues, attribute.BoolValue(b), valueLimit)
-		}
-		w.end(arr)
+		array(w, v.AsBoolSlice(), attribute.BoolValue, valueLimit)
 	case attribute.INT64SLICE:
-		arr := w.begin(anyArray)
-		for _, i := range v.AsInt64Slice() {
-			w.anyValue(arrayValues, attribute.Int64Value(i), valueLimit)
-		}
-		w.end(arr)
+		array(w, v.AsInt64Slice(), attribute.Int64Value, valueLimit)
 	case attribute.FLOAT64SLICE:
-		arr := w.begin(anyArray)
-		for _, f := range v.AsFloat64Slice() {
-			w.anyValue(arrayValues, attribute.Float64Value(f), valueLimit)
-		}
-		w.end(arr)
+		array(w, v.AsFloat64Slice(), attribute.Float64Value, valueLimit)
 	case attribute.STRINGSLICE:
-		arr := w.begin(anyArray)
-		for _, s := range v.AsStringSlice() {
-			w.anyValue(arrayValues, attribute.StringValue(s), valueLimit)
-		}
-		w.end(arr)
+		array(w, v.AsStringSlice(), attribute.StringValue, valueLimit)
 	case attribute.SLICE:
-		arr := w.begin(anyArray)
-		for _, e := range v.AsSlice() {
-			w.anyValue(arrayValues, e, valueLimit)
-		}
-		w.end(arr)
+		array(w, v.AsSlice(), func(v attribute.Value) attribute.Value { return v }, valueLimit)
 	case attribute.MAP:
 		m := w.begin(anyKvlist)
 		for _, kv := range v.AsMap() {
@@ -107,6 +87,15 @@ func (w *buf) anyValue(field protowire.Number, v attribute.Value, valueLimit int
 	case attribute.EMPTY:
 	default:
 		w.stringAlways(anyString, "INVALID")
+	}
+	w.end(start)
+}
+
+// array writes vals as an ArrayValue field of an AnyValue.
+func array[T any](w *buf, vals []T, value func(T) attribute.Value, valueLimit int) {
+	start := w.begin(anyArray)
+	for _, v := range vals {
+		w.anyValue(arrayValues, value(v), valueLimit)
 	}
 	w.end(start)
 }

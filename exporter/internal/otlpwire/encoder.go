@@ -56,25 +56,40 @@ func NewEncoder(res *resource.Resource, name, version string, spans SpanLimits, 
 	return e
 }
 
-// header opens a ResourceSpans or ResourceLogs message with its resource
-// and one ScopeSpans or ScopeLogs message with its scope, and returns where
-// the two messages start.
-func (e *Encoder) header(w *buf, requestField, scopedField protowire.Number) (outer, inner int) {
-	outer = w.begin(requestField)
-	if e.resource != nil {
-		w.bytes(1, e.resource) // resource
-	}
-	inner = w.begin(scopedField)
-	w.bytes(1, e.scope) // scope
-	return outer, inner
+// request is an export request being written: one ResourceSpans or
+// ResourceLogs message with the resource, holding one ScopeSpans or
+// ScopeLogs message with the scope, to which items are added.
+type request struct {
+	e            *Encoder
+	w            buf
+	outer, inner int // where the two messages start
+	items        int
 }
 
-// footer closes what header opened; both messages carry their schema URL
-// in field 3.
-func (e *Encoder) footer(w *buf, outer, inner int) {
-	w.end(inner)
-	w.string(3, e.resourceSchema)
-	w.end(outer)
+// start opens the request in dst[:0]; requestField and scopedField are the
+// field numbers of the resource message in the request and of the scope
+// message in it.
+func (e *Encoder) start(dst []byte, requestField, scopedField protowire.Number) request {
+	r := request{e: e, w: buf{b: dst[:0]}}
+	r.outer = r.w.begin(requestField)
+	if e.resource != nil {
+		r.w.bytes(1, e.resource) // resource
+	}
+	r.inner = r.w.begin(scopedField)
+	r.w.bytes(1, e.scope) // scope
+	return r
+}
+
+// Len returns how many items were added.
+func (r *request) Len() int { return r.items }
+
+// Finish closes the request and returns it. Both messages carry their
+// schema URL in field 3; the scope has none.
+func (r *request) Finish() []byte {
+	r.w.end(r.inner)
+	r.w.string(3, r.e.resourceSchema)
+	r.w.end(r.outer)
+	return r.w.b
 }
 
 // DedupAttributes returns attrs with one attribute per key, a later value of

@@ -38,34 +38,18 @@ type LogMeta struct {
 }
 
 // Logs is an ExportLogsServiceRequest being written.
-type Logs struct {
-	e            *Encoder
-	w            buf
-	outer, inner int
-	records      int
-}
+type Logs struct{ request }
 
 // Logs starts a request appended to dst[:0].
 func (e *Encoder) Logs(dst []byte) *Logs {
-	l := &Logs{e: e, w: buf{b: dst[:0]}}
-	l.outer, l.inner = e.header(&l.w, logsRequestResourceLogs, resourceLogsScopeLogs)
-	return l
-}
-
-// Len returns how many log records were added.
-func (l *Logs) Len() int { return l.records }
-
-// Finish closes the request and returns it.
-func (l *Logs) Finish() []byte {
-	l.e.footer(&l.w, l.outer, l.inner)
-	return l.w.b
+	return &Logs{e.start(dst, logsRequestResourceLogs, resourceLogsScopeLogs)}
 }
 
 // Add writes r.
 func (l *Logs) Add(r *mapping.LogRecord, m LogMeta) {
 	lim := l.e.logLimits
 	w := &l.w
-	l.records++
+	l.items++
 	start := w.begin(scopeLogsLogRecords)
 	w.fixed64(logTime, unixNano(r.Time))
 	w.fixed64(logObservedTime, unixNano(m.Observed))

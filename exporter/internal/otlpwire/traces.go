@@ -70,34 +70,18 @@ type SpanMeta struct {
 }
 
 // Traces is an ExportTraceServiceRequest being written.
-type Traces struct {
-	e            *Encoder
-	w            buf
-	outer, inner int
-	spans        int
-}
+type Traces struct{ request }
 
 // Traces starts a request appended to dst[:0].
 func (e *Encoder) Traces(dst []byte) *Traces {
-	t := &Traces{e: e, w: buf{b: dst[:0]}}
-	t.outer, t.inner = e.header(&t.w, traceRequestResourceSpans, resourceSpansScopeSpans)
-	return t
-}
-
-// Len returns how many spans were added.
-func (t *Traces) Len() int { return t.spans }
-
-// Finish closes the request and returns it.
-func (t *Traces) Finish() []byte {
-	t.e.footer(&t.w, t.outer, t.inner)
-	return t.w.b
+	return &Traces{e.start(dst, traceRequestResourceSpans, resourceSpansScopeSpans)}
 }
 
 // Add writes s.
 func (t *Traces) Add(s *mapping.Span, m SpanMeta) {
 	lim := t.e.spanLimits
 	w := &t.w
-	t.spans++
+	t.items++
 	start := w.begin(scopeSpansSpans)
 	w.bytes(spanTraceID, s.TraceID[:])
 	w.bytes(spanSpanID, s.SpanID[:])
