@@ -101,6 +101,7 @@ func logLimits() otlpwire.LogLimits {
 	}
 }
 
+// buffer returns an empty request buffer, reused when one was released.
 func (w *wireParts) buffer() []byte {
 	if p, ok := w.bufs.Get().(*[]byte); ok {
 		return (*p)[:0]
@@ -108,6 +109,8 @@ func (w *wireParts) buffer() []byte {
 	return nil
 }
 
+// release returns a sent request's buffer for reuse; very large ones are
+// left to the garbage collector.
 func (w *wireParts) release(b []byte) {
 	if cap(b) == 0 || cap(b) > 16<<20 {
 		return
