@@ -23,10 +23,10 @@ type Memory struct {
 	now      func() time.Time
 	ch       chan struct{}
 
-	mu     sync.Mutex
-	recs   []memRecord // by Seq, from head
-	head   int
-	seq    uint64
+	mu        sync.Mutex
+	recs      []memRecord // by Seq, from head
+	head      int
+	seq       uint64
 	events    int64
 	bytes     int64
 	hintBytes int64 // Size of the records kept as hints
@@ -45,7 +45,7 @@ type MemoryOptions struct {
 	// MaxHintBytes bounds the body bytes of the events kept decoded
 	// (default: a quarter of MaxBytes).
 	MaxHintBytes int64
-	Dedupe   DedupeOptions
+	Dedupe       DedupeOptions
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
