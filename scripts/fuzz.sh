@@ -24,6 +24,7 @@ targets=(
 	"FuzzValidJSON ./watson"
 	"FuzzDecodeAndMap ./mapping"
 	"FuzzRedact ./redact"
+	"FuzzEncode ./exporter/internal/otlpwire"
 )
 only=("$@")
 logdir="$(mktemp -d)"
