@@ -68,7 +68,7 @@ func (e *Exporter) Build(ctx context.Context, ts []mapping.Telemetry) (*Batch, e
 	}
 	e.sync.mu.Lock()
 	defer e.sync.mu.Unlock()
-	if w := e.sync.wire; w != nil {
+	if e.sync.wire != nil {
 		b := &Batch{}
 		e.encode(ctx, ts, b)
 		b.spansDone = b.traceReq == nil

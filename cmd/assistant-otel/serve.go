@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -38,6 +37,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 2
 	}
 	logger := newLogger(cfg, stderr)
+	applyMemoryLimit(cfg.MemoryLimit, getenv, logger)
 	// The SDK reports export failures here too; the exporter already logs
 	// them (rate-limited) and counts them, so keep these for debugging.
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
@@ -51,7 +51,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 }
 
 func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout io.Writer) error {
-	applyMemoryLimit(cfg.MemoryLimit, os.Getenv, logger)
 	if cfg.PseudonymKeyDerived && len(cfg.Security.SecretFiles) > 0 {
 		logger.Warn("the user-id hashing key is derived from the webhook secret: rotating the secret will change every enduser.pseudo.id; set --pseudonym-key-file to keep them stable")
 	}
