@@ -82,11 +82,13 @@ type Receiver struct {
 	auth     Authenticator
 	path     string
 	maxBody  int64
-	log      *slog.Logger
-	clock    func() time.Time
-	ins      instruments
-	ready    atomic.Bool
-	slots    chan struct{} // nil: no concurrency cap
+	// tooLargeMsg answers a body over maxBody.
+	tooLargeMsg string
+	log         *slog.Logger
+	clock       func() time.Time
+	ins         instruments
+	ready       atomic.Bool
+	slots       chan struct{} // nil: no concurrency cap
 }
 
 // New returns a Receiver handing accepted events to consumer after auth
@@ -129,13 +131,14 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 		return nil, err
 	}
 	rc := &Receiver{
-		consumer: consumer,
-		auth:     auth,
-		path:     cfg.path,
-		maxBody:  cfg.maxBody,
-		log:      cfg.logger,
-		clock:    cfg.clock,
-		ins:      ins,
+		consumer:    consumer,
+		auth:        auth,
+		path:        cfg.path,
+		maxBody:     cfg.maxBody,
+		tooLargeMsg: fmt.Sprintf("body exceeds %d bytes", cfg.maxBody),
+		log:         cfg.logger,
+		clock:       cfg.clock,
+		ins:         ins,
 	}
 	if cfg.maxConcurrent > 0 {
 		rc.slots = make(chan struct{}, cfg.maxConcurrent)
@@ -356,7 +359,7 @@ func checkContentType(h http.Header) string {
 // readBody reads the whole body within the limit, decompressing gzip. A
 // non-zero status means failure.
 func (rc *Receiver) readBody(w http.ResponseWriter, r *http.Request, gz bool) (body []byte, status int, msg string, err error) {
-	tooLarge := fmt.Sprintf("body exceeds %d bytes", rc.maxBody)
+	tooLarge := rc.tooLargeMsg
 	if r.ContentLength > rc.maxBody {
 		return nil, http.StatusRequestEntityTooLarge, tooLarge, nil
 	}
@@ -383,7 +386,9 @@ func (rc *Receiver) readBody(w http.ResponseWriter, r *http.Request, gz bool) (b
 		}
 	} else {
 		if r.ContentLength > 0 {
-			buf.Grow(int(r.ContentLength))
+			// ReadFrom wants MinRead bytes free before each read: with
+			// exactly ContentLength it would grow (and copy) once more.
+			buf.Grow(int(r.ContentLength) + bytes.MinRead)
 		}
 		if _, err := buf.ReadFrom(raw); err != nil {
 			status, msg := classifyRead(err, tooLarge, "could not read body")
