@@ -5,6 +5,7 @@
 #
 #   scripts/soak.sh                      # 10 minutes at 200 events/s
 #   SOAK_DURATION=120 SOAK_RATE=500 scripts/soak.sh
+#   SOAK_SVC_ARGS="--pprof-listen 127.0.0.1:6060 --memory-limit 0" scripts/soak.sh   # more serve flags
 #
 # Everything listens on 127.0.0.1; every process is stopped at the end. The Collector is the one
 # scripts/tools.sh builds (or $ASSISTANT_OTEL_OTELCOL); it receives OTLP and writes one summary line per
@@ -54,7 +55,7 @@ PIDS+=("$COL_PID")
 export ASSISTANT_OTEL_SECRET=soak-secret
 OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$OTLP_PORT OTEL_SERVICE_NAME=assistant-otel-soak \
 	"$WORK/assistant-otel" serve --listen "127.0.0.1:$HTTP_PORT" --spool-dir "$WORK/spool" --log-level warn \
-	>"$WORK/service.out" 2>"$WORK/service.log" &
+	${SOAK_SVC_ARGS:-} >"$WORK/service.out" 2>"$WORK/service.log" &
 SVC_PID=$!
 PIDS+=("$SVC_PID")
 for _ in $(seq 100); do
