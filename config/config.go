@@ -102,7 +102,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.DurationVar(&c.ShutdownTimeout, "drain-timeout", 15*time.Second, "how long SIGTERM waits for requests to finish and queued events to be exported; what is left stays in the spool")
 	fs.StringVar(&c.Spool.Dir, "spool-dir", "", "directory of the durable spool: accepted events are fsync'd there before the 2xx and kept until exported; empty: in memory only")
 	fs.Int64Var(&c.Spool.MaxBytes, "spool-max-bytes", 1<<30, "size limit of the spool in bytes; when full, webhook calls get 503 with Retry-After")
-	fs.Int64Var(&c.Spool.MemoryMaxBytes, "memory-queue-bytes", 32<<20, "size limit in body bytes of the in-memory queue used without --spool-dir")
+	fs.Int64Var(&c.Spool.MemoryMaxBytes, "memory-queue-bytes", 16<<20, "size limit in body bytes of the in-memory queue used without --spool-dir")
 	fs.DurationVar(&c.Spool.DedupeWindow, "dedupe-window", time.Hour, "how long an event id (log_id, cdr global_session_id) is remembered to drop redeliveries; 0 turns it off")
 	fs.IntVar(&c.Spool.DedupeMax, "dedupe-max", 100000, "how many event ids are remembered at most for deduplication")
 	fs.Int64Var(&c.MemoryLimit, "memory-limit", 64<<20, "soft limit in bytes of the service's Go memory (the runtime's memory limit: the garbage collector works harder near it); 0: none. GOMEMLIMIT, when set, wins")

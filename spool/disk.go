@@ -61,7 +61,7 @@ type Options struct {
 	Dedupe   DedupeOptions
 	// MaxHints and MaxHintBytes bound the decoded events (Entry.Hint) kept
 	// in memory for the reader, in number and in body bytes (defaults 8192
-	// and 8 MiB: about 32 MiB decoded); beyond them the reader decodes the
+	// and 4 MiB: about 16 MiB decoded); beyond them the reader decodes the
 	// stored body.
 	MaxHints     int
 	MaxHintBytes int64
@@ -146,7 +146,7 @@ func Open(dir string, o Options) (*Disk, Recovery, error) {
 		o.MaxHints = 8192
 	}
 	if o.MaxHintBytes <= 0 {
-		o.MaxHintBytes = 8 << 20
+		o.MaxHintBytes = 4 << 20
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

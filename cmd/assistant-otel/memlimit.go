@@ -3,6 +3,8 @@ package main
 import (
 	"log/slog"
 	"runtime/debug"
+
+	"github.com/assistant-otel/assistant-otel/config"
 )
 
 // limitedGCPercent is the GC percent used under --memory-limit: with the
@@ -27,5 +29,32 @@ func applyMemoryLimit(limit int64, getenv func(string) string, logger *slog.Logg
 	debug.SetMemoryLimit(limit)
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(limitedGCPercent)
+	}
+}
+
+// baselineHeap is roughly the heap the service needs besides its queue: the
+// decoders, the deduplication set at its cap, request buffers.
+const baselineHeap = 24 << 20
+
+// queueHeap estimates the heap of a full queue: the in-memory queue keeps
+// its first quarter decoded (about 4× the body) and the rest as bodies; the
+// disk spool keeps at most 4 MiB of bodies decoded.
+func queueHeap(c config.Spool) int64 {
+	if c.Dir != "" {
+		return 4 * (4 << 20)
+	}
+	return c.MemoryMaxBytes/4*4 + c.MemoryMaxBytes*3/4
+}
+
+// warnIfQueueExceedsLimit warns when a full queue would not fit under the
+// memory limit: the garbage collector would then run hard (up to half the
+// CPU) exactly when the export falls behind.
+func warnIfQueueExceedsLimit(c config.Serve, getenv func(string) string, logger *slog.Logger) {
+	if c.MemoryLimit <= 0 || getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if need := baselineHeap + queueHeap(c.Spool); need > c.MemoryLimit {
+		logger.Warn("a full queue would not fit under --memory-limit: raise it or lower --memory-queue-bytes",
+			"memory_limit_bytes", c.MemoryLimit, "estimated_bytes", need)
 	}
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"io"
 	"log/slog"
 	"math"
 	"runtime/debug"
+	"strings"
 	"testing"
+
+	"github.com/assistant-otel/assistant-otel/config"
 )
 
 // TestApplyMemoryLimit: the limit and GC percent are set unless 0 or the
@@ -33,6 +38,29 @@ func TestApplyMemoryLimit(t *testing.T) {
 		}
 		if got := debug.SetGCPercent(100); got != c.wantGC {
 			t.Errorf("%s: GC percent %d, want %d", c.name, got, c.wantGC)
+		}
+	}
+}
+
+// TestQueueFitsTheDefaultLimit: with the defaults a full queue fits under
+// the memory limit, and a larger queue is warned about.
+func TestQueueFitsTheDefaultLimit(t *testing.T) {
+	c, err := config.ParseServe(nil, func(k string) string {
+		return map[string]string{config.EnvSecret: "s"}[k]
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		queue   int64
+		dir     string
+		warning bool
+	}{{c.Spool.MemoryMaxBytes, "", false}, {c.Spool.MemoryMaxBytes, "/spool", false}, {64 << 20, "", true}} {
+		var out bytes.Buffer
+		c.Spool.MemoryMaxBytes, c.Spool.Dir = tc.queue, tc.dir
+		warnIfQueueExceedsLimit(c, func(string) string { return "" }, slog.New(slog.NewTextHandler(&out, nil)))
+		if got := strings.Contains(out.String(), "would not fit"); got != tc.warning {
+			t.Errorf("queue %d dir %q: warning %v, want %v (%s)", tc.queue, tc.dir, got, tc.warning, out.String())
 		}
 	}
 }

@@ -38,6 +38,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	logger := newLogger(cfg, stderr)
 	applyMemoryLimit(cfg.MemoryLimit, getenv, logger)
+	warnIfQueueExceedsLimit(cfg, getenv, logger)
 	// The SDK reports export failures here too; the exporter already logs
 	// them (rate-limited) and counts them, so keep these for debugging.
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
