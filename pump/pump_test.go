@@ -185,3 +185,35 @@ func TestIntake(t *testing.T) {
 		t.Error("DedupeKey")
 	}
 }
+
+// TestMemoryQueueBeyondHints: events past the in-memory queue's decoded
+// share are kept as bodies, decoded again by the pump, and exported too.
+func TestMemoryQueueBeyondHints(t *testing.T) {
+	q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 1 << 20, MaxHintBytes: 200})
+	in, err := NewIntake(q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		ev, err := watson.Decode([]byte(`{"event":{"name":"message_logged"},"payload":{"log_id":"` + id + `"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := in.Consume(t.Context(), ev, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, _ := q.Read(0, 10, 1<<20)
+	if len(recs) != 3 || recs[0].Hint == nil || recs[1].Hint != nil || recs[1].Body == nil {
+		t.Fatalf("want the first decoded and the others as bodies: %+v", recs)
+	}
+	f := &fakeExporter{}
+	p := newTestPump(t, q, f, nil)
+	p.Drain()
+	if err := p.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, sent := f.get(); sent != 3 || q.Stats().Events != 0 {
+		t.Errorf("sent %d, left %d; want 3, 0", sent, q.Stats().Events)
+	}
+}
