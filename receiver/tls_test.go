@@ -2,16 +2,9 @@ package receiver_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -20,71 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistant-otel/assistant-otel/internal/testpki"
 	"github.com/assistant-otel/assistant-otel/receiver"
 )
-
-// testCA is a certificate authority generated for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1000),
-		Subject:               pkix.Name{CommonName: "assistant-otel test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// issue returns PEM certificate and key for 127.0.0.1 with the serial.
-func (ca *testCA) issue(t *testing.T, serial int64) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-}
 
 // writePair writes the files and gives them a modification time of their
 // own, so that a change is visible even on file systems with coarse times.
@@ -123,10 +54,10 @@ func serveTLS(t *testing.T, srv *http.Server) string {
 }
 
 func TestTLSServerAndCertReload(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	c1, k1 := ca.issue(t, 1)
+	c1, k1 := ca.Server(t, 1)
 	base := time.Now().Add(-time.Hour)
 	writePair(t, certFile, keyFile, c1, k1, base)
 
@@ -148,7 +79,7 @@ func TestTLSServerAndCertReload(t *testing.T) {
 	client := func(minV, maxV uint16) *http.Client {
 		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 			DisableKeepAlives: true, // every request a new handshake
-			TLSClientConfig:   &tls.Config{RootCAs: ca.pool, MinVersion: minV, MaxVersion: maxV},
+			TLSClientConfig:   &tls.Config{RootCAs: ca.Pool, MinVersion: minV, MaxVersion: maxV},
 		}}
 	}
 	post := func(c *http.Client) (*http.Response, error) {
@@ -203,7 +134,7 @@ func TestTLSServerAndCertReload(t *testing.T) {
 	})
 
 	t.Run("new files are served without a restart", func(t *testing.T) {
-		c2, k2 := ca.issue(t, 2)
+		c2, k2 := ca.Server(t, 2)
 		writePair(t, certFile, keyFile, c2, k2, base.Add(time.Minute))
 		deadline := time.Now().Add(5 * time.Second)
 		for serialSeen() != 2 {
@@ -215,8 +146,8 @@ func TestTLSServerAndCertReload(t *testing.T) {
 	})
 
 	t.Run("a bad new pair keeps the old one", func(t *testing.T) {
-		c3, _ := ca.issue(t, 3)
-		_, otherKey := ca.issue(t, 4)
+		c3, _ := ca.Server(t, 3)
+		_, otherKey := ca.Server(t, 4)
 		writePair(t, certFile, keyFile, c3, otherKey, base.Add(2*time.Minute))
 		time.Sleep(100 * time.Millisecond)
 		for range 3 {
@@ -237,7 +168,7 @@ func TestTLSServerAndCertReload(t *testing.T) {
 			t.Fatalf("serial %d after garbage files, want 2", s)
 		}
 		// Fixed files are picked up again.
-		c5, k5 := ca.issue(t, 5)
+		c5, k5 := ca.Server(t, 5)
 		writePair(t, certFile, keyFile, c5, k5, base.Add(4*time.Minute))
 		deadline := time.Now().Add(5 * time.Second)
 		for serialSeen() != 5 {
@@ -250,10 +181,10 @@ func TestTLSServerAndCertReload(t *testing.T) {
 }
 
 func TestCertReloaderReloadAndWatch(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	c1, k1 := ca.issue(t, 1)
+	c1, k1 := ca.Server(t, 1)
 	base := time.Now().Add(-time.Hour)
 	writePair(t, certFile, keyFile, c1, k1, base)
 	serial := func(r *receiver.CertReloader) int64 {
@@ -269,7 +200,7 @@ func TestCertReloaderReloadAndWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, k2 := ca.issue(t, 2)
+	c2, k2 := ca.Server(t, 2)
 	writePair(t, certFile, keyFile, c2, k2, base.Add(time.Minute))
 	if s := serial(manual); s != 1 {
 		t.Fatalf("without a check interval: serial %d before Reload, want 1", s)
@@ -288,7 +219,7 @@ func TestCertReloaderReloadAndWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c3, k3 := ca.issue(t, 3)
+	c3, k3 := ca.Server(t, 3)
 	writePair(t, certFile, keyFile, c3, k3, base.Add(2*time.Minute))
 	if s := serial(lazy); s != 2 {
 		t.Errorf("before the interval: serial %d, want 2", s)
@@ -306,7 +237,7 @@ func TestCertReloaderReloadAndWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { watched.Watch(ctx); close(done) }()
-	c4, k4 := ca.issue(t, 4)
+	c4, k4 := ca.Server(t, 4)
 	writePair(t, certFile, keyFile, c4, k4, base.Add(3*time.Minute))
 	deadline := time.Now().Add(5 * time.Second)
 	for watched.Certificate().Leaf.SerialNumber.Int64() != 4 {

@@ -1,20 +1,13 @@
 package otlpclient
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -23,6 +16,8 @@ import (
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/assistant-otel/assistant-otel/internal/testpki"
 )
 
 // secretHeader is a header whose value must never show in errors.
@@ -102,74 +97,41 @@ type pki struct {
 
 func newPKI(t *testing.T) *pki {
 	t.Helper()
-	p := &pki{dir: t.TempDir(), pool: x509.NewCertPool()}
-	caKey := newKey(t)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "otlpclient test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.pool.AddCert(ca)
-	p.caFile = p.write(t, "ca.pem", "CERTIFICATE", caDER)
-
-	issue := func(serial int64, name string, usage x509.ExtKeyUsage, server bool) (certFile, keyFile string, der []byte, key *ecdsa.PrivateKey) {
-		key = newKey(t)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: name},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		}
-		if server {
-			tmpl.DNSNames = []string{"localhost"}
-			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	ca := testpki.NewCA(t)
+	p := &pki{dir: t.TempDir(), pool: ca.Pool}
+	p.caFile = p.write(t, "ca.pem", ca.PEM())
+	pair := func(name string, certPEM, keyPEM []byte) (certFile, keyFile string, cert tls.Certificate) {
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			t.Fatal(err)
 		}
-		keyDER, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.write(t, name+".pem", "CERTIFICATE", der), p.write(t, name+"-key.pem", "EC PRIVATE KEY", keyDER), der, key
+		return p.write(t, name+".pem", certPEM), p.write(t, name+"-key.pem", keyPEM), cert
 	}
-	var serverDER []byte
-	var serverKey *ecdsa.PrivateKey
-	p.serverCert, p.serverKey, serverDER, serverKey = issue(2, "server", x509.ExtKeyUsageServerAuth, true)
-	p.clientCert, p.clientKey, p.clientDER, _ = issue(3, "client", x509.ExtKeyUsageClientAuth, false)
-	p.otherCert, p.otherKey, p.otherDER, _ = issue(4, "other", x509.ExtKeyUsageClientAuth, false)
-	p.server = tls.Certificate{Certificate: [][]byte{serverDER}, PrivateKey: serverKey}
+	c, k := ca.Server(t, 2)
+	p.serverCert, p.serverKey, p.server = pair("server", c, k)
+	c, k = ca.Client(t, 3, "client")
+	p.clientCert, p.clientKey, _ = pair("client", c, k)
+	p.clientDER = mustDER(t, c)
+	c, k = ca.Client(t, 4, "other")
+	p.otherCert, p.otherKey, _ = pair("other", c, k)
+	p.otherDER = mustDER(t, c)
 	return p
 }
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+// mustDER returns the DER of a PEM certificate.
+func mustDER(t *testing.T, certPEM []byte) []byte {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	b, _ := pem.Decode(certPEM)
+	if b == nil {
+		t.Fatal("no PEM block")
 	}
-	return k
+	return b.Bytes
 }
 
-func (p *pki) write(t *testing.T, name, typ string, der []byte) string {
+func (p *pki) write(t *testing.T, name string, data []byte) string {
 	t.Helper()
 	file := filepath.Join(p.dir, name)
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return file
