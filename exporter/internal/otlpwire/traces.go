@@ -102,12 +102,8 @@ func (t *Traces) Add(s *mapping.Span, m SpanMeta) {
 	dropped := w.keyValues(spanAttributes, DedupAttributes(attrs), lim.AttributeCount, lim.AttributeValueLength)
 	w.varint(spanDroppedAttributes, uint64(dropped))
 
-	// The SDK keeps the latest events and links when there are too many.
-	events := s.Events
-	if lim.EventCount >= 0 && len(events) > lim.EventCount {
-		w.varint(spanDroppedEvents, uint64(len(events)-lim.EventCount))
-		events = events[len(events)-lim.EventCount:]
-	}
+	events, droppedEvents := latest(s.Events, lim.EventCount)
+	w.varint(spanDroppedEvents, uint64(droppedEvents))
 	for i := range events {
 		ev := &events[i]
 		es := w.begin(spanEvents)
@@ -118,11 +114,8 @@ func (t *Traces) Add(s *mapping.Span, m SpanMeta) {
 		w.end(es)
 	}
 
-	links := s.Links
-	if lim.LinkCount >= 0 && len(links) > lim.LinkCount {
-		w.varint(spanDroppedLinks, uint64(len(links)-lim.LinkCount))
-		links = links[len(links)-lim.LinkCount:]
-	}
+	links, droppedLinks := latest(s.Links, lim.LinkCount)
+	w.varint(spanDroppedLinks, uint64(droppedLinks))
 	for i := range links {
 		l := &links[i]
 		ls := w.begin(spanLinks)
@@ -145,6 +138,15 @@ func (t *Traces) Add(s *mapping.Span, m SpanMeta) {
 	}
 	w.end(st)
 	w.end(start)
+}
+
+// latest returns the last limit items (all when limit < 0) and how many it
+// left out: the SDK keeps a span's latest events and links.
+func latest[T any](items []T, limit int) ([]T, int) {
+	if limit < 0 || len(items) <= limit {
+		return items, 0
+	}
+	return items[len(items)-limit:], len(items) - limit
 }
 
 // kind maps trace.SpanKind to the OTLP enum; they have the same numbers, and
