@@ -41,25 +41,39 @@ PROM_TURNS=watson_assistant_turns_total                   # OTel: watson_assista
 PROM_LOWCONF=watson_assistant_turns_low_confidence_total  # OTel: watson_assistant.turns.low_confidence
 LOW_CONF=0.5
 
-# ---- endpoints (all loopback; see scripts/e2e/*.y*ml) ---------------------------------------------
-JAEGER=http://127.0.0.1:16686
-VLOGS=http://127.0.0.1:9428
-PROM=http://127.0.0.1:9090
-OTLP_HTTP=http://127.0.0.1:4318
-LISTEN=127.0.0.1:18080
-PORTS=(4317 4318 8888 8889 13133 14317 14318 13134 16685 16686 18888 9428 9090 18080)
-
 T0=$SECONDS
 echo "== tools"
 bash "$ROOT/scripts/tools.sh"
 BIN=$(bash "$ROOT/scripts/tools.sh" --print-bin)
-for t in curl jq openssl prometheus go; do command -v "$t" >/dev/null || {
-	echo "FAIL: $t not found" >&2
+bash "$ROOT/scripts/prereqs.sh" || exit 1
+for t in prometheus promtool jaeger victoria-logs otelcol-assistant; do [[ -x $BIN/$t ]] || {
+	echo "FAIL: $BIN/$t not found (scripts/tools.sh builds it)" >&2
 	exit 1
 }; done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/assistant-otel-e2e.XXXXXX")
 mkdir -p "$TMP/logs"
+
+# ---- ports: every listener on 127.0.0.1, on a port that is free now -------------------------------
+# Nothing here assumes a well-known port is free: a developer's own Collector (4317/4318), Prometheus (9090)
+# or Jaeger (16686) may be running. The configs in scripts/e2e/ read these from the environment.
+(cd "$ROOT" && go build -o "$TMP/ports" ./internal/cmd/ports)
+mapfile -t FREE < <("$TMP/ports" free 14)
+export E2E_OTLP_GRPC_PORT=${FREE[0]} E2E_OTLP_HTTP_PORT=${FREE[1]} E2E_COLLECTOR_HEALTH_PORT=${FREE[2]} \
+	E2E_COLLECTOR_METRICS_PORT=${FREE[3]} E2E_COLLECTOR_PROM_PORT=${FREE[4]} \
+	E2E_JAEGER_OTLP_GRPC_PORT=${FREE[5]} E2E_JAEGER_OTLP_HTTP_PORT=${FREE[6]} E2E_JAEGER_HEALTH_PORT=${FREE[7]} \
+	E2E_JAEGER_QUERY_HTTP_PORT=${FREE[8]} E2E_JAEGER_QUERY_GRPC_PORT=${FREE[9]} E2E_JAEGER_METRICS_PORT=${FREE[10]}
+export E2E_VLOGS_PORT=${FREE[11]}
+VLOGS_PORT=$E2E_VLOGS_PORT
+PROM_PORT=${FREE[12]}
+JAEGER=http://127.0.0.1:$E2E_JAEGER_QUERY_HTTP_PORT
+VLOGS=http://127.0.0.1:$VLOGS_PORT
+PROM=http://127.0.0.1:$PROM_PORT
+OTLP_HTTP=http://127.0.0.1:$E2E_OTLP_HTTP_PORT
+OTLP_GRPC=http://127.0.0.1:$E2E_OTLP_GRPC_PORT
+LISTEN=127.0.0.1:${FREE[13]}
+echo "[e2e] ports: Collector OTLP $E2E_OTLP_GRPC_PORT/$E2E_OTLP_HTTP_PORT, Jaeger $E2E_JAEGER_QUERY_HTTP_PORT," \
+	"VictoriaLogs $VLOGS_PORT, Prometheus $PROM_PORT, assistant-otel $LISTEN"
 PIDS=()
 NAMES=()
 PASS=0
@@ -140,8 +154,6 @@ check_eventually() {
 	if out=$(eventually "$E2E_WAIT" "$@"); then pass "$name"; else fail "$name" "$(echo "$out" | head -c 1500)"; fi
 }
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 start() { # start NAME CMD ARGS...   (records the PID for the EXIT trap)
 	local name=$1
 	shift
@@ -187,28 +199,24 @@ wait_ready() { # wait_ready NAME URL TIMEOUT
 
 # ---- start the backends --------------------------------------------------------------------------
 echo "== backends (data in $TMP)"
-busy=()
-for p in "${PORTS[@]}"; do port_busy "$p" && busy+=("$p"); done
-if ((${#busy[@]})); then
-	fail "ports free on 127.0.0.1" "already in use: ${busy[*]} (a previous run or another program)"
-	exit 1
-fi
 mkdir -p "$TMP/otelcol-storage" "$TMP/victoria-logs" "$TMP/prometheus"
 
 start jaeger "$BIN/jaeger" --config "$ROOT/scripts/e2e/jaeger.yaml"
-start victoria-logs "$BIN/victoria-logs" -httpListenAddr=127.0.0.1:9428 \
+start victoria-logs "$BIN/victoria-logs" -httpListenAddr="127.0.0.1:$VLOGS_PORT" \
 	-storageDataPath="$TMP/victoria-logs" -retentionPeriod=100y # corpus turns are dated 2025
 # The shipped alert rules, with every for: set to 0s so the alert test below does not wait 10 minutes.
-PROM_CFG=$(bash "$ROOT/scripts/e2e/alerts.sh" config "$ROOT/scripts/e2e/prometheus.yml" "$TMP/promcfg")
-start prometheus prometheus --config.file="$PROM_CFG" \
-	--storage.tsdb.path="$TMP/prometheus" --web.listen-address=127.0.0.1:9090
+# Prometheus reads no environment in its config: the scrape target's port is filled in here.
+sed "s/E2E_COLLECTOR_PROM_PORT/$E2E_COLLECTOR_PROM_PORT/" "$ROOT/scripts/e2e/prometheus.yml" >"$TMP/prometheus-base.yml"
+PROM_CFG=$(bash "$ROOT/scripts/e2e/alerts.sh" config "$TMP/prometheus-base.yml" "$TMP/promcfg")
+start prometheus "$BIN/prometheus" --config.file="$PROM_CFG" \
+	--storage.tsdb.path="$TMP/prometheus" --web.listen-address="127.0.0.1:$PROM_PORT"
 start otelcol env OTELCOL_STORAGE_DIR="$TMP/otelcol-storage" \
 	"$BIN/otelcol-assistant" --config "$ROOT/scripts/e2e/otelcol-test.yaml"
 
-wait_ready jaeger http://127.0.0.1:13134/status 60 || exit 1
+wait_ready jaeger "http://127.0.0.1:$E2E_JAEGER_HEALTH_PORT/status" 60 || exit 1
 wait_ready victoria-logs "$VLOGS/health" 60 || exit 1
 wait_ready prometheus "$PROM/-/ready" 60 || exit 1
-wait_ready otelcol http://127.0.0.1:13133/ 60 || exit 1
+wait_ready otelcol "http://127.0.0.1:$E2E_COLLECTOR_HEALTH_PORT/" 60 || exit 1
 
 # ---- helpers for the backends' APIs --------------------------------------------------------------
 now_ns() { date +%s%N; }
@@ -276,7 +284,7 @@ pass "go build ./cmd/assistant-otel"
 SECRET_FILE=$TMP/secret
 printf '%s' e2e-secret >"$SECRET_FILE"
 start assistant-otel env ASSISTANT_OTEL_LISTEN=$LISTEN ASSISTANT_OTEL_SECRET=e2e-secret \
-	OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+	OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_GRPC OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
 	OTEL_METRIC_EXPORT_INTERVAL=1000 OTEL_SERVICE_NAME=$SERVICE_NAME \
 	"$TMP/assistant-otel" serve
 SVC_PID=$!
@@ -470,7 +478,7 @@ echo "== Alerts"
 # A second service run replays low-confidence traffic until the real Prometheus, with the shipped rules
 # loaded, reports the low-confidence alert as firing. It comes last: it adds turns to the counters above.
 start assistant-otel-alerts env ASSISTANT_OTEL_LISTEN=$LISTEN ASSISTANT_OTEL_SECRET=e2e-secret \
-	OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+	OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_GRPC OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
 	OTEL_METRIC_EXPORT_INTERVAL=1000 OTEL_SERVICE_NAME=$SERVICE_NAME \
 	"$TMP/assistant-otel" serve
 wait_ready assistant-otel-alerts "http://$LISTEN/readyz" 60 || exit 1

@@ -2,18 +2,14 @@
 # Checks and unit-tests the Prometheus rules shipped in deploy/prometheus/rules with promtool:
 #   promtool check rules  deploy/prometheus/rules/*.yml     (syntax, PromQL, templates)
 #   promtool test rules   deploy/prometheus/rules/*.test.yml (every alert fires / must not fire)
-# Installs Debian's prometheus package (which ships promtool) when promtool is missing. CI calls it.
+# Uses the promtool of Prometheus 3 (the version docker-compose.yml ships) from the tools cache, building it
+# there when missing (scripts/tools.sh: no sudo, no system package). CI calls it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RULES=$ROOT/deploy/prometheus/rules
 
-if ! command -v promtool >/dev/null; then
-	echo "== promtool not found: installing Debian's prometheus package"
-	SUDO=
-	[[ $(id -u) -eq 0 ]] || SUDO=sudo
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-fi
+bash "$ROOT/scripts/tools.sh" >/dev/null
+promtool() { "$(bash "$ROOT/scripts/tools.sh" --print-bin)/promtool" "$@"; }
 promtool --version 2>&1 | head -1
 
 shopt -s nullglob

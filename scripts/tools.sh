@@ -3,7 +3,12 @@
 #   otelcol-assistant  OpenTelemetry Collector built by the Collector builder from tools/otelcol/builder.yaml
 #   jaeger             Jaeger v2 (built in a throwaway module under the cache dir, never in the repo)
 #   victoria-logs      VictoriaLogs (logs backend standing in for Loki; OTLP over HTTP)
-#   prometheus, promtool, jq, curl   Debian packages (apt-get --no-install-recommends)
+#   prometheus, promtool  Prometheus 3 (the major version docker-compose.yml ships), built from its Go module
+#                         in a throwaway module under the cache dir, never in the repo
+#
+# It installs nothing system-wide, starts no service and never needs sudo. What it needs from the system
+# (Go, a C compiler, curl, jq, openssl) is checked first; a missing one is reported with the command that
+# installs it (scripts/prereqs.sh).
 #
 # Cache: ${ASSISTANT_OTEL_TOOLS:-$HOME/.cache/assistant-otel/tools}; binaries in $CACHE/bin.
 # A tool is rebuilt only when its stamp (pinned version + config hash + Go version) changed, so a second run
@@ -25,7 +30,13 @@ fi
 OTELCOL_BUILDER_VERSION=v0.161.0
 JAEGER_MODULE_VERSION=v1.76.0 # Jaeger v2.13.0 (the v1.x module tag of the same release)
 VLOGS_VERSION=v1.52.1
+# Prometheus' Go module is tagged v0.3xx.y for Prometheus 3.xx.y: v0.305.0 = Prometheus 3.5.0, the version of
+# the prom/prometheus image in docker-compose.yml (deploy/composetest checks that the two agree).
+PROMETHEUS_MODULE_VERSION=v0.305.0
+PROMETHEUS_VERSION=3.5.0
 BUILDER_CONFIG=$ROOT/tools/otelcol/builder.yaml
+
+bash "$ROOT/scripts/prereqs.sh" || exit 1
 
 mkdir -p "$BIN" "$CACHE/logs" "$CACHE/stamps" "$CACHE/src"
 export GOWORK=off
@@ -83,25 +94,24 @@ build_vlogs() {
 	GOBIN=$BIN go install "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$VLOGS_VERSION"
 }
 
-# ---- Debian packages -----------------------------------------------------------------------------
-install_apt() {
+# ---- Prometheus 3 + promtool ---------------------------------------------------------------------
+build_prometheus() {
 	set -euo pipefail
-	local missing=()
-	command -v prometheus >/dev/null || missing+=(prometheus)
-	command -v promtool >/dev/null || missing+=(prometheus)
-	command -v jq >/dev/null || missing+=(jq)
-	command -v curl >/dev/null || missing+=(curl)
-	command -v openssl >/dev/null || missing+=(openssl)
-	if ((${#missing[@]} == 0)); then
-		echo "all present"
-		return 0
-	fi
-	local sudo=()
-	[[ $(id -u) == 0 ]] || sudo=(sudo)
-	"${sudo[@]}" apt-get update
-	local pkgs
-	mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
-	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${pkgs[@]}"
+	local src=$CACHE/src/prometheus mod=github.com/prometheus/prometheus gomod
+	rm -rf "$src"
+	mkdir -p "$src"
+	cd "$src"
+	# `go install` of cmd/prometheus fails (its go.mod has a replace directive): require the module from a
+	# throwaway module and copy its replace directives, so that the build uses what Prometheus' own go.mod says.
+	go mod init assistant-otel-tools/prometheus
+	go mod edit -require="$mod@$PROMETHEUS_MODULE_VERSION"
+	gomod=$(go mod download -json "$mod@$PROMETHEUS_MODULE_VERSION" | awk -F'"' '$2 == "GoMod" { print $4 }')
+	awk '/^replace \(/ { block = 1; print; next } block { print; if ($0 ~ /^\)/) block = 0; next } /^replace / { print }' \
+		"$gomod" >>go.mod
+	go get -tool "$mod/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "$mod/cmd/promtool@$PROMETHEUS_MODULE_VERSION"
+	local ldflags="-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
+	go build -trimpath -ldflags="$ldflags" -o "$BIN/prometheus" "$mod/cmd/prometheus"
+	go build -trimpath -ldflags="$ldflags" -o "$BIN/promtool" "$mod/cmd/promtool"
 }
 
 start() { # start NAME FUNCTION: run in the background, output to $CACHE/logs/NAME.log
@@ -121,8 +131,9 @@ start() { # start NAME FUNCTION: run in the background, output to $CACHE/logs/NA
 COLLECTOR_KEY="builder=$OTELCOL_BUILDER_VERSION config=$(sha256sum "$BUILDER_CONFIG" | cut -c1-16) $GO_VERSION"
 JAEGER_KEY="jaeger=$JAEGER_MODULE_VERSION $GO_VERSION"
 VLOGS_KEY="victoria-logs=$VLOGS_VERSION $GO_VERSION"
+PROMETHEUS_KEY="prometheus=$PROMETHEUS_MODULE_VERSION $GO_VERSION"
 
-declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY)
+declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY [prometheus]=$PROMETHEUS_KEY)
 
 if stamp_ok collector "$COLLECTOR_KEY" "$BIN/otelcol-assistant"; then
 	log "collector: up to date ($COLLECTOR_KEY)"
@@ -139,18 +150,14 @@ if stamp_ok victoria-logs "$VLOGS_KEY" "$BIN/victoria-logs"; then
 else
 	start victoria-logs build_vlogs
 fi
-
-t=$(now)
-if install_apt >"$CACHE/logs/apt.log" 2>&1; then
-	log "apt (prometheus, promtool, jq, curl, openssl): $(tail -n1 "$CACHE/logs/apt.log" | cut -c1-80) [$(elapsed "$t")s]"
+if stamp_ok prometheus "$PROMETHEUS_KEY" "$BIN/prometheus" "$BIN/promtool"; then
+	log "prometheus: up to date ($PROMETHEUS_KEY)"
 else
-	log "apt: FAILED [$(elapsed "$t")s]; last lines of $CACHE/logs/apt.log:"
-	tail -n 20 "$CACHE/logs/apt.log" >&2
-	exit 1
+	start prometheus build_prometheus
 fi
 
 failed=0
-for name in collector jaeger victoria-logs; do
+for name in collector jaeger victoria-logs prometheus; do
 	[[ -n ${PIDS[$name]:-} ]] || continue
 	if wait "${PIDS[$name]}"; then
 		stamp_write "$name" "${KEYS[$name]}"
@@ -167,7 +174,6 @@ log "versions:"
 log "  $("$BIN/otelcol-assistant" --version 2>&1 | head -n1)"
 log "  jaeger $(go version -m "$BIN/jaeger" | awk '$1 == "mod" { print $3 }') (= Jaeger v2.13.0): $BIN/jaeger"
 log "  victoria-logs $(go version -m "$BIN/victoria-logs" | awk '$1 == "mod" { print $3 }'): $BIN/victoria-logs"
-log "  $(prometheus --version 2>&1 | head -n1)"
-log "  $(jq --version)"
+log "  $("$BIN/prometheus" --version 2>&1 | head -n1): $BIN/prometheus (+ promtool)"
 log "bin: $BIN"
 log "total: $(elapsed "$T0")s"

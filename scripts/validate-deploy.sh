@@ -3,7 +3,8 @@
 #   otel-collector.yaml and scripts/e2e/otelcol-test.yaml  -> `otelcol-assistant validate` (same components
 #                                                             and release as the contrib image 0.161.0)
 #   deploy/jaeger/jaeger.yaml, scripts/e2e/jaeger.yaml      -> `jaeger validate` (Jaeger v2.13.0)
-#   deploy/prometheus/prometheus.yml, scripts/e2e/prometheus.yml -> `promtool check config`
+#   deploy/prometheus/prometheus.yml, scripts/e2e/prometheus.yml -> `promtool check config` (Prometheus 3, the
+#                                                             version docker-compose.yml ships)
 #   docker-compose.yml, Dockerfile, Grafana provisioning    -> go test in deploy/composetest (compose-go)
 # Prints PASS/FAIL per file and "N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
@@ -33,12 +34,18 @@ cd "$ROOT"
 # file_storage creates its directory (create_directory: true), so validation needs no directory or env var
 # for otel-collector.yaml; the test config reads its storage directory from OTELCOL_STORAGE_DIR.
 run "otelcol validate otel-collector.yaml" "$BIN/otelcol-assistant" validate --config otel-collector.yaml
-run "otelcol validate scripts/e2e/otelcol-test.yaml" env OTELCOL_STORAGE_DIR="$TMP/storage" \
+# The end-to-end configs take the ports scripts/e2e.sh picks at run time; any free-looking ones do here.
+e2e_ports=(E2E_OTLP_GRPC_PORT=20001 E2E_OTLP_HTTP_PORT=20002 E2E_COLLECTOR_HEALTH_PORT=20003
+	E2E_COLLECTOR_METRICS_PORT=20004 E2E_COLLECTOR_PROM_PORT=20005 E2E_JAEGER_OTLP_GRPC_PORT=20006
+	E2E_JAEGER_OTLP_HTTP_PORT=20007 E2E_JAEGER_HEALTH_PORT=20008 E2E_JAEGER_QUERY_HTTP_PORT=20009
+	E2E_JAEGER_QUERY_GRPC_PORT=20010 E2E_JAEGER_METRICS_PORT=20011 E2E_VLOGS_PORT=20012)
+run "otelcol validate scripts/e2e/otelcol-test.yaml" env OTELCOL_STORAGE_DIR="$TMP/storage" "${e2e_ports[@]}" \
 	"$BIN/otelcol-assistant" validate --config scripts/e2e/otelcol-test.yaml
 run "jaeger validate deploy/jaeger/jaeger.yaml" "$BIN/jaeger" validate --config deploy/jaeger/jaeger.yaml
-run "jaeger validate scripts/e2e/jaeger.yaml" "$BIN/jaeger" validate --config scripts/e2e/jaeger.yaml
-run "promtool check config deploy/prometheus/prometheus.yml" promtool check config deploy/prometheus/prometheus.yml
-run "promtool check config scripts/e2e/prometheus.yml" promtool check config scripts/e2e/prometheus.yml
+run "jaeger validate scripts/e2e/jaeger.yaml" env "${e2e_ports[@]}" "$BIN/jaeger" validate --config scripts/e2e/jaeger.yaml
+run "promtool check config deploy/prometheus/prometheus.yml" "$BIN/promtool" check config deploy/prometheus/prometheus.yml
+sed 's/E2E_COLLECTOR_PROM_PORT/20005/' scripts/e2e/prometheus.yml >"$TMP/e2e-prometheus.yml"
+run "promtool check config scripts/e2e/prometheus.yml" "$BIN/promtool" check config "$TMP/e2e-prometheus.yml"
 run "go test deploy/composetest (docker-compose.yml, Dockerfile, Grafana provisioning)" \
 	bash -c 'cd deploy/composetest && go test -count=1 ./...'
 

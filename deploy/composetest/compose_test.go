@@ -33,6 +33,7 @@ const (
 	collectorFile   = "otel-collector.yaml"
 	promFile        = "deploy/prometheus/prometheus.yml"
 	grafanaDSFile   = "deploy/grafana/provisioning/datasources/datasources.yaml"
+	toolsScript     = "scripts/tools.sh"
 	serviceName     = "assistant-otel"
 	collectorName   = "otel-collector"
 	collectorOTLPGR = 4317
@@ -63,7 +64,7 @@ func repoRoot(t *testing.T) string {
 func readFiles(t *testing.T, root string) files {
 	t.Helper()
 	raw := files{}
-	for _, p := range []string{composeFile, dockerfile, collectorFile, promFile, grafanaDSFile} {
+	for _, p := range []string{composeFile, dockerfile, collectorFile, promFile, grafanaDSFile, toolsScript} {
 		b, err := os.ReadFile(filepath.Join(root, p))
 		if err != nil {
 			t.Fatalf("read %s: %v", p, err)
@@ -109,6 +110,7 @@ var checks = []check{
 	{"collector exporters point at compose services", checkCollectorTargets},
 	{"prometheus scrapes the collector's exporter port", checkPrometheusTargets},
 	{"grafana data sources and trace<->logs links", checkGrafana},
+	{"the tests run the Prometheus that compose ships", checkTestedPrometheus},
 }
 
 func runChecks(d *deployment) map[string][]string {
@@ -566,6 +568,24 @@ func checkGrafana(d *deployment) []string {
 	return probs
 }
 
+// checkTestedPrometheus: scripts/tools.sh builds, for the end-to-end run and promtool, the Prometheus
+// version of the compose file's prometheus image (prom/prometheus:vX.Y.Z ↔ PROMETHEUS_VERSION=X.Y.Z).
+func checkTestedPrometheus(d *deployment) []string {
+	svc, ok := d.project.Services["prometheus"]
+	if !ok {
+		return []string{"no prometheus service in " + composeFile}
+	}
+	_, tag, _ := strings.Cut(svc.Image, ":")
+	m := regexp.MustCompile(`(?m)^PROMETHEUS_VERSION=(\S+)$`).FindStringSubmatch(d.raw[toolsScript])
+	if m == nil {
+		return []string{toolsScript + " sets no PROMETHEUS_VERSION"}
+	}
+	if strings.TrimPrefix(tag, "v") != m[1] {
+		return []string{fmt.Sprintf("compose ships %s but %s builds Prometheus %s for the tests", svc.Image, toolsScript, m[1])}
+	}
+	return nil
+}
+
 // --- tests -----------------------------------------------------------------------------------------
 
 func TestComposeLoadsWithConsistencyChecks(t *testing.T) {
@@ -625,6 +645,7 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"prometheus scrapes wrong port", promFile, "otel-collector:8889", "otel-collector:9999", "prometheus scrapes the collector's exporter port", "no job scrapes"},
 		{"grafana dangling uid", grafanaDSFile, "        datasourceUid: loki\n", "        datasourceUid: loki-old\n", "grafana data sources and trace<->logs links", "not a provisioned data source"},
 		{"grafana derived field to wrong type", grafanaDSFile, "          datasourceUid: jaeger\n", "          datasourceUid: prometheus\n", "grafana data sources and trace<->logs links", "want jaeger"},
+		{"tested prometheus differs", toolsScript, "PROMETHEUS_VERSION=3.5.0", "PROMETHEUS_VERSION=2.42.0", "the tests run the Prometheus that compose ships", "builds Prometheus 2.42.0"},
 		{"grafana url host", grafanaDSFile, "url: http://loki:3100", "url: http://loki-gw:3100", "grafana data sources and trace<->logs links", "not a compose service"},
 	}
 	for _, tc := range cases {

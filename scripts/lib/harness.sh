@@ -14,7 +14,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "$WORK/ports" free 1; } # a port free on 127.0.0.1 now (internal/cmd/ports)
 
 go build -o "$WORK/assistant-otel" ./cmd/assistant-otel
 go build -o "$WORK/loadgen" ./cmd/loadgen
+go build -o "$WORK/ports" ./internal/cmd/ports
