@@ -11,9 +11,9 @@
 set -euo pipefail
 
 # command -> Debian/Ubuntu package
-declare -A PKG=([gcc]=gcc [git]=git [curl]=curl [jq]=jq [openssl]=openssl)
+declare -A PKG=([gcc]=gcc [git]=git [curl]=curl [jq]=jq [openssl]=openssl [flock]=util-linux)
 missing=()
-for c in gcc git curl jq openssl; do
+for c in gcc git curl jq openssl flock; do
 	command -v "$c" >/dev/null 2>&1 || missing+=("${PKG[$c]}")
 done
 if ! command -v go >/dev/null 2>&1 && [[ ! -x /usr/local/go/bin/go ]]; then

@@ -39,6 +39,13 @@ BUILDER_CONFIG=$ROOT/tools/otelcol/builder.yaml
 bash "$ROOT/scripts/prereqs.sh" || exit 1
 
 mkdir -p "$BIN" "$CACHE/logs" "$CACHE/stamps" "$CACHE/src"
+# One run at a time per cache: a second one (say, scripts/promtool-test.sh while scripts/test.sh builds) waits
+# here for the first, then finds everything up to date, instead of rebuilding in the same directories.
+exec 9>"$CACHE/.lock"
+if ! flock -n 9; then
+	echo "[tools] another scripts/tools.sh is building in $CACHE: waiting for it"
+	flock 9
+fi
 export GOWORK=off
 GO_VERSION=$(go env GOVERSION)
 
