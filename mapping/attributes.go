@@ -95,16 +95,38 @@ const (
 	AttrCallComponent         = attribute.Key("watson_assistant.call.component")
 	AttrCallWarningCode       = attribute.Key("watson_assistant.call.warning.code")
 	AttrCallWarningMessage    = attribute.Key("watson_assistant.call.warning.message")
+	AttrRecognition           = attribute.Key("watson_assistant.recognition")
 )
 
 // Outcomes: the single low-cardinality verdict on a turn, in priority order.
 const (
-	OutcomeError         = "error"          // Watson logged an error, an extension failed
-	OutcomeHandoff       = "handoff"        // handed to a human agent
-	OutcomeNotRecognized = "not_recognized" // fallback, or weak understanding
-	OutcomeLowConfidence = "low_confidence" // top intent below the threshold
-	OutcomeWelcome       = "welcome"        // empty input (greeting turn)
-	OutcomeAnswered      = "answered"       // everything else
+	OutcomeError            = "error"              // Watson logged an error, an extension failed
+	OutcomeHandoff          = "handoff"            // handed to a human agent
+	OutcomeAnsweredBySearch = "answered_by_search" // a search answered (with results), recognised or not
+	OutcomeNotRecognized    = "not_recognized"     // the request was not recognised (see Recognition*)
+	OutcomeNoAnswer         = "no_answer"          // a search found nothing or did not know
+	OutcomeLowConfidence    = "low_confidence"     // top intent below the threshold
+	OutcomeWelcome          = "welcome"            // empty input (greeting turn)
+	OutcomeAnswered         = "answered"           // everything else
+)
+
+// Recognition verdicts (watson_assistant.recognition), as IBM's analytics
+// define them; docs/analytics.md gives the sources.
+const (
+	// RecognitionRecognized: a request routed to an action, intent or node.
+	RecognitionRecognized = "recognized"
+	// RecognitionNotRecognized: a request that triggered "No matches" /
+	// "Anything else" (not forced by an error), or, for dialog, a message
+	// with no intent and no entity that no node other than the fallback
+	// handled (weak understanding).
+	RecognitionNotRecognized = "not_recognized"
+	// RecognitionStepAnswer: the input answered a step, a slot or a node's
+	// question (also masked private input): not a request.
+	RecognitionStepAnswer = "step_answer"
+	// RecognitionSearch: a search-skill message, which bypasses recognition.
+	RecognitionSearch = "search"
+	// RecognitionNone: no user input (welcome turn).
+	RecognitionNone = "none"
 )
 
 // Outcomes of a search (watson_assistant.searches, watson_assistant.search.outcome).

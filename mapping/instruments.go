@@ -33,6 +33,7 @@ const (
 	CallTransfers
 	CallFailures
 	CallMaxResponseTime
+	Requests
 	instrumentCount
 )
 
@@ -66,7 +67,7 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 	},
 	NotRecognizedTurns: {
 		Name: "watson_assistant.turns.not_recognized", Unit: "{turn}", Kind: Counter,
-		Description: "Turns the assistant did not understand (fallback, or text with no intent and no entity).",
+		Description: "Requests the assistant did not recognise (No matches / Anything else, not forced by an error; dialog weak understanding).",
 	},
 	Handoffs: {
 		Name: "watson_assistant.handoffs", Unit: "{turn}", Kind: Counter,
@@ -79,7 +80,7 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 	},
 	WeakUnderstandingTurns: {
 		Name: "watson_assistant.turns.weak_understanding", Unit: "{turn}", Kind: Counter,
-		Description: "Turns with text that recognised no intent and no entity (weak understanding).",
+		Description: "Dialog messages with no intent and no entity that no node but the fallback handled (weak understanding).",
 	},
 	FallbackTurns: {
 		Name: "watson_assistant.turns.fallback", Unit: "{turn}", Kind: Counter,
@@ -122,6 +123,10 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 		Name: "watson_assistant.call.max_response_time", Unit: "s", Kind: Histogram,
 		Description: "Longest response time of a phone call, by component: assistant, text_to_speech, speech_to_text.",
 		Buckets:     []float64{0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10},
+	},
+	Requests: {
+		Name: "watson_assistant.requests", Unit: "{request}", Kind: Counter,
+		Description: "Requests (user messages that start a flow, not answers to a step), by recognition: recognized or not_recognized.",
 	},
 }
 

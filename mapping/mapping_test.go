@@ -320,11 +320,13 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 	allowed := map[attribute.Key]bool{
 		AttrGenAIAgentName: true, AttrSkillType: true, AttrOutcome: true, AttrIntent: true,
 		AttrGenAIOperationName: true, AttrGenAIProviderName: true,
-		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true,
+		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true, AttrRecognition: true,
 	}
 	enumerated := map[attribute.Key][]string{
-		AttrSkillType: {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
+		AttrSkillType:   {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
+		AttrRecognition: {RecognitionRecognized, RecognitionNotRecognized},
 		AttrOutcome: {OutcomeError, OutcomeHandoff, OutcomeNotRecognized, OutcomeLowConfidence, OutcomeWelcome, OutcomeAnswered,
+			OutcomeAnsweredBySearch, OutcomeNoAnswer,
 			SearchNoResults, SearchIDK, SearchError, ExtensionSuccess, ExtensionFailure},
 		AttrReason:        {"all_steps_done", "no_steps_visited", "ended_by_step", "connect_to_agent", "max_retries_reached", "fallback", "other", "unknown"},
 		AttrCallEndReason: {"assistant_transfer", "assistant_hangup", "caller_hangup", "failed", "other", "unknown"},
@@ -357,17 +359,59 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 	}
 }
 
+// TestRecognitionVerdicts: each verdict of docs/analytics.md, set by one
+// fixture and not by its twin.
+func TestRecognitionVerdicts(t *testing.T) {
+	m := goldenMapper(t)
+	for file, want := range map[string]string{
+		"../testdata/corpus/02-actions-skill-turn.json":             RecognitionRecognized,
+		"testdata/edge/recognition-actions-no-matches.json":         RecognitionNotRecognized,
+		"../testdata/corpus/14c-multiturn-answer-with-callout.json": RecognitionStepAnswer,
+		"testdata/edge/recognition-actions-step-answer.json":        RecognitionStepAnswer,
+		"testdata/edge/recognition-actions-masked-answer.json":      RecognitionStepAnswer,
+		"testdata/edge/recognition-search-after-no-matches.json":    RecognitionNotRecognized,
+		"testdata/edge/search-skill.json":                           RecognitionSearch,
+		"testdata/edge/recognition-dialog-weak-understanding.json":  RecognitionNotRecognized,
+		"testdata/edge/recognition-dialog-slot-answer.json":         RecognitionStepAnswer,
+		"../testdata/corpus/16-debug-log-messages-errors.json":      RecognitionRecognized,
+		"testdata/edge/recognition-error-without-intent.json":       RecognitionNotRecognized,
+		"../testdata/corpus/14a-multiturn-welcome.json":             RecognitionNone,
+	} {
+		tel := m.Map(decodeFile(t, file), goldenReceived)
+		if v, _ := attrOf(tel.Spans[0].Attributes, AttrRecognition); v.AsString() != want {
+			t.Errorf("%s: recognition %q, want %q", file, v.AsString(), want)
+		}
+		if v, _ := attrOf(tel.Logs[0].Attributes, AttrRecognition); v.AsString() != want {
+			t.Errorf("%s: log recognition %q, want %q", file, v.AsString(), want)
+		}
+	}
+}
+
 func TestOutcomesAndSeverities(t *testing.T) {
 	m := goldenMapper(t)
 	for file, want := range map[string]struct{ outcome, severity string }{
-		"01-dialog-clear-intent-two-entities": {OutcomeAnswered, "INFO"},
-		"03-no-intent-anything-else":          {OutcomeNotRecognized, "WARN"},
-		"04-low-confidence-alternates":        {OutcomeLowConfidence, "WARN"},
-		"10-connect-to-agent":                 {OutcomeHandoff, "INFO"},
-		"14a-multiturn-welcome":               {OutcomeWelcome, "INFO"},
-		"16-debug-log-messages-errors":        {OutcomeError, "ERROR"},
+		"01-dialog-clear-intent-two-entities":   {OutcomeAnswered, "INFO"},
+		"03-no-intent-anything-else":            {OutcomeNotRecognized, "WARN"},
+		"04-low-confidence-alternates":          {OutcomeLowConfidence, "WARN"},
+		"10-connect-to-agent":                   {OutcomeHandoff, "INFO"},
+		"14a-multiturn-welcome":                 {OutcomeWelcome, "INFO"},
+		"16-debug-log-messages-errors":          {OutcomeError, "ERROR"},
+		"14c-multiturn-answer-with-callout":     {OutcomeAnswered, "INFO"},
+		"recognition-actions-no-matches":        {OutcomeNotRecognized, "WARN"},
+		"recognition-actions-step-answer":       {OutcomeAnswered, "INFO"},
+		"recognition-actions-masked-answer":     {OutcomeAnswered, "INFO"},
+		"recognition-search-after-no-matches":   {OutcomeAnsweredBySearch, "INFO"},
+		"recognition-dialog-weak-understanding": {OutcomeNotRecognized, "WARN"},
+		"recognition-dialog-slot-answer":        {OutcomeAnswered, "INFO"},
+		"recognition-error-without-intent":      {OutcomeError, "ERROR"},
+		"search-skill":                          {OutcomeAnsweredBySearch, "INFO"},
+		"search-no-results":                     {OutcomeNoAnswer, "WARN"},
 	} {
-		tel := m.Map(decodeFile(t, "../testdata/corpus/"+file+".json"), goldenReceived)
+		path := "../testdata/corpus/" + file + ".json"
+		if file[0] < '0' || file[0] > '9' {
+			path = "testdata/edge/" + file + ".json"
+		}
+		tel := m.Map(decodeFile(t, path), goldenReceived)
 		var outcome string
 		for _, kv := range tel.Logs[0].Attributes {
 			if kv.Key == AttrOutcome {

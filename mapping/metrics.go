@@ -43,6 +43,9 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 		ms = append(ms, mk(Handoffs, 1, agent))
 	}
 	skill := AttrSkillType.String(f.skillType)
+	if f.recognition == RecognitionRecognized || f.recognition == RecognitionNotRecognized {
+		ms = append(ms, mk(Requests, 1, agent, skill, AttrRecognition.String(f.recognition)))
+	}
 	if f.weak {
 		ms = append(ms, mk(WeakUnderstandingTurns, 1, agent, skill))
 	}

@@ -30,6 +30,8 @@ type turnFacts struct {
 	turnCount                                int64
 	top, runnerUp                            *watson.Intent
 	fallback, weak, lowConfidence, handoff   bool
+	recognition                              string // Recognition* verdict
+	stepAnswer                               bool   // the input answered a step, slot or node question
 	spellingCorrected                        bool
 	margin                                   float64 // top minus runner-up confidence
 	hasMargin, ambiguous                     bool
@@ -72,8 +74,8 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 	f.searchOutcome = searchOutcome(out)
 	f.finished = finishedActions(&out.Debug)
 	f.extensionOK, f.extensionFailed = extensionCalls(&out.Debug)
-	f.weak = strings.TrimSpace(l.Request.Input.Text) != "" && len(out.Intents) == 0 && len(out.Entities) == 0
 	f.fallback = isFallback(&out.Debug)
+	f.stepAnswer = isStepAnswer(l)
 	f.spellingCorrected = out.Spelling != nil && out.Spelling.OriginalText != "" && out.Spelling.OriginalText != out.Spelling.Text
 
 	for _, g := range out.Generic {
@@ -101,16 +103,52 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		}
 	}
 
+	// A fallback that an error forced (an intent was recognised, then the
+	// error sent the dialog to "Anything else") says nothing about
+	// understanding: the turn is an error, its intent stands.
+	if f.fallback && f.errors > 0 && f.top != nil {
+		f.fallback = false
+	}
+	hasInput := strings.TrimSpace(l.Request.Input.Text) != ""
+	if hasInput && f.skillType != SkillActions && f.skillType != SkillSearch &&
+		len(out.Intents) == 0 && len(out.Entities) == 0 {
+		// Dialog: a message with neither intent nor entity is weak
+		// understanding unless a node other than the fallback took it (a
+		// slot, a node's question).
+		f.stepAnswer = f.stepAnswer || answeredByNode(&out.Debug)
+		f.weak = !f.stepAnswer
+	}
+	switch {
+	case !hasInput:
+		f.recognition = RecognitionNone
+	case f.skillType == SkillSearch:
+		f.recognition = RecognitionSearch
+	case f.stepAnswer:
+		f.recognition = RecognitionStepAnswer
+	case f.fallback || f.weak:
+		f.recognition = RecognitionNotRecognized
+	default:
+		f.recognition = RecognitionRecognized
+	}
+	// Confidence judges a recognition attempt only.
+	if f.recognition != RecognitionRecognized && f.recognition != RecognitionNotRecognized {
+		f.lowConfidence = false
+	}
+
 	switch {
 	case f.errors > 0:
 		f.outcome = OutcomeError
 	case f.handoff:
 		f.outcome = OutcomeHandoff
-	case f.fallback || f.weak:
+	case f.searchOutcome == SearchAnswered:
+		f.outcome = OutcomeAnsweredBySearch
+	case f.notRecognized():
 		f.outcome = OutcomeNotRecognized
+	case f.searchOutcome != "":
+		f.outcome = OutcomeNoAnswer
 	case f.lowConfidence:
 		f.outcome = OutcomeLowConfidence
-	case strings.TrimSpace(l.Request.Input.Text) == "":
+	case !hasInput:
 		f.outcome = OutcomeWelcome
 	default:
 		f.outcome = OutcomeAnswered
@@ -125,7 +163,36 @@ func (f *turnFacts) addError(what string) {
 	f.errors++
 }
 
-func (f *turnFacts) notRecognized() bool { return f.fallback || f.weak }
+func (f *turnFacts) notRecognized() bool { return f.recognition == RecognitionNotRecognized }
+
+// isStepAnswer reports a turn whose input answered a question the assistant
+// had asked: an actions step (step_answered), or input Watson masked with
+// asterisks because it fills a private variable. Such input is not a request.
+func isStepAnswer(l *watson.Log) bool {
+	for _, e := range l.Response.Output.Debug.TurnEvents {
+		if e.Event == "step_answered" {
+			return true
+		}
+	}
+	t := strings.TrimSpace(l.Request.Input.Text)
+	return t != "" && strings.Trim(t, "*") == ""
+}
+
+// answeredByNode reports a dialog turn that a node other than the fallback
+// handled: with no intent and no entity, the input can only have matched a
+// slot, a node's own condition or a question's answer, which IBM does not
+// count as weak understanding.
+func answeredByNode(d *watson.Debug) bool {
+	if len(d.NodesVisited) == 0 || d.BranchExitedReason == "fallback" {
+		return false
+	}
+	for _, n := range d.NodesVisited {
+		if n.Conditions == "anything_else" || n.DialogNode == "Anything else" {
+			return false
+		}
+	}
+	return true
+}
 
 // skillType tells which kind of skill answered the turn.
 func skillType(l *watson.Log) string {
@@ -195,6 +262,7 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		AttrGenAIResponseID.String(truncate(l.LogID, n)),
 		AttrSkillType.String(f.skillType),
 		AttrOutcome.String(f.outcome),
+		AttrRecognition.String(f.recognition),
 	}
 	if l.AssistantID != "" {
 		common = append(common, AttrGenAIAgentID.String(truncate(l.AssistantID, n)))
@@ -327,7 +395,7 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 	switch {
 	case f.errors > 0:
 		rec.Severity, rec.SeverityText = log.SeverityError, "ERROR"
-	case f.lowConfidence || f.notRecognized():
+	case f.outcome == OutcomeNotRecognized || f.outcome == OutcomeNoAnswer || f.outcome == OutcomeLowConfidence:
 		rec.Severity, rec.SeverityText = log.SeverityWarn, "WARN"
 	default:
 		rec.Severity, rec.SeverityText = log.SeverityInfo, "INFO"
