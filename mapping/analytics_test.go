@@ -457,3 +457,53 @@ func TestInstrumentNamesAreUnique(t *testing.T) {
 		}
 	}
 }
+
+// TestClarification: corpus 09 asked "Did you mean" with three candidates;
+// the next turn carries the user's pick, a candidate or "None of the above".
+func TestClarification(t *testing.T) {
+	m := goldenMapper(t)
+	tel := fixture(t, m, "09-options-and-suggestion-disambiguation")
+	span := tel.Spans[0].Attributes
+	if v, _ := attrOf(span, AttrAmbiguous); !v.AsBool() {
+		t.Error("09: not ambiguous")
+	}
+	if v, _ := attrOf(span, AttrOutcome); v.AsString() != OutcomeClarification {
+		t.Errorf("09: outcome %q", v.AsString())
+	}
+	if v, _ := attrOf(span, AttrRunnerUpIntent); v.AsString() != "report_lost_card" {
+		t.Errorf("09: runner-up %q, want report_lost_card", v.AsString())
+	}
+	v, _ := attrOf(tel.Logs[0].Attributes, AttrClarificationConfidences)
+	if got := v.AsFloat64Slice(); len(got) != 3 || got[0] < 0.61 || got[2] > 0.56 {
+		t.Errorf("09: candidate confidences %v", got)
+	}
+	if got := measured(tel, Clarifications); len(got) != 1 {
+		t.Errorf("09: clarifications measured %v", got)
+	}
+	expectMeasured(t, "09", tel, Requests) // the pick decides recognition
+	expectMeasured(t, "09", tel, ClarificationPicks)
+	other := fixture(t, m, "01-dialog-clear-intent-two-entities")
+	expectMeasured(t, "01", other, Clarifications)
+	expectMeasured(t, "01", other, ClarificationPicks)
+	for name, want := range map[string]struct{ pick, choice, recognition string }{
+		"clarification-pick-suggestion":   {"activate_card", ChoiceSuggestion, RecognitionRecognized},
+		"clarification-none-of-the-above": {PickNoneOfTheAbove, ChoiceNoneOfTheAbove, RecognitionNotRecognized},
+	} {
+		tel := fixture(t, m, name)
+		for _, attrs := range [][]attribute.KeyValue{tel.Spans[0].Attributes, tel.Logs[0].Attributes} {
+			if v, _ := attrOf(attrs, AttrClarificationPick); v.AsString() != want.pick {
+				t.Errorf("%s: pick %q, want %q", name, v.AsString(), want.pick)
+			}
+			if v, _ := attrOf(attrs, AttrSuggestionID); v.AsString() == "" {
+				t.Errorf("%s: no suggestion id", name)
+			}
+			if v, _ := attrOf(attrs, AttrRecognition); v.AsString() != want.recognition {
+				t.Errorf("%s: recognition %q, want %q", name, v.AsString(), want.recognition)
+			}
+		}
+		if got := measured(tel, ClarificationPicks); len(got) != 1 || !strings.Contains(got[0], `choice="`+want.choice+`"`) {
+			t.Errorf("%s: picks measured %v", name, got)
+		}
+		expectMeasured(t, name, tel, Clarifications)
+	}
+}

@@ -96,12 +96,20 @@ const (
 	AttrCallWarningCode       = attribute.Key("watson_assistant.call.warning.code")
 	AttrCallWarningMessage    = attribute.Key("watson_assistant.call.warning.message")
 	AttrRecognition           = attribute.Key("watson_assistant.recognition")
+	// Disambiguation ("Did you mean"): the candidates offered, and on the
+	// next turn the user's pick.
+	AttrClarificationCandidates  = attribute.Key("watson_assistant.clarification.candidates")
+	AttrClarificationConfidences = attribute.Key("watson_assistant.clarification.confidences")
+	AttrClarificationPick        = attribute.Key("watson_assistant.clarification.pick")
+	AttrClarificationChoice      = attribute.Key("watson_assistant.clarification.choice")
+	AttrSuggestionID             = attribute.Key("watson_assistant.suggestion_id")
 )
 
 // Outcomes: the single low-cardinality verdict on a turn, in priority order.
 const (
 	OutcomeError            = "error"              // Watson logged an error, an extension failed
 	OutcomeHandoff          = "handoff"            // handed to a human agent
+	OutcomeClarification    = "clarification"      // Watson asked "Did you mean" (disambiguation)
 	OutcomeAnsweredBySearch = "answered_by_search" // a search answered (with results), recognised or not
 	OutcomeNotRecognized    = "not_recognized"     // the request was not recognised (see Recognition*)
 	OutcomeNoAnswer         = "no_answer"          // a search found nothing or did not know
@@ -127,6 +135,20 @@ const (
 	RecognitionSearch = "search"
 	// RecognitionNone: no user input (welcome turn).
 	RecognitionNone = "none"
+	// RecognitionClarification: Watson could not decide and asked "Did you
+	// mean"; the user's pick on the next turn decides (a candidate:
+	// recognized; "None of the above": not_recognized).
+	RecognitionClarification = "clarification"
+)
+
+// PickNoneOfTheAbove is watson_assistant.clarification.pick when the user
+// answered a clarifying question with "None of the above".
+const PickNoneOfTheAbove = "none_of_the_above"
+
+// Values of watson_assistant.clarification.choice on clarification picks.
+const (
+	ChoiceSuggestion     = "suggestion"
+	ChoiceNoneOfTheAbove = "none_of_the_above"
 )
 
 // Outcomes of a search (watson_assistant.searches, watson_assistant.search.outcome).

@@ -34,6 +34,8 @@ const (
 	CallFailures
 	CallMaxResponseTime
 	Requests
+	Clarifications
+	ClarificationPicks
 	instrumentCount
 )
 
@@ -127,6 +129,14 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 	Requests: {
 		Name: "watson_assistant.requests", Unit: "{request}", Kind: Counter,
 		Description: "Requests (user messages that start a flow, not answers to a step), by recognition: recognized or not_recognized.",
+	},
+	Clarifications: {
+		Name: "watson_assistant.clarifications", Unit: "{turn}", Kind: Counter,
+		Description: "Turns where the assistant asked a clarifying question (\"Did you mean\", disambiguation).",
+	},
+	ClarificationPicks: {
+		Name: "watson_assistant.clarification.picks", Unit: "{turn}", Kind: Counter,
+		Description: "Answers to a clarifying question, by choice: suggestion or none_of_the_above.",
 	},
 }
 

@@ -320,13 +320,14 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 	allowed := map[attribute.Key]bool{
 		AttrGenAIAgentName: true, AttrSkillType: true, AttrOutcome: true, AttrIntent: true,
 		AttrGenAIOperationName: true, AttrGenAIProviderName: true,
-		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true, AttrRecognition: true,
+		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true, AttrRecognition: true, AttrClarificationChoice: true,
 	}
 	enumerated := map[attribute.Key][]string{
-		AttrSkillType:   {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
-		AttrRecognition: {RecognitionRecognized, RecognitionNotRecognized},
+		AttrSkillType:           {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
+		AttrRecognition:         {RecognitionRecognized, RecognitionNotRecognized},
+		AttrClarificationChoice: {ChoiceSuggestion, ChoiceNoneOfTheAbove},
 		AttrOutcome: {OutcomeError, OutcomeHandoff, OutcomeNotRecognized, OutcomeLowConfidence, OutcomeWelcome, OutcomeAnswered,
-			OutcomeAnsweredBySearch, OutcomeNoAnswer,
+			OutcomeAnsweredBySearch, OutcomeNoAnswer, OutcomeClarification,
 			SearchNoResults, SearchIDK, SearchError, ExtensionSuccess, ExtensionFailure},
 		AttrReason:        {"all_steps_done", "no_steps_visited", "ended_by_step", "connect_to_agent", "max_retries_reached", "fallback", "other", "unknown"},
 		AttrCallEndReason: {"assistant_transfer", "assistant_hangup", "caller_hangup", "failed", "other", "unknown"},

@@ -43,6 +43,16 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 		ms = append(ms, mk(Handoffs, 1, agent))
 	}
 	skill := AttrSkillType.String(f.skillType)
+	if f.clarification {
+		ms = append(ms, mk(Clarifications, 1, agent, skill))
+	}
+	if f.pick != "" {
+		choice := ChoiceSuggestion
+		if f.pick == PickNoneOfTheAbove {
+			choice = ChoiceNoneOfTheAbove
+		}
+		ms = append(ms, mk(ClarificationPicks, 1, agent, AttrClarificationChoice.String(choice)))
+	}
 	if f.recognition == RecognitionRecognized || f.recognition == RecognitionNotRecognized {
 		ms = append(ms, mk(Requests, 1, agent, skill, AttrRecognition.String(f.recognition)))
 	}

@@ -31,6 +31,10 @@ type turnFacts struct {
 	top, runnerUp                            *watson.Intent
 	fallback, weak, lowConfidence, handoff   bool
 	recognition                              string // Recognition* verdict
+	clarification                            bool   // Watson asked "Did you mean" (a suggestion response)
+	candidates                               []watson.Intent
+	candidateLabels                          []string
+	pick                                     string // on the turn after a clarification: the intent picked, or PickNoneOfTheAbove
 	stepAnswer                               bool   // the input answered a step, slot or node question
 	spellingCorrected                        bool
 	margin                                   float64 // top minus runner-up confidence
@@ -70,7 +74,9 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		}
 	}
 	f.lowConfidence = f.top != nil && float64(f.top.Confidence) < m.opts.LowConfidenceThreshold
+	f.clarify(l)
 	f.margin, f.hasMargin, f.ambiguous = m.ambiguity(f.top, f.runnerUp)
+	f.ambiguous = f.ambiguous || f.clarification
 	f.searchOutcome = searchOutcome(out)
 	f.finished = finishedActions(&out.Debug)
 	f.extensionOK, f.extensionFailed = extensionCalls(&out.Debug)
@@ -119,8 +125,14 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		f.weak = !f.stepAnswer
 	}
 	switch {
+	case f.pick == PickNoneOfTheAbove:
+		f.recognition = RecognitionNotRecognized
+	case f.pick != "":
+		f.recognition = RecognitionRecognized
 	case !hasInput:
 		f.recognition = RecognitionNone
+	case f.clarification:
+		f.recognition = RecognitionClarification
 	case f.skillType == SkillSearch:
 		f.recognition = RecognitionSearch
 	case f.stepAnswer:
@@ -131,7 +143,7 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		f.recognition = RecognitionRecognized
 	}
 	// Confidence judges a recognition attempt only.
-	if f.recognition != RecognitionRecognized && f.recognition != RecognitionNotRecognized {
+	if f.recognition != RecognitionRecognized && f.recognition != RecognitionNotRecognized || f.pick != "" {
 		f.lowConfidence = false
 	}
 
@@ -140,6 +152,8 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		f.outcome = OutcomeError
 	case f.handoff:
 		f.outcome = OutcomeHandoff
+	case f.clarification:
+		f.outcome = OutcomeClarification
 	case f.searchOutcome == SearchAnswered:
 		f.outcome = OutcomeAnsweredBySearch
 	case f.notRecognized():
@@ -161,6 +175,57 @@ func (f *turnFacts) addError(what string) {
 		f.firstError = what
 	}
 	f.errors++
+}
+
+// maxCandidates bounds the clarification candidates exported.
+const maxCandidates = 5
+
+// clarify reads a clarifying question ("Did you mean": a suggestion
+// response) and its candidates, and on the turn after one, the user's pick.
+// The turn's own intents often hold only the top candidate: the runner-up
+// then comes from the candidates.
+func (f *turnFacts) clarify(l *watson.Log) {
+	for _, g := range l.Response.Output.Generic {
+		if g.ResponseType != "suggestion" {
+			continue
+		}
+		f.clarification = true
+		for _, c := range g.Suggestions {
+			top := topIntent(c.Value.Input.Intents)
+			if top == nil || len(f.candidates) == maxCandidates {
+				continue // "None of the above" names no intent
+			}
+			f.candidates = append(f.candidates, *top)
+			f.candidateLabels = append(f.candidateLabels, c.Label)
+		}
+	}
+	for i := range f.candidates {
+		c := &f.candidates[i]
+		switch {
+		case f.top == nil:
+			f.top = c
+		case c.Intent == f.top.Intent:
+		case f.runnerUp == nil || c.Confidence > f.runnerUp.Confidence:
+			f.runnerUp = c
+		}
+	}
+	if in := &l.Request.Input; in.SuggestionID != "" {
+		if top := topIntent(in.Intents); top != nil {
+			f.pick = top.Intent
+		} else {
+			f.pick = PickNoneOfTheAbove
+		}
+	}
+}
+
+func topIntent(intents []watson.Intent) *watson.Intent {
+	var top *watson.Intent
+	for i := range intents {
+		if intents[i].Intent != "" && (top == nil || intents[i].Confidence > top.Confidence) {
+			top = &intents[i]
+		}
+	}
+	return top
 }
 
 func (f *turnFacts) notRecognized() bool { return f.recognition == RecognitionNotRecognized }
@@ -303,6 +368,19 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 	}
 	if len(entityNames) > 0 {
 		common = append(common, AttrEntityNames.StringSlice(entityNames))
+	}
+	if len(f.candidates) > 0 {
+		names := make([]string, len(f.candidates))
+		confs := make([]float64, len(f.candidates))
+		for i, c := range f.candidates {
+			names[i], confs[i] = truncate(c.Intent, n), float64(c.Confidence)
+		}
+		common = append(common, AttrClarificationCandidates.StringSlice(names),
+			AttrClarificationConfidences.Float64Slice(confs))
+	}
+	if f.pick != "" {
+		common = append(common, AttrClarificationPick.String(truncate(f.pick, n)),
+			AttrSuggestionID.String(truncate(l.Request.Input.SuggestionID, n)))
 	}
 
 	spanAttrs := append([]attribute.KeyValue(nil), common...)

@@ -45,6 +45,9 @@ type Input struct {
 	MessageType  string `json:"message_type"`
 	Text         string `json:"text"`
 	SuggestionID string `json:"suggestion_id"`
+	// Intents are supplied by the client; a disambiguation pick carries the
+	// chosen suggestion's intents (none for "None of the above").
+	Intents []Intent `json:"intents"`
 }
 
 // Response is the /message response as logged.
@@ -87,6 +90,18 @@ type Generic struct {
 // Choice is an option or a disambiguation suggestion.
 type Choice struct {
 	Label string `json:"label"`
+	Value struct {
+		Input ChoiceInput `json:"input"`
+	} `json:"value"`
+}
+
+// ChoiceInput is the input a choice sends when picked: for a suggestion, its
+// suggestion_id and the intents of the candidate (none for "None of the
+// above").
+type ChoiceInput struct {
+	Text         string   `json:"text"`
+	SuggestionID string   `json:"suggestion_id"`
+	Intents      []Intent `json:"intents"`
 }
 
 // Ignored decodes any JSON value without keeping it; slices of it count items.
