@@ -176,17 +176,17 @@ func TestActionsFinished(t *testing.T) {
 	const agent = `gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068"`
 	// The welcome system action is not counted; an unknown reason is "other".
 	expectMeasured(t, "max-retries", fixture(t, m, "action-finished-max-retries"), ActionsFinished,
-		`1 {`+agent+`, watson_assistant.reason="max_retries_reached"}`,
-		`1 {`+agent+`, watson_assistant.reason="other"}`)
+		`1 {`+agent+`, watson_assistant.action.title="Book a visit", watson_assistant.action="action_501", watson_assistant.reason="max_retries_reached"}`,
+		`1 {`+agent+`, watson_assistant.action.title="unknown", watson_assistant.action="action_777", watson_assistant.reason="other"}`)
 	expectMeasured(t, "14c", fixture(t, m, "14c-multiturn-answer-with-callout"), ActionsFinished,
-		`1 {`+agent+`, watson_assistant.reason="all_steps_done"}`)
+		`1 {`+agent+`, watson_assistant.action.title="Check order status", watson_assistant.action="action_4207", watson_assistant.reason="all_steps_done"}`)
 	if got := measured(fixture(t, m, "10-connect-to-agent"), ActionsFinished); len(got) != 1 || !strings.Contains(got[0], `reason="connect_to_agent"`) {
 		t.Errorf("10: actions finished %v, want one connect_to_agent", got)
 	}
 	// The welcome action finishing is not a user action.
 	expectMeasured(t, "14a", fixture(t, m, "14a-multiturn-welcome"), ActionsFinished)
 	expectMeasured(t, "callout-server-error", fixture(t, m, "callout-server-error"), ActionsFinished,
-		`1 {gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068", watson_assistant.reason="ended_by_step"}`)
+		`1 {gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068", watson_assistant.action.title="Order status", watson_assistant.action="action_7", watson_assistant.reason="ended_by_step"}`)
 }
 
 func TestSearches(t *testing.T) {
@@ -505,5 +505,41 @@ func TestClarification(t *testing.T) {
 			t.Errorf("%s: picks measured %v", name, got)
 		}
 		expectMeasured(t, name, tel, Clarifications)
+	}
+}
+
+// TestActionsByName: an actions turn names its action by id and title on the
+// span, the log record and its metrics, and its intent by the action title
+// (corpus 02: action_13852_intent_24011 is "Book an appointment").
+func TestActionsByName(t *testing.T) {
+	m := goldenMapper(t)
+	tel := fixture(t, m, "02-actions-skill-turn")
+	for _, attrs := range [][]attribute.KeyValue{tel.Spans[0].Attributes, tel.Logs[0].Attributes} {
+		if v, _ := attrOf(attrs, AttrActionTitle); v.AsString() != "Book an appointment" {
+			t.Errorf("02: action title %q", v.AsString())
+		}
+		if v, _ := attrOf(attrs, AttrAction); v.AsString() != "action_13852" {
+			t.Errorf("02: action %q", v.AsString())
+		}
+		if v, _ := attrOf(attrs, AttrIntentActionTitle); v.AsString() != "Book an appointment" {
+			t.Errorf("02: intent action title %q", v.AsString())
+		}
+	}
+	expectMeasured(t, "02", tel, IntentConfidence, `0.9463027477264404 {gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068", watson_assistant.action.title="Book an appointment", watson_assistant.action="action_13852", watson_assistant.intent="action_13852_intent_24011"}`)
+	expectMeasured(t, "14c", fixture(t, m, "14c-multiturn-answer-with-callout"), ActionsFinished,
+		`1 {gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068", watson_assistant.action.title="Check order status", watson_assistant.action="action_4207", watson_assistant.reason="all_steps_done"}`)
+	if tel := fixture(t, m, "14c-multiturn-answer-with-callout"); tel.Spans[1].Name != "callout Check order status" {
+		t.Errorf("14c: callout span named %q", tel.Spans[1].Name)
+	}
+	// Without titles in the log: the id only; a dialog turn: no action at all.
+	untitled := fixture(t, m, "actions-without-titles")
+	if _, ok := attrOf(untitled.Spans[0].Attributes, AttrActionTitle); ok {
+		t.Error("actions-without-titles: an action title was invented")
+	}
+	if _, ok := attrOf(untitled.Spans[0].Attributes, AttrIntentActionTitle); ok {
+		t.Error("actions-without-titles: an intent title was invented")
+	}
+	if _, ok := attrOf(fixture(t, m, "01-dialog-clear-intent-two-entities").Logs[0].Attributes, AttrAction); ok {
+		t.Error("01: a dialog turn names an action")
 	}
 }

@@ -103,6 +103,9 @@ const (
 	AttrClarificationPick        = attribute.Key("watson_assistant.clarification.pick")
 	AttrClarificationChoice      = attribute.Key("watson_assistant.clarification.choice")
 	AttrSuggestionID             = attribute.Key("watson_assistant.suggestion_id")
+	// AttrIntentActionTitle names an actions-skill intent
+	// (action_<n>_intent_<m>) by the title of its action.
+	AttrIntentActionTitle = attribute.Key("watson_assistant.intent.action_title")
 )
 
 // Outcomes: the single low-cardinality verdict on a turn, in priority order.

@@ -77,7 +77,7 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 			c := te.Callout
 			s := Span{
 				TraceID: traceID, SpanID: ChildSpanID(l.LogID, i), ParentID: parent,
-				Name: "callout " + firstNonEmpty(truncate(te.Source.Action, 128), "extension"),
+				Name: "callout " + firstNonEmpty(truncate(te.Source.ActionTitle, 128), truncate(te.Source.Action, 128), "extension"),
 				Kind: trace.SpanKindClient, Start: start, End: start,
 				Attributes: append(sourceAttrs(te.Source, n), AttrEvent.String("callout")),
 			}
@@ -110,7 +110,7 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 		case te.Event == "generative_ai_called":
 			s := Span{
 				TraceID: traceID, SpanID: ChildSpanID(l.LogID, i), ParentID: parent,
-				Name: "generative_ai " + firstNonEmpty(truncate(te.Source.Action, 128), "answer"),
+				Name: "generative_ai " + firstNonEmpty(truncate(te.Source.ActionTitle, 128), truncate(te.Source.Action, 128), "answer"),
 				Kind: trace.SpanKindInternal, Start: start, End: start,
 				Attributes: append(sourceAttrs(te.Source, n), AttrEvent.String(te.Event)),
 			}

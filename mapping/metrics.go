@@ -18,6 +18,12 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 	if f.top != nil && f.top.Intent != "" {
 		intent = AttrIntent.String(truncate(f.top.Intent, 256))
 	}
+	// The action a turn ran labels its intent metrics, by id and title.
+	var action []attribute.KeyValue
+	if f.action != "" {
+		action = append(action, AttrAction.String(metricName(f.action)), AttrActionTitle.String(metricTitle(f.actionTitle)))
+	}
+	withAction := func(attrs ...attribute.KeyValue) []attribute.KeyValue { return append(attrs, action...) }
 	mk := func(i Instrument, v float64, attrs ...attribute.KeyValue) Measurement {
 		return Measurement{Instrument: i, Value: v, Attributes: attrs, TraceID: traceID, SpanID: spanID}
 	}
@@ -31,10 +37,10 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 		ms = append(ms, mk(ConversationsStarted, 1, agent))
 	}
 	if f.top != nil {
-		ms = append(ms, mk(IntentConfidence, float64(f.top.Confidence), agent, intent))
+		ms = append(ms, mk(IntentConfidence, float64(f.top.Confidence), withAction(agent, intent)...))
 	}
 	if f.lowConfidence {
-		ms = append(ms, mk(LowConfidenceTurns, 1, agent, intent))
+		ms = append(ms, mk(LowConfidenceTurns, 1, withAction(agent, intent)...))
 	}
 	if f.notRecognized() {
 		ms = append(ms, mk(NotRecognizedTurns, 1, agent, AttrSkillType.String(f.skillType)))
@@ -63,10 +69,11 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 		ms = append(ms, mk(FallbackTurns, 1, agent, skill))
 	}
 	if f.ambiguous {
-		ms = append(ms, mk(AmbiguousTurns, 1, agent, intent))
+		ms = append(ms, mk(AmbiguousTurns, 1, withAction(agent, intent)...))
 	}
-	for _, reason := range f.finished {
-		ms = append(ms, mk(ActionsFinished, 1, agent, AttrReason.String(reason)))
+	for _, a := range f.finished {
+		ms = append(ms, mk(ActionsFinished, 1, agent, AttrReason.String(a.reason),
+			AttrAction.String(metricName(a.action)), AttrActionTitle.String(metricTitle(a.title))))
 	}
 	if f.searchOutcome != "" {
 		ms = append(ms, mk(Searches, 1, agent, AttrOutcome.String(f.searchOutcome)))
@@ -78,4 +85,20 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 		ms = append(ms, mk(ExtensionCalls, float64(f.extensionFailed), agent, AttrOutcome.String(ExtensionFailure)))
 	}
 	return ms
+}
+
+// metricName bounds an intent or action name for a metric label.
+func metricName(s string) string {
+	if s == "" {
+		return noIntent
+	}
+	return truncate(s, 128)
+}
+
+// metricTitle bounds an action title for a metric label; "" when unknown.
+func metricTitle(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return truncate(s, 64)
 }

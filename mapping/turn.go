@@ -39,8 +39,10 @@ type turnFacts struct {
 	spellingCorrected                        bool
 	margin                                   float64 // top minus runner-up confidence
 	hasMargin, ambiguous                     bool
-	searchOutcome                            string   // "" when the turn did not search
-	finished                                 []string // reasons of finished user actions
+	searchOutcome                            string // "" when the turn did not search
+	finished                                 []finishedAction
+	action, actionTitle                      string // the action the turn ran (actions skill)
+	intentTitle                              string // title of the action the top intent belongs to
 	extensionOK, extensionFailed             int
 	errors                                   int
 	firstError                               string
@@ -78,7 +80,13 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 	f.margin, f.hasMargin, f.ambiguous = m.ambiguity(f.top, f.runnerUp)
 	f.ambiguous = f.ambiguous || f.clarification
 	f.searchOutcome = searchOutcome(out)
-	f.finished = finishedActions(&out.Debug)
+	titles := actionTitles(&out.Debug)
+	f.finished = finishedActions(&out.Debug, titles)
+	f.action = turnAction(&out.Debug)
+	f.actionTitle = titles[f.action]
+	if f.top != nil {
+		f.intentTitle = titles[intentAction(f.top.Intent)]
+	}
 	f.extensionOK, f.extensionFailed = extensionCalls(&out.Debug)
 	f.fallback = isFallback(&out.Debug)
 	f.stepAnswer = isStepAnswer(l)
@@ -340,6 +348,15 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		common = append(common,
 			AttrIntent.String(truncate(f.top.Intent, n)),
 			AttrIntentConfidence.Float64(float64(f.top.Confidence)))
+	}
+	if f.intentTitle != "" {
+		common = append(common, AttrIntentActionTitle.String(truncate(f.intentTitle, n)))
+	}
+	if f.action != "" {
+		common = append(common, AttrAction.String(truncate(f.action, n)))
+	}
+	if f.actionTitle != "" {
+		common = append(common, AttrActionTitle.String(truncate(f.actionTitle, n)))
 	}
 	if f.turnCount > 0 {
 		common = append(common, AttrTurnCount.Int64(f.turnCount))
