@@ -106,6 +106,8 @@ const (
 	// AttrIntentActionTitle names an actions-skill intent
 	// (action_<n>_intent_<m>) by the title of its action.
 	AttrIntentActionTitle = attribute.Key("watson_assistant.intent.action_title")
+	// AttrTiming says what a child span's extent means.
+	AttrTiming = attribute.Key("watson_assistant.timing")
 )
 
 // Outcomes: the single low-cardinality verdict on a turn, in priority order.
@@ -160,6 +162,16 @@ const (
 	SearchNoResults = "no_results" // a search response with no result
 	SearchIDK       = "idk"        // the generative answer was "I don't know"
 	SearchError     = "error"      // the search or its generative answer failed
+)
+
+// Values of watson_assistant.timing.
+const (
+	// TimingMeasured: the body gives the call's start and duration.
+	TimingMeasured = "measured"
+	// TimingWindow: the body gives no time; the span is the window in which
+	// the call happened (from the event before it to the next timed event or
+	// the turn's end), not its duration.
+	TimingWindow = "window"
 )
 
 // Outcomes of an extension call (watson_assistant.extension.calls).

@@ -84,7 +84,7 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 			Name:       SpanNameCall,
 			Kind:       trace.SpanKindServer,
 			Start:      start,
-			End:        stop,
+			End:        extent(start, stop),
 			Attributes: attrs,
 			Links:      turnLinks(c, n),
 		}

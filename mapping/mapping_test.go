@@ -447,3 +447,57 @@ func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
 }
+
+// TestHonestTiming: no span is zero-length (Jaeger warns on each), every
+// child span and span event lies inside its turn, and turn events keep
+// Watson's order in time.
+func TestHonestTiming(t *testing.T) {
+	m := goldenMapper(t)
+	files, _ := filepath.Glob("testdata/edge/*.json")
+	files = append(files, corpusFiles(t)...)
+	files = append(files, cdrCorpus)
+	for _, file := range files {
+		tel := m.Map(decodeFile(t, file), goldenReceived)
+		var turn Span
+		for i, s := range tel.Spans {
+			if !s.End.After(s.Start) {
+				t.Errorf("%s: span %q is %v long", file, s.Name, s.End.Sub(s.Start))
+			}
+			if i == 0 {
+				turn = s
+				continue
+			}
+			if s.Start.Before(turn.Start) || s.End.After(turn.End) {
+				t.Errorf("%s: span %q [%v, %v] outside its turn [%v, %v]", file, s.Name, s.Start, s.End, turn.Start, turn.End)
+			}
+		}
+		var last time.Time
+		for _, e := range turn.Events {
+			if e.Time.Before(turn.Start) || e.Time.After(turn.End) {
+				t.Errorf("%s: event %s at %v outside its turn", file, e.Name, e.Time)
+			}
+			if strings.HasPrefix(e.Name, spanEventTurnPrefix) && e.Name != SpanEventLogMessage && e.Name != SpanEventNodeVisited {
+				if e.Time.Before(last) {
+					t.Errorf("%s: event %s at %v before the event Watson reported before it", file, e.Name, e.Time)
+				}
+				last = e.Time
+			}
+		}
+	}
+	// 14c: the action started in turn 2; the callout happened somewhere in
+	// turn 3, after the step before it: the window is the turn.
+	tel := m.Map(decodeFile(t, "../testdata/corpus/14c-multiturn-answer-with-callout.json"), goldenReceived)
+	if c := tel.Spans[1]; !c.Start.Equal(tel.Spans[0].Start) || !c.End.Equal(tel.Spans[0].End) {
+		t.Errorf("14c: callout [%v, %v], want the turn's window", c.Start, c.End)
+	}
+	// 02: the action was entered 73 ms into the turn.
+	tel = m.Map(decodeFile(t, "../testdata/corpus/02-actions-skill-turn.json"), goldenReceived)
+	if d := tel.Spans[0].Events[0].Time.Sub(tel.Spans[0].Start); d != 73*time.Millisecond {
+		t.Errorf("02: action_visited at +%v, want +73ms", d)
+	}
+	// A callout between two timed events lasts at most until the next one.
+	tel = m.Map(decodeFile(t, "testdata/edge/timing-action-started-in-turn.json"), goldenReceived)
+	if c, g := tel.Spans[1], tel.Spans[2]; !c.End.Equal(g.Start) || c.End.Sub(c.Start) != 340*time.Millisecond {
+		t.Errorf("callout [%v, %v], generative call from %v", c.Start, c.End, g.Start)
+	}
+}

@@ -316,6 +316,7 @@ func isFallback(d *watson.Debug) bool {
 func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetry {
 	f := m.analyze(l)
 	start, end := window(l.RequestTimestamp, l.ResponseTimestamp, received)
+	spanEnd := extent(start, end) // no zero-length span, even without a duration
 
 	var traceID trace.TraceID
 	if f.sessionID != "" {
@@ -470,14 +471,14 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		Name:       OperationInvokeAgent + " " + truncate(f.agentName, n),
 		Kind:       trace.SpanKindServer,
 		Start:      start,
-		End:        end,
+		End:        spanEnd,
 		Attributes: spanAttrs,
-		Events:     m.turnEvents(l, start),
+		Events:     m.turnEvents(l, start, spanEnd),
 	}
 	if f.errors > 0 {
 		turn.Status, turn.StatusDescription = codes.Error, truncate(f.firstError, n)
 	}
-	spans := append([]Span{turn}, m.childSpans(l, traceID, spanID, start, end)...)
+	spans := append([]Span{turn}, m.childSpans(l, traceID, spanID, start, spanEnd)...)
 
 	rec := LogRecord{
 		EventName:  EventNameTurn,
