@@ -106,6 +106,12 @@ const (
 	// AttrIntentActionTitle names an actions-skill intent
 	// (action_<n>_intent_<m>) by the title of its action.
 	AttrIntentActionTitle = attribute.Key("watson_assistant.intent.action_title")
+	// What a hand-off (connect_to_agent) says besides its text (content).
+	AttrHandoffMessageToAgent   = attribute.Key("watson_assistant.handoff.message_to_agent")
+	AttrHandoffAgentAvailable   = attribute.Key("watson_assistant.handoff.agent_available_message")
+	AttrHandoffAgentUnavailable = attribute.Key("watson_assistant.handoff.agent_unavailable_message")
+	AttrHandoffTopic            = attribute.Key("watson_assistant.handoff.topic")
+	AttrHandoffTransferTarget   = attribute.Key("watson_assistant.handoff.transfer_target")
 	// AttrTiming says what a child span's extent means.
 	AttrTiming = attribute.Key("watson_assistant.timing")
 )

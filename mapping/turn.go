@@ -451,15 +451,32 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		for _, t := range outputTexts(out.Generic) {
 			outTexts = append(outTexts, m.content(t))
 		}
-		in := m.content(l.Request.Input.Text)
-		spanAttrs = append(spanAttrs,
-			AttrGenAIInputMessages.String(messagesJSON("user", "", []string{in})),
-			AttrGenAIOutputMessages.String(messagesJSON("assistant", "stop", outTexts)))
+		spanAttrs = append(spanAttrs, AttrGenAIOutputMessages.String(messagesJSON("assistant", "stop", outTexts)))
+		// A welcome turn has no user message: none is exported.
+		if strings.TrimSpace(l.Request.Input.Text) != "" {
+			in := m.content(l.Request.Input.Text)
+			spanAttrs = append(spanAttrs, AttrGenAIInputMessages.String(messagesJSON("user", "", []string{in})))
+			logAttrs = append(logAttrs, AttrInputText.String(in))
+		}
+		h := handoffTexts(out.Generic)
+		for _, kv := range []attribute.KeyValue{
+			AttrHandoffMessageToAgent.String(h.toAgent),
+			AttrHandoffAgentAvailable.String(h.available),
+			AttrHandoffAgentUnavailable.String(h.unavailable),
+			AttrHandoffTopic.String(h.topic),
+			AttrHandoffTransferTarget.String(h.target),
+		} {
+			if v := kv.Value.AsString(); v != "" {
+				kv.Value = attribute.StringValue(m.content(v))
+				spanAttrs = append(spanAttrs, kv)
+				logAttrs = append(logAttrs, kv)
+			}
+		}
 		if vals := m.entityValues(out.Entities); len(vals) > 0 {
 			spanAttrs = append(spanAttrs, AttrEntityValues.StringSlice(vals))
 			logAttrs = append(logAttrs, AttrEntityValues.StringSlice(vals))
 		}
-		logAttrs = append(logAttrs, AttrInputText.String(in), AttrOutputText.String(strings.Join(outTexts, "\n")))
+		logAttrs = append(logAttrs, AttrOutputText.String(truncate(strings.Join(outTexts, "\n"), n)))
 		ctxAttrs := m.contextAttrs(raw)
 		spanAttrs = append(spanAttrs, ctxAttrs...)
 		logAttrs = append(logAttrs, ctxAttrs...)

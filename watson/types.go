@@ -71,20 +71,50 @@ type Output struct {
 // Generic is one response sent to the channel. response_type is an open enum;
 // only the text-bearing fields are declared.
 type Generic struct {
-	ResponseType        string    `json:"response_type"`
-	Text                string    `json:"text"`
-	Title               string    `json:"title"`
-	Description         string    `json:"description"`
-	Header              string    `json:"header"`
-	MessageToHumanAgent string    `json:"message_to_human_agent"`
-	MessageToUser       string    `json:"message_to_user"`
-	Topic               string    `json:"topic"`
-	Options             []Choice  `json:"options"`
-	Suggestions         []Choice  `json:"suggestions"`
-	PrimaryResults      []Ignored `json:"primary_results"`
-	AdditionalResults   []Ignored `json:"additional_results"`
-	SearchResults       []Ignored `json:"search_results"`
-	Citations           []Ignored `json:"citations"`
+	ResponseType        string         `json:"response_type"`
+	Text                string         `json:"text"`
+	Title               string         `json:"title"`
+	Description         string         `json:"description"`
+	AltText             string         `json:"alt_text"`
+	Header              string         `json:"header"`
+	MessageToHumanAgent string         `json:"message_to_human_agent"`
+	MessageToUser       string         `json:"message_to_user"`
+	AgentAvailable      *AgentMessage  `json:"agent_available"`
+	AgentUnavailable    *AgentMessage  `json:"agent_unavailable"`
+	TransferInfo        *TransferInfo  `json:"transfer_info"`
+	Topic               string         `json:"topic"`
+	Options             []Choice       `json:"options"`
+	Suggestions         []Choice       `json:"suggestions"`
+	PrimaryResults      []SearchResult `json:"primary_results"`
+	AdditionalResults   []SearchResult `json:"additional_results"`
+	SearchResults       []SearchResult `json:"search_results"`
+	CitationsTitle      string         `json:"citations_title"`
+	Citations           []Citation     `json:"citations"`
+	Disclaimer          string         `json:"disclaimer"`
+}
+
+// AgentMessage is what a connect_to_agent response tells the user when an
+// agent is (or is not) available.
+type AgentMessage struct {
+	Message string `json:"message"`
+}
+
+// TransferInfo says where a hand-off goes: target is keyed by service desk
+// (e.g. {"zendesk":{"department":"Refunds"}}).
+type TransferInfo struct {
+	Target map[string]any `json:"target"`
+}
+
+// SearchResult is one search result (its body may be long).
+type SearchResult struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+}
+
+// Citation is one source a conversational-search answer cites.
+type Citation struct {
+	Title string `json:"title"`
+	Text  string `json:"text"`
 }
 
 // Choice is an option or a disambiguation suggestion.
