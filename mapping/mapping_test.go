@@ -419,6 +419,10 @@ func TestOutcomesAndSeverities(t *testing.T) {
 				outcome = kv.Value.AsString()
 			}
 		}
+		_, hasType := attrOf(tel.Logs[0].Attributes, AttrErrorType)
+		if hasType != (want.severity == "ERROR") {
+			t.Errorf("%s: error.type on the log record: %v, severity %s", file, hasType, want.severity)
+		}
 		if outcome != want.outcome || tel.Logs[0].SeverityText != want.severity {
 			t.Errorf("%s: outcome %s severity %s, want %s %s", file, outcome, tel.Logs[0].SeverityText, want.outcome, want.severity)
 		}
@@ -499,5 +503,17 @@ func TestHonestTiming(t *testing.T) {
 	tel = m.Map(decodeFile(t, "testdata/edge/timing-action-started-in-turn.json"), goldenReceived)
 	if c, g := tel.Spans[1], tel.Spans[2]; !c.End.Equal(g.Start) || c.End.Sub(c.Start) != 340*time.Millisecond {
 		t.Errorf("callout [%v, %v], generative call from %v", c.Start, c.End, g.Start)
+	}
+}
+
+// TestErrorRecordCarriesCodeAndMessage: corpus 16's ERROR record names the
+// error by Watson's code and words.
+func TestErrorRecordCarriesCodeAndMessage(t *testing.T) {
+	tel := goldenMapper(t).Map(decodeFile(t, "../testdata/corpus/16-debug-log-messages-errors.json"), goldenReceived)
+	if v, _ := attrOf(tel.Logs[0].Attributes, AttrErrorType); v.AsString() != "dialog_node_output_error" {
+		t.Errorf("error.type %q", v.AsString())
+	}
+	if v, _ := attrOf(tel.Logs[0].Attributes, AttrErrorMessage); !strings.Contains(v.AsString(), "SpEL evaluation error") {
+		t.Errorf("error message %q", v.AsString())
 	}
 }

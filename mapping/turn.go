@@ -3,6 +3,7 @@ package mapping
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,8 @@ type turnFacts struct {
 	extensionOK, extensionFailed             int
 	errors                                   int
 	firstError                               string
+	errorType, errorMessage                  string // of the first error: a code, and Watson's words
+	warnings                                 int    // warn-level log messages
 	outcome                                  string
 	responseTypes                            []string
 }
@@ -104,23 +107,34 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		if e.Event == "action_finished" && e.Reason == "connect_to_agent" {
 			f.handoff = true
 		}
+		var msg string
 		if e.Error != nil {
-			f.addError("turn_event_error")
+			msg = e.Error.Message
 		}
-		if e.Callout != nil && e.Callout.Response != nil && e.Callout.Response.StatusCode >= 400 {
-			f.addError(fmt.Sprintf("extension returned HTTP %d", e.Callout.Response.StatusCode))
+		switch {
+		case e.Callout != nil && e.Callout.Response != nil && e.Callout.Response.StatusCode >= 400:
+			code := int64(e.Callout.Response.StatusCode)
+			f.addError(fmt.Sprintf("extension returned HTTP %d", code), strconv.FormatInt(code, 10), msg)
+		case e.Callout != nil && e.Error != nil:
+			f.addError("turn_event_error", "extension_error", msg)
+		case e.Error != nil:
+			f.addError("turn_event_error", "turn_event_error", msg)
 		}
 	}
 	for _, lm := range out.Debug.LogMessages {
-		if strings.EqualFold(lm.Level, "error") {
-			f.addError(firstNonEmpty(lm.Code, "watson_error"))
+		switch strings.ToLower(lm.Level) {
+		case "error":
+			code := firstNonEmpty(lm.Code, "watson_error")
+			f.addError(code, code, lm.Message)
+		case "warn", "warning":
+			f.warnings++
 		}
 	}
 
-	// A fallback that an error forced (an intent was recognised, then the
-	// error sent the dialog to "Anything else") says nothing about
-	// understanding: the turn is an error, its intent stands.
-	if f.fallback && f.errors > 0 && f.top != nil {
+	// A fallback that an error or a warned failure forced (an intent was
+	// recognised, then, e.g., a failed jump sent the dialog to "Anything
+	// else") says nothing about understanding: the intent stands.
+	if f.fallback && f.errors+f.warnings > 0 && f.top != nil {
 		f.fallback = false
 	}
 	hasInput := strings.TrimSpace(l.Request.Input.Text) != ""
@@ -178,9 +192,9 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 	return f
 }
 
-func (f *turnFacts) addError(what string) {
+func (f *turnFacts) addError(what, errorType, message string) {
 	if f.errors == 0 {
-		f.firstError = what
+		f.firstError, f.errorType, f.errorMessage = what, errorType, message
 	}
 	f.errors++
 }
@@ -505,10 +519,16 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		SpanID:     spanID,
 		Body:       m.turnBody(l, &f),
 	}
+	// Severity: the worst of Watson's log message levels and errors, and of
+	// the turn's verdict.
 	switch {
 	case f.errors > 0:
 		rec.Severity, rec.SeverityText = log.SeverityError, "ERROR"
-	case f.outcome == OutcomeNotRecognized || f.outcome == OutcomeNoAnswer || f.outcome == OutcomeLowConfidence:
+		rec.Attributes = append(rec.Attributes, AttrErrorType.String(truncate(f.errorType, n)))
+		if m.opts.CaptureContent && f.errorMessage != "" {
+			rec.Attributes = append(rec.Attributes, AttrErrorMessage.String(m.content(f.errorMessage)))
+		}
+	case f.warnings > 0 || f.outcome == OutcomeNotRecognized || f.outcome == OutcomeNoAnswer || f.outcome == OutcomeLowConfidence:
 		rec.Severity, rec.SeverityText = log.SeverityWarn, "WARN"
 	default:
 		rec.Severity, rec.SeverityText = log.SeverityInfo, "INFO"
