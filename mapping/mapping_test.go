@@ -407,6 +407,9 @@ func TestOutcomesAndSeverities(t *testing.T) {
 		"recognition-error-without-intent":      {OutcomeError, "ERROR"},
 		"search-skill":                          {OutcomeAnsweredBySearch, "INFO"},
 		"search-no-results":                     {OutcomeNoAnswer, "WARN"},
+		"severity-warn-jump-error-only":         {OutcomeAnswered, "WARN"},
+		"severity-info-log-message-only":        {OutcomeAnswered, "INFO"},
+		"callout-server-error":                  {OutcomeError, "ERROR"},
 	} {
 		path := "../testdata/corpus/" + file + ".json"
 		if file[0] < '0' || file[0] > '9' {
