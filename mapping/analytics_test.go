@@ -543,3 +543,51 @@ func TestActionsByName(t *testing.T) {
 		t.Error("01: a dialog turn names an action")
 	}
 }
+
+// TestPhoneCallMeetsItsTurns: the phone fixture's call summary and its two
+// turns belong together: the call's links resolve to the turn spans, and a
+// search by conversation id finds the call with the turns.
+func TestPhoneCallMeetsItsTurns(t *testing.T) {
+	m := goldenMapper(t)
+	call := fixture(t, m, "phone-call-summary")
+	turns := map[string]Span{}
+	var conv string
+	for _, name := range []string{"phone-turn-1-welcome", "phone-turn-2-transfer"} {
+		s := fixture(t, m, name).Spans[0]
+		turns[s.TraceID.String()+"/"+s.SpanID.String()] = s
+		v, _ := attrOf(s.Attributes, AttrGenAIConversationID)
+		conv = v.AsString()
+	}
+	if len(call.Spans[0].Links) != 2 {
+		t.Fatalf("%d links, want 2", len(call.Spans[0].Links))
+	}
+	for _, l := range call.Spans[0].Links {
+		if _, ok := turns[l.TraceID.String()+"/"+l.SpanID.String()]; !ok {
+			t.Errorf("link %s/%s resolves to no turn span", l.TraceID, l.SpanID)
+		}
+	}
+	for _, attrs := range [][]attribute.KeyValue{call.Spans[0].Attributes, call.Logs[0].Attributes, call.Logs[1].Attributes} {
+		if v, _ := attrOf(attrs, AttrGenAIConversationID); v.AsString() != conv || conv == "" {
+			t.Errorf("call conversation id %q, turns %q", v.AsString(), conv)
+		}
+	}
+	if v, _ := attrOf(call.Spans[0].Attributes, AttrCallGlobalSessionID); v.AsString() != "3f7a9c21-6e4b-4d08-b1f5-9a2c7e0d8b34" {
+		t.Errorf("global session id %q", v.AsString())
+	}
+	// Call quality: STT confidence, SIP set-up, packet loss and jitter.
+	expectMeasured(t, "call", call, CallSTTConfidence, `0.87 {gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068"}`)
+	expectMeasured(t, "call", call, CallSIPSetupTime, `1.795 {gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068"}`)
+	expectMeasured(t, "call", call, CallJitter,
+		`0 {gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068", watson_assistant.call.direction="outbound"}`,
+		`0.041 {gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068", watson_assistant.call.direction="inbound"}`)
+	if got := measured(call, CallPacketLoss); len(got) != 2 || !strings.HasPrefix(got[1], "0.00104") {
+		t.Errorf("packet loss %v", got)
+	}
+	// A summary without sessions keeps its global session id as conversation.
+	bare := fixture(t, m, "cdr-minimal")
+	if len(bare.Logs) > 0 {
+		if v, ok := attrOf(bare.Logs[0].Attributes, AttrSessionID); ok {
+			t.Errorf("cdr-minimal: session.id %q invented", v.AsString())
+		}
+	}
+}

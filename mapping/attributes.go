@@ -96,6 +96,14 @@ const (
 	AttrCallWarningCode       = attribute.Key("watson_assistant.call.warning.code")
 	AttrCallWarningMessage    = attribute.Key("watson_assistant.call.warning.message")
 	AttrRecognition           = attribute.Key("watson_assistant.recognition")
+	// Phone calls meet their conversations; call quality.
+	AttrCallGlobalSessionID  = attribute.Key("watson_assistant.call.global_session_id")
+	AttrCallSessionIDs       = attribute.Key("watson_assistant.call.session_ids")
+	AttrCallSTTConfidence    = attribute.Key("watson_assistant.call.stt.confidence")
+	AttrCallSTTConfidenceMin = attribute.Key("watson_assistant.call.stt.confidence.min")
+	AttrCallSTTConfidenceAvg = attribute.Key("watson_assistant.call.stt.confidence.avg")
+	AttrCallSIPSetupMS       = attribute.Key("watson_assistant.call.sip.setup_ms")
+	AttrCallDirection        = attribute.Key("watson_assistant.call.direction")
 	// Disambiguation ("Did you mean"): the candidates offered, and on the
 	// next turn the user's pick.
 	AttrClarificationCandidates  = attribute.Key("watson_assistant.clarification.candidates")
@@ -184,6 +192,12 @@ const (
 const (
 	ExtensionSuccess = "success"
 	ExtensionFailure = "failure" // HTTP status >= 400, or an error
+)
+
+// Values of watson_assistant.call.direction: an RTP audio stream.
+const (
+	DirectionInbound  = "inbound"
+	DirectionOutbound = "outbound"
 )
 
 // Components of watson_assistant.call.max_response_time.

@@ -36,6 +36,10 @@ const (
 	Requests
 	Clarifications
 	ClarificationPicks
+	CallSTTConfidence
+	CallSIPSetupTime
+	CallPacketLoss
+	CallJitter
 	instrumentCount
 )
 
@@ -129,6 +133,26 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 	Requests: {
 		Name: "watson_assistant.requests", Unit: "{request}", Kind: Counter,
 		Description: "Requests (user messages that start a flow, not answers to a step), by recognition: recognized or not_recognized.",
+	},
+	CallSTTConfidence: {
+		Name: "watson_assistant.call.stt.confidence", Unit: "1", Kind: Histogram,
+		Description: "Speech-to-text confidence of what callers said, one observation per spoken turn.",
+		Buckets:     []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1},
+	},
+	CallSIPSetupTime: {
+		Name: "watson_assistant.call.sip.setup_time", Unit: "s", Kind: Histogram,
+		Description: "SIP set-up time of phone calls (session_initiation_protocol.setup_milliseconds).",
+		Buckets:     []float64{0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10},
+	},
+	CallPacketLoss: {
+		Name: "watson_assistant.call.rtp.packet_loss", Unit: "1", Kind: Histogram,
+		Description: "Share of RTP audio packets lost per call, by direction: lost / (transmitted + lost).",
+		Buckets:     []float64{0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2},
+	},
+	CallJitter: {
+		Name: "watson_assistant.call.rtp.jitter", Unit: "s", Kind: Histogram,
+		Description: "Maximum RTP jitter per call, by direction.",
+		Buckets:     []float64{0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5},
 	},
 	Clarifications: {
 		Name: "watson_assistant.clarifications", Unit: "{turn}", Kind: Counter,

@@ -320,7 +320,7 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 	allowed := map[attribute.Key]bool{
 		AttrGenAIAgentName: true, AttrSkillType: true, AttrOutcome: true, AttrIntent: true,
 		AttrGenAIOperationName: true, AttrGenAIProviderName: true,
-		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true, AttrRecognition: true, AttrClarificationChoice: true, AttrAction: true, AttrActionTitle: true,
+		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true, AttrRecognition: true, AttrClarificationChoice: true, AttrAction: true, AttrActionTitle: true, AttrCallDirection: true,
 	}
 	enumerated := map[attribute.Key][]string{
 		AttrSkillType:           {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
