@@ -126,7 +126,7 @@ func boundedReason(r string) string {
 // failed (HTTP status >= 400, or an error reported with the callout).
 func extensionCalls(d *watson.Debug) (ok, failed int) {
 	for _, e := range d.TurnEvents {
-		if e.Callout == nil {
+		if !e.IsExtensionCall() {
 			continue
 		}
 		if e.Error != nil || (e.Callout.Response != nil && e.Callout.Response.StatusCode >= 400) {

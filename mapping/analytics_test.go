@@ -591,3 +591,51 @@ func TestPhoneCallMeetsItsTurns(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerativeConventions: a generative AI call is a gen_ai inference span
+// (operation, provider, model, token usage), its HAP detection a flag and a
+// counter, and its search/LLM callout is not an extension call.
+func TestGenerativeConventions(t *testing.T) {
+	m := goldenMapper(t)
+	tel := fixture(t, m, "generative-ai-hap-detected")
+	if len(tel.Spans) != 2 {
+		t.Fatalf("%d spans, want the turn and its generative call", len(tel.Spans))
+	}
+	g := tel.Spans[1]
+	if g.Name != "text_completion ibm/granite-3-8b-instruct" {
+		t.Errorf("generative span named %q", g.Name)
+	}
+	for key, want := range map[attribute.Key]string{
+		AttrGenAIOperationName: OperationTextCompletion, AttrGenAIProviderName: ProviderWatsonxAI,
+		AttrGenAIRequestModel: "ibm/granite-3-8b-instruct",
+	} {
+		if v, _ := attrOf(g.Attributes, key); v.AsString() != want {
+			t.Errorf("%s = %q, want %q", key, v.AsString(), want)
+		}
+	}
+	if v, _ := attrOf(g.Attributes, AttrGenAIUsageInputTokens); v.AsInt64() != 912 {
+		t.Errorf("input tokens %v", v.AsInt64())
+	}
+	if v, _ := attrOf(g.Attributes, AttrGenAIUsageOutputTokens); v.AsInt64() != 17 {
+		t.Errorf("output tokens %v", v.AsInt64())
+	}
+	for _, attrs := range [][]attribute.KeyValue{g.Attributes, tel.Spans[0].Attributes, tel.Logs[0].Attributes} {
+		if v, _ := attrOf(attrs, AttrGenAIHAPDetected); !v.AsBool() {
+			t.Error("HAP detection not flagged")
+		}
+	}
+	expectMeasured(t, "hap", tel, HAPDetected, `1 {gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068"}`)
+	expectMeasured(t, "hap", tel, ExtensionCalls)
+	// No HAP, no token counts: the model from llm_metadata, no usage invented.
+	other := fixture(t, m, "generative-ai-and-spelling")
+	expectMeasured(t, "generative-ai-and-spelling", other, HAPDetected)
+	if _, ok := attrOf(other.Spans[0].Attributes, AttrGenAIHAPDetected); ok {
+		t.Error("generative-ai-and-spelling: HAP flagged on the turn")
+	}
+	if v, _ := attrOf(other.Spans[1].Attributes, AttrGenAIRequestModel); v.AsString() != "ibm/granite-13b" {
+		t.Errorf("model %q from llm_metadata", v.AsString())
+	}
+	if _, ok := attrOf(other.Spans[1].Attributes, AttrGenAIUsageInputTokens); ok {
+		t.Error("token usage invented")
+	}
+}

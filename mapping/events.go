@@ -86,7 +86,7 @@ func (m *Mapper) turnEvents(l *watson.Log, at, end time.Time) []SpanEvent {
 	}
 	times, _ := timeline(d.TurnEvents, at, end)
 	for i, te := range d.TurnEvents {
-		if te.Callout != nil || te.Event == "generative_ai_called" {
+		if te.IsExtensionCall() || te.Event == "generative_ai_called" {
 			continue // child spans
 		}
 		name := te.Event
@@ -143,7 +143,7 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 	}
 	for i, te := range events {
 		switch {
-		case te.Callout != nil:
+		case te.IsExtensionCall():
 			c := te.Callout
 			s := Span{
 				TraceID: traceID, SpanID: ChildSpanID(l.LogID, i), ParentID: parent,
@@ -179,11 +179,40 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 			}
 			spans = append(spans, s)
 		case te.Event == "generative_ai_called":
+			model := generativeModel(&te, l.Response.Output.LLMMetadata)
+			name := OperationTextCompletion
+			if model != "" {
+				name += " " + truncate(model, 128)
+			}
 			s := Span{
 				TraceID: traceID, SpanID: ChildSpanID(l.LogID, i), ParentID: parent,
-				Name:       "generative_ai " + firstNonEmpty(truncate(firstNonEmpty(te.Source.ActionTitle, titles[te.Source.Action]), 128), truncate(te.Source.Action, 128), "answer"),
-				Kind:       trace.SpanKindInternal,
-				Attributes: append(sourceAttrs(te.Source, n), AttrEvent.String(te.Event)),
+				Name: name, Kind: trace.SpanKindClient,
+				Attributes: append(sourceAttrs(te.Source, n), AttrEvent.String(te.Event),
+					AttrGenAIOperationName.String(OperationTextCompletion),
+					AttrGenAIProviderName.String(ProviderWatsonxAI)),
+			}
+			if t := firstNonEmpty(te.Source.ActionTitle, titles[te.Source.Action]); t != "" && te.Source.ActionTitle == "" {
+				s.Attributes = append(s.Attributes, AttrActionTitle.String(truncate(t, n)))
+			}
+			if model != "" {
+				s.Attributes = append(s.Attributes, AttrGenAIRequestModel.String(truncate(model, n)))
+			}
+			if g := te.GenerativeAI; g != nil {
+				s.Attributes = append(s.Attributes, AttrGenAIHAPDetected.Bool(g.IsHAPDetected), AttrGenAIIDK.Bool(g.IsIDKResponse))
+				if g.Task != "" {
+					s.Attributes = append(s.Attributes, AttrGenAITask.String(truncate(g.Task, 64)))
+				}
+			}
+			if c := te.Callout; c != nil && c.LLM != nil {
+				if c.LLM.InputTokenCount != nil {
+					s.Attributes = append(s.Attributes, AttrGenAIUsageInputTokens.Int64(int64(*c.LLM.InputTokenCount)))
+				}
+				if c.LLM.GeneratedTokenCount != nil {
+					s.Attributes = append(s.Attributes, AttrGenAIUsageOutputTokens.Int64(int64(*c.LLM.GeneratedTokenCount)))
+				}
+				if c.LLM.Success != nil && !*c.LLM.Success {
+					s.Status, s.StatusDescription = codes.Error, "LLM call failed"
+				}
 			}
 			var d time.Duration
 			if te.Metrics != nil && te.Metrics.TotalTimeMS > 0 {
@@ -198,6 +227,26 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 		}
 	}
 	return spans
+}
+
+// generativeModel is the model a generative AI call used: the model id of
+// its LLM call, else that of the turn's llm_metadata entry for its task,
+// else of the only entry.
+func generativeModel(te *watson.TurnEvent, meta []watson.LLMMetadata) string {
+	if te.Callout != nil && te.Callout.LLM != nil && te.Callout.LLM.ModelID != "" {
+		return te.Callout.LLM.ModelID
+	}
+	if te.GenerativeAI != nil && te.GenerativeAI.Task != "" {
+		for _, m := range meta {
+			if m.Task == te.GenerativeAI.Task && m.ModelID != "" {
+				return m.ModelID
+			}
+		}
+	}
+	if len(meta) == 1 {
+		return meta[0].ModelID
+	}
+	return ""
 }
 
 func sourceAttrs(s watson.Source, n int) []attribute.KeyValue {

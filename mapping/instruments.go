@@ -40,6 +40,7 @@ const (
 	CallSIPSetupTime
 	CallPacketLoss
 	CallJitter
+	HAPDetected
 	instrumentCount
 )
 
@@ -153,6 +154,10 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 		Name: "watson_assistant.call.rtp.jitter", Unit: "s", Kind: Histogram,
 		Description: "Maximum RTP jitter per call, by direction.",
 		Buckets:     []float64{0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5},
+	},
+	HAPDetected: {
+		Name: "watson_assistant.generative_ai.hap_detected", Unit: "{answer}", Kind: Counter,
+		Description: "Generative answers in which Watson detected hate, abuse or profanity (is_hap_detected).",
 	},
 	Clarifications: {
 		Name: "watson_assistant.clarifications", Unit: "{turn}", Kind: Counter,

@@ -49,6 +49,9 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 		ms = append(ms, mk(Handoffs, 1, agent))
 	}
 	skill := AttrSkillType.String(f.skillType)
+	if f.hapDetected > 0 {
+		ms = append(ms, mk(HAPDetected, float64(f.hapDetected), agent))
+	}
 	if f.clarification {
 		ms = append(ms, mk(Clarifications, 1, agent, skill))
 	}

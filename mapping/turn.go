@@ -49,6 +49,7 @@ type turnFacts struct {
 	firstError                               string
 	errorType, errorMessage                  string // of the first error: a code, and Watson's words
 	warnings                                 int    // warn-level log messages
+	hapDetected                              int    // generative answers in which HAP was detected
 	outcome                                  string
 	responseTypes                            []string
 }
@@ -104,6 +105,9 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		}
 	}
 	for _, e := range out.Debug.TurnEvents {
+		if e.Event == "generative_ai_called" && e.GenerativeAI != nil && e.GenerativeAI.IsHAPDetected {
+			f.hapDetected++
+		}
 		if e.Event == "action_finished" && e.Reason == "connect_to_agent" {
 			f.handoff = true
 		}
@@ -112,10 +116,10 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 			msg = e.Error.Message
 		}
 		switch {
-		case e.Callout != nil && e.Callout.Response != nil && e.Callout.Response.StatusCode >= 400:
+		case e.IsExtensionCall() && e.Callout.Response != nil && e.Callout.Response.StatusCode >= 400:
 			code := int64(e.Callout.Response.StatusCode)
 			f.addError(fmt.Sprintf("extension returned HTTP %d", code), strconv.FormatInt(code, 10), msg)
-		case e.Callout != nil && e.Error != nil:
+		case e.IsExtensionCall() && e.Error != nil:
 			f.addError("turn_event_error", "extension_error", msg)
 		case e.Error != nil:
 			f.addError("turn_event_error", "turn_event_error", msg)
@@ -410,6 +414,9 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		common = append(common, AttrClarificationCandidates.StringSlice(names),
 			AttrClarificationConfidences.Float64Slice(confs))
 	}
+	if f.hapDetected > 0 {
+		common = append(common, AttrGenAIHAPDetected.Bool(true))
+	}
 	if f.pick != "" {
 		common = append(common, AttrClarificationPick.String(truncate(f.pick, n)),
 			AttrSuggestionID.String(truncate(l.Request.Input.SuggestionID, n)))
@@ -528,7 +535,7 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		if m.opts.CaptureContent && f.errorMessage != "" {
 			rec.Attributes = append(rec.Attributes, AttrErrorMessage.String(m.content(f.errorMessage)))
 		}
-	case f.warnings > 0 || f.outcome == OutcomeNotRecognized || f.outcome == OutcomeNoAnswer || f.outcome == OutcomeLowConfidence:
+	case f.warnings > 0 || f.hapDetected > 0 || f.outcome == OutcomeNotRecognized || f.outcome == OutcomeNoAnswer || f.outcome == OutcomeLowConfidence:
 		rec.Severity, rec.SeverityText = log.SeverityWarn, "WARN"
 	default:
 		rec.Severity, rec.SeverityText = log.SeverityInfo, "INFO"

@@ -237,12 +237,28 @@ type TurnEvent struct {
 	ActionVariables map[string]Ignored `json:"action_variables"`
 }
 
-// Callout is an extension (HTTP) call made by a step.
+// Callout is an extension (HTTP) call made by a step; on a
+// generative_ai_called event, the search and LLM calls it made.
 type Callout struct {
 	Type           string           `json:"type"`
 	ResultVariable string           `json:"result_variable"`
 	Request        *CalloutRequest  `json:"request"`
 	Response       *CalloutResponse `json:"response"`
+	LLM            *LLMCall         `json:"llm"`
+}
+
+// LLMCall is the LLM call of a generative_ai_called event.
+type LLMCall struct {
+	ModelID             string `json:"model_id"`
+	InputTokenCount     *Int   `json:"input_token_count"`
+	GeneratedTokenCount *Int   `json:"generated_token_count"`
+	Success             *bool  `json:"success"`
+}
+
+// IsExtensionCall reports an extension callout: the callout of a
+// generative_ai_called event is its search and LLM call, not an extension.
+func (e *TurnEvent) IsExtensionCall() bool {
+	return e.Callout != nil && e.Event != "generative_ai_called"
 }
 
 // CalloutRequest is the extension request (the body is not kept).
