@@ -199,7 +199,7 @@ func TestSearches(t *testing.T) {
 	} {
 		tel := fixture(t, m, name)
 		got := measured(tel, Searches)
-		if len(got) != 1 || !strings.Contains(got[0], `watson_assistant.outcome="`+want+`"`) {
+		if len(got) != 1 || !strings.Contains(got[0], `watson_assistant.search.outcome="`+want+`"`) {
 			t.Errorf("%s: searches %v, want one %s", name, got, want)
 		}
 		if v, _ := attrOf(tel.Logs[0].Attributes, AttrSearchOutcome); v.AsString() != want {
@@ -229,10 +229,10 @@ func TestExtensionCalls(t *testing.T) {
 	m := goldenMapper(t)
 	const agent = `gen_ai.agent.name="0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068"`
 	expectMeasured(t, "mixed", fixture(t, m, "extension-success-and-failure"), ExtensionCalls,
-		`1 {`+agent+`, watson_assistant.outcome="success"}`,
-		`1 {`+agent+`, watson_assistant.outcome="failure"}`)
+		`1 {`+agent+`, watson_assistant.extension.outcome="success"}`,
+		`1 {`+agent+`, watson_assistant.extension.outcome="failure"}`)
 	expectMeasured(t, "server-error", fixture(t, m, "callout-server-error"), ExtensionCalls,
-		`2 {`+agent+`, watson_assistant.outcome="failure"}`)
+		`2 {`+agent+`, watson_assistant.extension.outcome="failure"}`)
 	if got := measured(fixture(t, m, "14c-multiturn-answer-with-callout"), ExtensionCalls); len(got) != 1 || !strings.Contains(got[0], `"success"`) {
 		t.Errorf("14c: extension calls %v, want one success", got)
 	}

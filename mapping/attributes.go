@@ -102,6 +102,7 @@ const (
 	AttrIntentMargin          = attribute.Key("watson_assistant.intent.margin")
 	AttrSearchOutcome         = attribute.Key("watson_assistant.search.outcome")
 	AttrExtensionFailures     = attribute.Key("watson_assistant.extension.failures")
+	AttrExtensionOutcome      = attribute.Key("watson_assistant.extension.outcome")
 	AttrCallComponent         = attribute.Key("watson_assistant.call.component")
 	AttrCallWarningCode       = attribute.Key("watson_assistant.call.warning.code")
 	AttrCallWarningMessage    = attribute.Key("watson_assistant.call.warning.message")
@@ -185,7 +186,8 @@ const (
 	ChoiceNoneOfTheAbove = "none_of_the_above"
 )
 
-// Outcomes of a search (watson_assistant.searches, watson_assistant.search.outcome).
+// Outcomes of a search (watson_assistant.search.outcome, on spans, logs and
+// watson_assistant.searches).
 const (
 	SearchAnswered  = "answered"   // results or a generated answer
 	SearchNoResults = "no_results" // a search response with no result
@@ -203,7 +205,8 @@ const (
 	TimingWindow = "window"
 )
 
-// Outcomes of an extension call (watson_assistant.extension.calls).
+// Outcomes of an extension call (watson_assistant.extension.outcome on
+// watson_assistant.extension.calls).
 const (
 	ExtensionSuccess = "success"
 	ExtensionFailure = "failure" // HTTP status >= 400, or an error

@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/assistant-otel/assistant-otel/redact"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
@@ -321,17 +322,21 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 		AttrGenAIAgentName: true, AttrSkillType: true, AttrOutcome: true, AttrIntent: true,
 		AttrGenAIOperationName: true, AttrGenAIProviderName: true,
 		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true, AttrRecognition: true, AttrClarificationChoice: true, AttrAction: true, AttrActionTitle: true, AttrCallDirection: true,
+		AttrSearchOutcome: true, AttrExtensionOutcome: true,
 	}
 	enumerated := map[attribute.Key][]string{
 		AttrSkillType:           {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
 		AttrRecognition:         {RecognitionRecognized, RecognitionNotRecognized},
 		AttrClarificationChoice: {ChoiceSuggestion, ChoiceNoneOfTheAbove},
+		// One attribute name per value set: turn, search and extension
+		// outcomes never share a name.
 		AttrOutcome: {OutcomeError, OutcomeHandoff, OutcomeNotRecognized, OutcomeLowConfidence, OutcomeWelcome, OutcomeAnswered,
-			OutcomeAnsweredBySearch, OutcomeNoAnswer, OutcomeClarification,
-			SearchNoResults, SearchIDK, SearchError, ExtensionSuccess, ExtensionFailure},
-		AttrReason:        {"all_steps_done", "no_steps_visited", "ended_by_step", "connect_to_agent", "max_retries_reached", "fallback", "other", "unknown"},
-		AttrCallEndReason: {"assistant_transfer", "assistant_hangup", "caller_hangup", "failed", "other", "unknown"},
-		AttrCallComponent: {ComponentAssistant, ComponentTextToSpeech, ComponentSpeechToText},
+			OutcomeAnsweredBySearch, OutcomeNoAnswer, OutcomeClarification},
+		AttrSearchOutcome:    {SearchAnswered, SearchNoResults, SearchIDK, SearchError},
+		AttrExtensionOutcome: {ExtensionSuccess, ExtensionFailure},
+		AttrReason:           {"all_steps_done", "no_steps_visited", "ended_by_step", "connect_to_agent", "max_retries_reached", "fallback", "other", "unknown"},
+		AttrCallEndReason:    {"assistant_transfer", "assistant_hangup", "caller_hangup", "failed", "other", "unknown"},
+		AttrCallComponent:    {ComponentAssistant, ComponentTextToSpeech, ComponentSpeechToText},
 	}
 	m := goldenMapper(t)
 	files, _ := filepath.Glob("testdata/edge/*.json")
@@ -343,6 +348,9 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 			for _, kv := range ms.Attributes {
 				if !allowed[kv.Key] {
 					t.Errorf("%s: metric %s has attribute %s", filepath.Base(f), ms.Instrument.Spec().Name, kv.Key)
+				}
+				if (kv.Key == AttrIntent || kv.Key == AttrAction) && !validName(kv.Value.AsString()) {
+					t.Errorf("%s: metric %s has %s=%q, not a valid Watson name", filepath.Base(f), ms.Instrument.Spec().Name, kv.Key, kv.Value.AsString())
 				}
 				if set, ok := enumerated[kv.Key]; ok {
 					checked[kv.Key]++
@@ -518,5 +526,45 @@ func TestErrorRecordCarriesCodeAndMessage(t *testing.T) {
 	}
 	if v, _ := attrOf(tel.Logs[0].Attributes, AttrErrorMessage); !strings.Contains(v.AsString(), "SpEL evaluation error") {
 		t.Errorf("error message %q", v.AsString())
+	}
+}
+
+// TestIntentLabelsNeverCarryText: an intent name that breaks Watson's name
+// rules (spaces, "@", too long) or that the redactor would change is
+// "invalid" in metric labels, and stays as sent on the span.
+func TestIntentLabelsNeverCarryText(t *testing.T) {
+	r, err := redact.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.Redactor = r
+	m, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel := m.Map(decodeFile(t, "testdata/edge/intent-name-invalid.json"), goldenReceived)
+	for _, ms := range tel.Metrics {
+		if v, ok := attrOf(ms.Attributes, AttrIntent); ok && v.AsString() != invalidName {
+			t.Errorf("metric %s: intent label %q", ms.Instrument.Spec().Name, v.AsString())
+		}
+	}
+	if v, _ := attrOf(tel.Spans[0].Attributes, AttrIntent); !strings.Contains(v.AsString(), " ") {
+		t.Errorf("span intent %q", v.AsString())
+	}
+	for name, want := range map[string]string{
+		"order_total": "order_total", "action_13852_intent_24011": "action_13852_intent_24011", "General.Greeting-2": "General.Greeting-2",
+		"予約": "予約", "call me": invalidName, "jane@example.com": invalidName, strings.Repeat("a", 129): invalidName,
+		"": noIntent,
+	} {
+		if got := m.metricName(name); got != want {
+			t.Errorf("metricName(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if got := m.metricTitle("Book an appointment"); got != "Book an appointment" {
+		t.Errorf("title %q", got)
+	}
+	if got := m.metricTitle("Mail jane@example.com"); got != invalidName {
+		t.Errorf("title with an e-mail address: %q", got)
 	}
 }
