@@ -480,6 +480,13 @@ func TestClarification(t *testing.T) {
 	if got := measured(tel, Clarifications); len(got) != 1 {
 		t.Errorf("09: clarifications measured %v", got)
 	}
+	if v, _ := attrOf(tel.Logs[0].Attributes, AttrClarificationLabels); len(v.AsStringSlice()) != 3 || v.AsStringSlice()[1] != "Report a lost or stolen card" {
+		t.Errorf("09: candidate labels %v", v.AsStringSlice())
+	}
+	actions := fixture(t, m, "clarification-asked-actions")
+	if v, _ := attrOf(actions.Spans[0].Attributes, AttrClarificationLabels); len(v.AsStringSlice()) != 2 || v.AsStringSlice()[0] != "Book an appointment" {
+		t.Errorf("clarification-asked-actions: labels %v", v.AsStringSlice())
+	}
 	expectMeasured(t, "09", tel, Requests) // the pick decides recognition
 	expectMeasured(t, "09", tel, ClarificationPicks)
 	other := fixture(t, m, "01-dialog-clear-intent-two-entities")

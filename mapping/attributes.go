@@ -119,6 +119,7 @@ const (
 	// next turn the user's pick.
 	AttrClarificationCandidates  = attribute.Key("watson_assistant.clarification.candidates")
 	AttrClarificationConfidences = attribute.Key("watson_assistant.clarification.confidences")
+	AttrClarificationLabels      = attribute.Key("watson_assistant.clarification.labels")
 	AttrClarificationPick        = attribute.Key("watson_assistant.clarification.pick")
 	AttrClarificationChoice      = attribute.Key("watson_assistant.clarification.choice")
 	AttrSuggestionID             = attribute.Key("watson_assistant.suggestion_id")

@@ -384,6 +384,8 @@ func TestRecognitionVerdicts(t *testing.T) {
 		"testdata/edge/recognition-dialog-slot-answer.json":         RecognitionStepAnswer,
 		"../testdata/corpus/16-debug-log-messages-errors.json":      RecognitionRecognized,
 		"testdata/edge/recognition-error-without-intent.json":       RecognitionNotRecognized,
+		"testdata/edge/recognition-error-forced-fallback.json":      RecognitionRecognized,
+		"testdata/edge/clarification-asked-actions.json":            RecognitionClarification,
 		"../testdata/corpus/14a-multiturn-welcome.json":             RecognitionNone,
 	} {
 		tel := m.Map(decodeFile(t, file), goldenReceived)
@@ -413,6 +415,10 @@ func TestOutcomesAndSeverities(t *testing.T) {
 		"recognition-dialog-weak-understanding": {OutcomeNotRecognized, "WARN"},
 		"recognition-dialog-slot-answer":        {OutcomeAnswered, "INFO"},
 		"recognition-error-without-intent":      {OutcomeError, "ERROR"},
+		"recognition-error-forced-fallback":     {OutcomeError, "ERROR"},
+		"clarification-asked-actions":           {OutcomeClarification, "INFO"},
+		"handoff-agent-messages":                {OutcomeHandoff, "INFO"},
+		"handoff-without-messages":              {OutcomeHandoff, "INFO"},
 		"search-skill":                          {OutcomeAnsweredBySearch, "INFO"},
 		"search-no-results":                     {OutcomeNoAnswer, "WARN"},
 		"severity-warn-jump-error-only":         {OutcomeAnswered, "WARN"},

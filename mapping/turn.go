@@ -413,6 +413,13 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		}
 		common = append(common, AttrClarificationCandidates.StringSlice(names),
 			AttrClarificationConfidences.Float64Slice(confs))
+		if m.opts.CaptureContent {
+			labels := make([]string, len(f.candidateLabels))
+			for i, l := range f.candidateLabels {
+				labels[i] = m.content(l)
+			}
+			common = append(common, AttrClarificationLabels.StringSlice(labels))
+		}
 	}
 	if f.hapDetected > 0 {
 		common = append(common, AttrGenAIHAPDetected.Bool(true))
