@@ -378,6 +378,7 @@ func TestRecognitionVerdicts(t *testing.T) {
 		"../testdata/corpus/14c-multiturn-answer-with-callout.json": RecognitionStepAnswer,
 		"testdata/edge/recognition-actions-step-answer.json":        RecognitionStepAnswer,
 		"testdata/edge/recognition-actions-masked-answer.json":      RecognitionStepAnswer,
+		"testdata/edge/recognition-actions-validation-retry.json":   RecognitionStepAnswer,
 		"testdata/edge/recognition-search-after-no-matches.json":    RecognitionNotRecognized,
 		"testdata/edge/search-skill.json":                           RecognitionSearch,
 		"testdata/edge/recognition-dialog-weak-understanding.json":  RecognitionNotRecognized,

@@ -266,7 +266,26 @@ func isStepAnswer(l *watson.Log) bool {
 		}
 	}
 	t := strings.TrimSpace(l.Request.Input.Text)
-	return t != "" && strings.Trim(t, "*") == ""
+	return t != "" && strings.Trim(t, "*") == "" ||
+		len(l.Response.Output.Intents) == 0 && continuesAction(&l.Response.Output.Debug)
+}
+
+// continuesAction reports an actions turn that entered no action (callers
+// check that it recognised no intent either): the input
+// went to the step an earlier turn asked (a validation retry, a handler),
+// not to recognition. A request always visits an action (the one it
+// matched, or "No matches").
+func continuesAction(d *watson.Debug) bool {
+	if len(d.TurnEvents) == 0 {
+		return false
+	}
+	for _, e := range d.TurnEvents {
+		switch e.Event {
+		case "action_visited", "generative_ai_called", "conversational_search_end", "search":
+			return false
+		}
+	}
+	return true
 }
 
 // answeredByNode reports a dialog turn that a node other than the fallback
