@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"strings"
+
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
@@ -35,11 +37,16 @@ const (
 	reasonUnknown = "unknown"
 )
 
-// finishedActions lists the reason of every user-defined action that
-// finished in the turn. The welcome and "anything else" system actions are
-// not user actions and do not count towards completion.
-func finishedActions(d *watson.Debug) []string {
-	var reasons []string
+// finishedAction is a user-defined action that finished in the turn.
+type finishedAction struct {
+	reason, action, title string
+}
+
+// finishedActions lists every user-defined action that finished in the
+// turn, with its bounded reason. The welcome and "anything else" system
+// actions are not user actions and do not count towards completion.
+func finishedActions(d *watson.Debug, titles map[string]string) []finishedAction {
+	var out []finishedAction
 	for _, e := range d.TurnEvents {
 		if e.Event != "action_finished" {
 			continue
@@ -48,9 +55,60 @@ func finishedActions(d *watson.Debug) []string {
 			e.Source.Action == "welcome" || e.Source.Action == "anything_else" {
 			continue
 		}
-		reasons = append(reasons, boundedReason(e.Reason))
+		out = append(out, finishedAction{reason: boundedReason(e.Reason), action: e.Source.Action,
+			title: firstNonEmpty(e.Source.ActionTitle, titles[e.Source.Action])})
 	}
-	return reasons
+	return out
+}
+
+// actionTitles maps the action ids of the turn's events to their titles.
+func actionTitles(d *watson.Debug) map[string]string {
+	var titles map[string]string
+	for _, e := range d.TurnEvents {
+		if e.Source.Action != "" && e.Source.ActionTitle != "" {
+			if titles == nil {
+				titles = map[string]string{}
+			}
+			if _, ok := titles[e.Source.Action]; !ok {
+				titles[e.Source.Action] = e.Source.ActionTitle
+			}
+		}
+	}
+	return titles
+}
+
+// turnAction is the action the turn ran: the first action it visited, else
+// the action of its first event (a step answered in an action an earlier
+// turn started). "" for dialog turns.
+func turnAction(d *watson.Debug) string {
+	first := ""
+	for _, e := range d.TurnEvents {
+		if e.Source.Action == "" {
+			continue
+		}
+		if e.Event == "action_visited" {
+			return e.Source.Action
+		}
+		if first == "" {
+			first = e.Source.Action
+		}
+	}
+	return first
+}
+
+// intentAction is the action an actions-skill intent belongs to:
+// action_<n>_intent_<m> belongs to action_<n> (Watson's naming, observed,
+// not documented). "" for any other name.
+func intentAction(intent string) string {
+	rest, ok := strings.CutPrefix(intent, "action_")
+	if !ok {
+		return ""
+	}
+	i := strings.Index(rest, "_intent_")
+	if i <= 0 {
+		return ""
+	}
+	return "action_" + rest[:i]
 }
 
 func boundedReason(r string) string {
@@ -68,7 +126,7 @@ func boundedReason(r string) string {
 // failed (HTTP status >= 400, or an error reported with the callout).
 func extensionCalls(d *watson.Debug) (ok, failed int) {
 	for _, e := range d.TurnEvents {
-		if e.Callout == nil {
+		if !e.IsExtensionCall() {
 			continue
 		}
 		if e.Error != nil || (e.Callout.Response != nil && e.Callout.Response.StatusCode >= 400) {

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -45,10 +46,34 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 	failed := c.FailureOccurred || c.Call.EndReason == "failed"
 
 	var assistantID string
+	var sessions []string
 	turns := 0
+	var sttSum, sttMin float64
+	var sttN int
 	for _, s := range c.AssistantInteractionSummaries {
 		turns += len(s.Turns)
 		assistantID = firstNonEmpty(assistantID, s.AssistantID)
+		if s.SessionID != "" && !contains(sessions, s.SessionID) {
+			sessions = append(sessions, s.SessionID)
+		}
+		for _, t := range s.Turns {
+			if conf, ok := sttConfidence(&t); ok {
+				if sttN == 0 || conf < sttMin {
+					sttMin = conf
+				}
+				sttSum += conf
+				sttN++
+			}
+		}
+	}
+	// The call joins its conversation: gen_ai.conversation.id and session.id
+	// are the assistant session the summary lists (the session id every
+	// turn of the call carries), so a search by conversation id finds the
+	// call with its turns. Watson's global_session_id (the call's own id,
+	// which no turn carries) has an attribute of its own.
+	conversationID := c.GlobalSessionID
+	if len(sessions) > 0 {
+		conversationID = sessions[0]
 	}
 	agentName := m.agentName(assistantID)
 	var codesSeen []string
@@ -69,10 +94,38 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 		AttrCallMaxAssistantMS.Float64(float64(c.MaxResponseMilliseconds.Assistant)),
 		AttrCallMaxTextToSpeechMS.Float64(float64(c.MaxResponseMilliseconds.TextToSpeech)),
 		AttrCallMaxSpeechToTextMS.Float64(float64(c.MaxResponseMilliseconds.SpeechToText)),
-		AttrGenAIConversationID.String(truncate(c.GlobalSessionID, n)),
+		AttrGenAIConversationID.String(truncate(conversationID, n)),
+		AttrCallGlobalSessionID.String(truncate(c.GlobalSessionID, n)),
 	)
+	if len(sessions) > 0 {
+		attrs = append(attrs, AttrSessionID.String(truncate(sessions[0], n)))
+	}
+	if len(sessions) > 1 {
+		attrs = append(attrs, AttrCallSessionIDs.StringSlice(truncateAll(sessions, n)))
+	}
 	if len(codesSeen) > 0 {
 		attrs = append(attrs, AttrCallWarningCodes.StringSlice(codesSeen))
+	}
+	if sttN > 0 {
+		attrs = append(attrs, AttrCallSTTConfidenceMin.Float64(sttMin),
+			AttrCallSTTConfidenceAvg.Float64(math.Round(sttSum/float64(sttN)*1e6)/1e6))
+	}
+	if ms := float64(c.SIP.SetupMilliseconds); ms > 0 {
+		attrs = append(attrs, AttrCallSIPSetupMS.Float64(ms))
+	}
+	for _, st := range []struct {
+		dir string
+		s   watson.RTPStream
+	}{{DirectionInbound, c.Network.Inbound}, {DirectionOutbound, c.Network.Outbound}} {
+		if st.s.PacketsTransmitted+st.s.PacketsLost <= 0 {
+			continue
+		}
+		p := "watson_assistant.call.rtp." + st.dir + "."
+		attrs = append(attrs,
+			attribute.Float64(p+"packets_lost", float64(st.s.PacketsLost)),
+			attribute.Float64(p+"packets_transmitted", float64(st.s.PacketsTransmitted)),
+			attribute.Float64(p+"jitter.average_ms", float64(st.s.AverageJitter)),
+			attribute.Float64(p+"jitter.maximum_ms", float64(st.s.MaximumJitter)))
 	}
 
 	var tel Telemetry
@@ -84,7 +137,7 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 			Name:       SpanNameCall,
 			Kind:       trace.SpanKindServer,
 			Start:      start,
-			End:        stop,
+			End:        extent(start, stop),
 			Attributes: attrs,
 			Links:      turnLinks(c, n),
 		}
@@ -162,6 +215,9 @@ func turnLinks(c *watson.CDR, n int) []Link {
 			if ms := float64(t.Assistant.ResponseMilliseconds); ms > 0 {
 				attrs = append(attrs, AttrLatencyMS.Int64(int64(ms)))
 			}
+			if conf, ok := sttConfidence(&t); ok {
+				attrs = append(attrs, AttrCallSTTConfidence.Float64(conf))
+			}
 			l.Attributes = attrs
 			links = append(links, l)
 		}
@@ -192,8 +248,8 @@ func (m *Mapper) callWarnings(c *watson.CDR, at time.Time, traceID trace.TraceID
 		if code != "" {
 			rec.Attributes = append(rec.Attributes, AttrCallWarningCode.String(code))
 		}
-		if c.GlobalSessionID != "" {
-			rec.Attributes = append(rec.Attributes, AttrGenAIConversationID.String(truncate(c.GlobalSessionID, n)))
+		if conv := callConversationID(c); conv != "" {
+			rec.Attributes = append(rec.Attributes, AttrGenAIConversationID.String(truncate(conv, n)))
 		}
 		if m.opts.CaptureContent && w.Message != "" {
 			msg := m.content(redactPhone(w.Message))
@@ -203,6 +259,28 @@ func (m *Mapper) callWarnings(c *watson.CDR, at time.Time, traceID trace.TraceID
 		recs = append(recs, rec)
 	}
 	return recs
+}
+
+// callConversationID is the call's gen_ai.conversation.id: the first
+// assistant session it lists, else its global session id.
+func callConversationID(c *watson.CDR) string {
+	for _, s := range c.AssistantInteractionSummaries {
+		if s.SessionID != "" {
+			return s.SessionID
+		}
+	}
+	return c.GlobalSessionID
+}
+
+// sttConfidence is the speech-to-text confidence of a call turn, when the
+// caller spoke.
+func sttConfidence(t *watson.CDRTurn) (float64, bool) {
+	st := t.Request.StreamingStatistics
+	if st == nil || st.Confidence == nil {
+		return 0, false
+	}
+	v := float64(*st.Confidence)
+	return v, v >= 0 && v <= 1
 }
 
 // callMetrics records the call, its duration, transfer, failure and the
@@ -218,6 +296,26 @@ func (m *Mapper) callMetrics(c *watson.CDR, agentName, endReason string, failed 
 		return Measurement{Instrument: i, Value: v, Attributes: attrs, TraceID: traceID, SpanID: spanID}
 	}
 	ms := []Measurement{mk(Calls, 1, agent, end)}
+	for _, sum := range c.AssistantInteractionSummaries {
+		for _, t := range sum.Turns {
+			if conf, ok := sttConfidence(&t); ok {
+				ms = append(ms, mk(CallSTTConfidence, conf, agent))
+			}
+		}
+	}
+	if setup := float64(c.SIP.SetupMilliseconds); setup > 0 {
+		ms = append(ms, mk(CallSIPSetupTime, setup/1000, agent))
+	}
+	for _, st := range []struct {
+		dir string
+		s   watson.RTPStream
+	}{{DirectionInbound, c.Network.Inbound}, {DirectionOutbound, c.Network.Outbound}} {
+		if total := float64(st.s.PacketsTransmitted + st.s.PacketsLost); total > 0 {
+			dir := AttrCallDirection.String(st.dir)
+			ms = append(ms, mk(CallPacketLoss, float64(st.s.PacketsLost)/total, agent, dir),
+				mk(CallJitter, float64(st.s.MaximumJitter)/1000, agent, dir))
+		}
+	}
 	if seconds > 0 {
 		ms = append(ms, mk(CallDuration, seconds, agent, end))
 	}

@@ -32,17 +32,24 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// outputTexts lists every text the assistant sent, one per response item that
-// carries text, in order.
+// outputTexts lists every text the assistant sent to the user, one per
+// response item that carries text, in order: texts, titles, descriptions,
+// alt texts, option and suggestion labels, search headers with each result's
+// title and body, conversational-search answers with their citations. What
+// a hand-off tells the agent, and the messages for an agent (un)available,
+// are not said as such: handoffTexts exports them.
 func outputTexts(generic []watson.Generic) []string {
 	var texts []string
 	for _, g := range generic {
 		var parts []string
-		for _, s := range []string{g.Header, g.Title, g.Text, g.Description, g.MessageToUser} {
-			if s != "" {
-				parts = append(parts, s)
+		add := func(ss ...string) {
+			for _, s := range ss {
+				if strings.TrimSpace(s) != "" {
+					parts = append(parts, s)
+				}
 			}
 		}
+		add(g.Header, g.Title, g.Text, g.Description, g.AltText, g.MessageToUser)
 		choices := g.Options
 		if len(g.Suggestions) > 0 {
 			choices = g.Suggestions
@@ -58,11 +65,65 @@ func outputTexts(generic []watson.Generic) []string {
 				parts = append(parts, "["+strings.Join(labels, " | ")+"]")
 			}
 		}
+		for _, list := range [][]watson.SearchResult{g.PrimaryResults, g.AdditionalResults, g.SearchResults} {
+			for _, r := range list {
+				add(joinNonEmpty(": ", r.Title, r.Body))
+			}
+		}
+		if len(g.Citations) > 0 {
+			add(g.CitationsTitle)
+			for _, c := range g.Citations {
+				add(joinNonEmpty(": ", c.Title, c.Text))
+			}
+		}
+		add(g.Disclaimer)
 		if len(parts) > 0 {
 			texts = append(texts, strings.Join(parts, " "))
 		}
 	}
 	return texts
+}
+
+// handoff is what a connect_to_agent response says besides its text.
+type handoff struct {
+	toAgent, available, unavailable, topic, target string
+}
+
+// handoffTexts collects the hand-off messages of the turn (the first of
+// each kind): the message for the human agent, the messages for the user
+// when an agent is or is not available, the topic, and the transfer target
+// as JSON.
+func handoffTexts(generic []watson.Generic) handoff {
+	var h handoff
+	for _, g := range generic {
+		if g.ResponseType != "connect_to_agent" {
+			continue
+		}
+		h.toAgent = firstNonEmpty(h.toAgent, g.MessageToHumanAgent)
+		if g.AgentAvailable != nil {
+			h.available = firstNonEmpty(h.available, g.AgentAvailable.Message)
+		}
+		if g.AgentUnavailable != nil {
+			h.unavailable = firstNonEmpty(h.unavailable, g.AgentUnavailable.Message)
+		}
+		h.topic = firstNonEmpty(h.topic, g.Topic)
+		if h.target == "" && g.TransferInfo != nil && len(g.TransferInfo.Target) > 0 {
+			if b, err := json.Marshal(g.TransferInfo.Target); err == nil {
+				h.target = string(b)
+			}
+		}
+	}
+	return h
+}
+
+func joinNonEmpty(sep string, ss ...string) string {
+	var parts []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, sep)
 }
 
 // genAIMessage is the gen_ai.input.messages / gen_ai.output.messages shape.

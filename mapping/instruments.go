@@ -33,6 +33,14 @@ const (
 	CallTransfers
 	CallFailures
 	CallMaxResponseTime
+	Requests
+	Clarifications
+	ClarificationPicks
+	CallSTTConfidence
+	CallSIPSetupTime
+	CallPacketLoss
+	CallJitter
+	HAPDetected
 	instrumentCount
 )
 
@@ -66,7 +74,7 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 	},
 	NotRecognizedTurns: {
 		Name: "watson_assistant.turns.not_recognized", Unit: "{turn}", Kind: Counter,
-		Description: "Turns the assistant did not understand (fallback, or text with no intent and no entity).",
+		Description: "Requests the assistant did not recognise (No matches / Anything else, not forced by an error; dialog weak understanding).",
 	},
 	Handoffs: {
 		Name: "watson_assistant.handoffs", Unit: "{turn}", Kind: Counter,
@@ -79,7 +87,7 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 	},
 	WeakUnderstandingTurns: {
 		Name: "watson_assistant.turns.weak_understanding", Unit: "{turn}", Kind: Counter,
-		Description: "Turns with text that recognised no intent and no entity (weak understanding).",
+		Description: "Dialog messages with no intent and no entity that no node but the fallback handled (weak understanding).",
 	},
 	FallbackTurns: {
 		Name: "watson_assistant.turns.fallback", Unit: "{turn}", Kind: Counter,
@@ -122,6 +130,42 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 		Name: "watson_assistant.call.max_response_time", Unit: "s", Kind: Histogram,
 		Description: "Longest response time of a phone call, by component: assistant, text_to_speech, speech_to_text.",
 		Buckets:     []float64{0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10},
+	},
+	Requests: {
+		Name: "watson_assistant.requests", Unit: "{request}", Kind: Counter,
+		Description: "Requests (user messages that start a flow, not answers to a step), by recognition: recognized or not_recognized.",
+	},
+	CallSTTConfidence: {
+		Name: "watson_assistant.call.stt.confidence", Unit: "1", Kind: Histogram,
+		Description: "Speech-to-text confidence of what callers said, one observation per spoken turn.",
+		Buckets:     []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1},
+	},
+	CallSIPSetupTime: {
+		Name: "watson_assistant.call.sip.setup_time", Unit: "s", Kind: Histogram,
+		Description: "SIP set-up time of phone calls (session_initiation_protocol.setup_milliseconds).",
+		Buckets:     []float64{0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10},
+	},
+	CallPacketLoss: {
+		Name: "watson_assistant.call.rtp.packet_loss", Unit: "1", Kind: Histogram,
+		Description: "Share of RTP audio packets lost per call, by direction: lost / (transmitted + lost).",
+		Buckets:     []float64{0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2},
+	},
+	CallJitter: {
+		Name: "watson_assistant.call.rtp.jitter", Unit: "s", Kind: Histogram,
+		Description: "Maximum RTP jitter per call, by direction.",
+		Buckets:     []float64{0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5},
+	},
+	HAPDetected: {
+		Name: "watson_assistant.generative_ai.hap_detected", Unit: "{answer}", Kind: Counter,
+		Description: "Generative answers in which Watson detected hate, abuse or profanity (is_hap_detected).",
+	},
+	Clarifications: {
+		Name: "watson_assistant.clarifications", Unit: "{turn}", Kind: Counter,
+		Description: "Turns where the assistant asked a clarifying question (\"Did you mean\", disambiguation).",
+	},
+	ClarificationPicks: {
+		Name: "watson_assistant.clarification.picks", Unit: "{turn}", Kind: Counter,
+		Description: "Answers to a clarifying question, by choice: suggestion or none_of_the_above.",
 	},
 }
 

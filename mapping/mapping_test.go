@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/assistant-otel/assistant-otel/redact"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
@@ -320,15 +321,22 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 	allowed := map[attribute.Key]bool{
 		AttrGenAIAgentName: true, AttrSkillType: true, AttrOutcome: true, AttrIntent: true,
 		AttrGenAIOperationName: true, AttrGenAIProviderName: true,
-		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true,
+		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true, AttrRecognition: true, AttrClarificationChoice: true, AttrAction: true, AttrActionTitle: true, AttrCallDirection: true,
+		AttrSearchOutcome: true, AttrExtensionOutcome: true,
 	}
 	enumerated := map[attribute.Key][]string{
-		AttrSkillType: {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
+		AttrSkillType:           {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
+		AttrRecognition:         {RecognitionRecognized, RecognitionNotRecognized},
+		AttrClarificationChoice: {ChoiceSuggestion, ChoiceNoneOfTheAbove},
+		// One attribute name per value set: turn, search and extension
+		// outcomes never share a name.
 		AttrOutcome: {OutcomeError, OutcomeHandoff, OutcomeNotRecognized, OutcomeLowConfidence, OutcomeWelcome, OutcomeAnswered,
-			SearchNoResults, SearchIDK, SearchError, ExtensionSuccess, ExtensionFailure},
-		AttrReason:        {"all_steps_done", "no_steps_visited", "ended_by_step", "connect_to_agent", "max_retries_reached", "fallback", "other", "unknown"},
-		AttrCallEndReason: {"assistant_transfer", "assistant_hangup", "caller_hangup", "failed", "other", "unknown"},
-		AttrCallComponent: {ComponentAssistant, ComponentTextToSpeech, ComponentSpeechToText},
+			OutcomeAnsweredBySearch, OutcomeNoAnswer, OutcomeClarification},
+		AttrSearchOutcome:    {SearchAnswered, SearchNoResults, SearchIDK, SearchError},
+		AttrExtensionOutcome: {ExtensionSuccess, ExtensionFailure},
+		AttrReason:           {"all_steps_done", "no_steps_visited", "ended_by_step", "connect_to_agent", "max_retries_reached", "fallback", "other", "unknown"},
+		AttrCallEndReason:    {"assistant_transfer", "assistant_hangup", "caller_hangup", "failed", "other", "unknown"},
+		AttrCallComponent:    {ComponentAssistant, ComponentTextToSpeech, ComponentSpeechToText},
 	}
 	m := goldenMapper(t)
 	files, _ := filepath.Glob("testdata/edge/*.json")
@@ -340,6 +348,9 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 			for _, kv := range ms.Attributes {
 				if !allowed[kv.Key] {
 					t.Errorf("%s: metric %s has attribute %s", filepath.Base(f), ms.Instrument.Spec().Name, kv.Key)
+				}
+				if (kv.Key == AttrIntent || kv.Key == AttrAction) && !validName(kv.Value.AsString()) {
+					t.Errorf("%s: metric %s has %s=%q, not a valid Watson name", filepath.Base(f), ms.Instrument.Spec().Name, kv.Key, kv.Value.AsString())
 				}
 				if set, ok := enumerated[kv.Key]; ok {
 					checked[kv.Key]++
@@ -357,22 +368,78 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 	}
 }
 
+// TestRecognitionVerdicts: each verdict of docs/analytics.md, set by one
+// fixture and not by its twin.
+func TestRecognitionVerdicts(t *testing.T) {
+	m := goldenMapper(t)
+	for file, want := range map[string]string{
+		"../testdata/corpus/02-actions-skill-turn.json":             RecognitionRecognized,
+		"testdata/edge/recognition-actions-no-matches.json":         RecognitionNotRecognized,
+		"../testdata/corpus/14c-multiturn-answer-with-callout.json": RecognitionStepAnswer,
+		"testdata/edge/recognition-actions-step-answer.json":        RecognitionStepAnswer,
+		"testdata/edge/recognition-actions-masked-answer.json":      RecognitionStepAnswer,
+		"testdata/edge/recognition-actions-validation-retry.json":   RecognitionStepAnswer,
+		"testdata/edge/recognition-search-after-no-matches.json":    RecognitionNotRecognized,
+		"testdata/edge/search-skill.json":                           RecognitionSearch,
+		"testdata/edge/recognition-dialog-weak-understanding.json":  RecognitionNotRecognized,
+		"testdata/edge/recognition-dialog-slot-answer.json":         RecognitionStepAnswer,
+		"../testdata/corpus/16-debug-log-messages-errors.json":      RecognitionRecognized,
+		"testdata/edge/recognition-error-without-intent.json":       RecognitionNotRecognized,
+		"testdata/edge/recognition-error-forced-fallback.json":      RecognitionRecognized,
+		"testdata/edge/clarification-asked-actions.json":            RecognitionClarification,
+		"../testdata/corpus/14a-multiturn-welcome.json":             RecognitionNone,
+	} {
+		tel := m.Map(decodeFile(t, file), goldenReceived)
+		if v, _ := attrOf(tel.Spans[0].Attributes, AttrRecognition); v.AsString() != want {
+			t.Errorf("%s: recognition %q, want %q", file, v.AsString(), want)
+		}
+		if v, _ := attrOf(tel.Logs[0].Attributes, AttrRecognition); v.AsString() != want {
+			t.Errorf("%s: log recognition %q, want %q", file, v.AsString(), want)
+		}
+	}
+}
+
 func TestOutcomesAndSeverities(t *testing.T) {
 	m := goldenMapper(t)
 	for file, want := range map[string]struct{ outcome, severity string }{
-		"01-dialog-clear-intent-two-entities": {OutcomeAnswered, "INFO"},
-		"03-no-intent-anything-else":          {OutcomeNotRecognized, "WARN"},
-		"04-low-confidence-alternates":        {OutcomeLowConfidence, "WARN"},
-		"10-connect-to-agent":                 {OutcomeHandoff, "INFO"},
-		"14a-multiturn-welcome":               {OutcomeWelcome, "INFO"},
-		"16-debug-log-messages-errors":        {OutcomeError, "ERROR"},
+		"01-dialog-clear-intent-two-entities":   {OutcomeAnswered, "INFO"},
+		"03-no-intent-anything-else":            {OutcomeNotRecognized, "WARN"},
+		"04-low-confidence-alternates":          {OutcomeLowConfidence, "WARN"},
+		"10-connect-to-agent":                   {OutcomeHandoff, "INFO"},
+		"14a-multiturn-welcome":                 {OutcomeWelcome, "INFO"},
+		"16-debug-log-messages-errors":          {OutcomeError, "ERROR"},
+		"14c-multiturn-answer-with-callout":     {OutcomeAnswered, "INFO"},
+		"recognition-actions-no-matches":        {OutcomeNotRecognized, "WARN"},
+		"recognition-actions-step-answer":       {OutcomeAnswered, "INFO"},
+		"recognition-actions-masked-answer":     {OutcomeAnswered, "INFO"},
+		"recognition-search-after-no-matches":   {OutcomeAnsweredBySearch, "INFO"},
+		"recognition-dialog-weak-understanding": {OutcomeNotRecognized, "WARN"},
+		"recognition-dialog-slot-answer":        {OutcomeAnswered, "INFO"},
+		"recognition-error-without-intent":      {OutcomeError, "ERROR"},
+		"recognition-error-forced-fallback":     {OutcomeError, "ERROR"},
+		"clarification-asked-actions":           {OutcomeClarification, "INFO"},
+		"handoff-agent-messages":                {OutcomeHandoff, "INFO"},
+		"handoff-without-messages":              {OutcomeHandoff, "INFO"},
+		"search-skill":                          {OutcomeAnsweredBySearch, "INFO"},
+		"search-no-results":                     {OutcomeNoAnswer, "WARN"},
+		"severity-warn-jump-error-only":         {OutcomeAnswered, "WARN"},
+		"severity-info-log-message-only":        {OutcomeAnswered, "INFO"},
+		"callout-server-error":                  {OutcomeError, "ERROR"},
 	} {
-		tel := m.Map(decodeFile(t, "../testdata/corpus/"+file+".json"), goldenReceived)
+		path := "../testdata/corpus/" + file + ".json"
+		if file[0] < '0' || file[0] > '9' {
+			path = "testdata/edge/" + file + ".json"
+		}
+		tel := m.Map(decodeFile(t, path), goldenReceived)
 		var outcome string
 		for _, kv := range tel.Logs[0].Attributes {
 			if kv.Key == AttrOutcome {
 				outcome = kv.Value.AsString()
 			}
+		}
+		_, hasType := attrOf(tel.Logs[0].Attributes, AttrErrorType)
+		if hasType != (want.severity == "ERROR") {
+			t.Errorf("%s: error.type on the log record: %v, severity %s", file, hasType, want.severity)
 		}
 		if outcome != want.outcome || tel.Logs[0].SeverityText != want.severity {
 			t.Errorf("%s: outcome %s severity %s, want %s %s", file, outcome, tel.Logs[0].SeverityText, want.outcome, want.severity)
@@ -401,4 +468,110 @@ func TestThresholdIsConfigurable(t *testing.T) {
 func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
+}
+
+// TestHonestTiming: no span is zero-length (Jaeger warns on each), every
+// child span and span event lies inside its turn, and turn events keep
+// Watson's order in time.
+func TestHonestTiming(t *testing.T) {
+	m := goldenMapper(t)
+	files, _ := filepath.Glob("testdata/edge/*.json")
+	files = append(files, corpusFiles(t)...)
+	files = append(files, cdrCorpus)
+	for _, file := range files {
+		tel := m.Map(decodeFile(t, file), goldenReceived)
+		var turn Span
+		for i, s := range tel.Spans {
+			if !s.End.After(s.Start) {
+				t.Errorf("%s: span %q is %v long", file, s.Name, s.End.Sub(s.Start))
+			}
+			if i == 0 {
+				turn = s
+				continue
+			}
+			if s.Start.Before(turn.Start) || s.End.After(turn.End) {
+				t.Errorf("%s: span %q [%v, %v] outside its turn [%v, %v]", file, s.Name, s.Start, s.End, turn.Start, turn.End)
+			}
+		}
+		var last time.Time
+		for _, e := range turn.Events {
+			if e.Time.Before(turn.Start) || e.Time.After(turn.End) {
+				t.Errorf("%s: event %s at %v outside its turn", file, e.Name, e.Time)
+			}
+			if strings.HasPrefix(e.Name, spanEventTurnPrefix) && e.Name != SpanEventLogMessage && e.Name != SpanEventNodeVisited {
+				if e.Time.Before(last) {
+					t.Errorf("%s: event %s at %v before the event Watson reported before it", file, e.Name, e.Time)
+				}
+				last = e.Time
+			}
+		}
+	}
+	// 14c: the action started in turn 2; the callout happened somewhere in
+	// turn 3, after the step before it: the window is the turn.
+	tel := m.Map(decodeFile(t, "../testdata/corpus/14c-multiturn-answer-with-callout.json"), goldenReceived)
+	if c := tel.Spans[1]; !c.Start.Equal(tel.Spans[0].Start) || !c.End.Equal(tel.Spans[0].End) {
+		t.Errorf("14c: callout [%v, %v], want the turn's window", c.Start, c.End)
+	}
+	// 02: the action was entered 73 ms into the turn.
+	tel = m.Map(decodeFile(t, "../testdata/corpus/02-actions-skill-turn.json"), goldenReceived)
+	if d := tel.Spans[0].Events[0].Time.Sub(tel.Spans[0].Start); d != 73*time.Millisecond {
+		t.Errorf("02: action_visited at +%v, want +73ms", d)
+	}
+	// A callout between two timed events lasts at most until the next one.
+	tel = m.Map(decodeFile(t, "testdata/edge/timing-action-started-in-turn.json"), goldenReceived)
+	if c, g := tel.Spans[1], tel.Spans[2]; !c.End.Equal(g.Start) || c.End.Sub(c.Start) != 340*time.Millisecond {
+		t.Errorf("callout [%v, %v], generative call from %v", c.Start, c.End, g.Start)
+	}
+}
+
+// TestErrorRecordCarriesCodeAndMessage: corpus 16's ERROR record names the
+// error by Watson's code and words.
+func TestErrorRecordCarriesCodeAndMessage(t *testing.T) {
+	tel := goldenMapper(t).Map(decodeFile(t, "../testdata/corpus/16-debug-log-messages-errors.json"), goldenReceived)
+	if v, _ := attrOf(tel.Logs[0].Attributes, AttrErrorType); v.AsString() != "dialog_node_output_error" {
+		t.Errorf("error.type %q", v.AsString())
+	}
+	if v, _ := attrOf(tel.Logs[0].Attributes, AttrErrorMessage); !strings.Contains(v.AsString(), "SpEL evaluation error") {
+		t.Errorf("error message %q", v.AsString())
+	}
+}
+
+// TestIntentLabelsNeverCarryText: an intent name that breaks Watson's name
+// rules (spaces, "@", too long) or that the redactor would change is
+// "invalid" in metric labels, and stays as sent on the span.
+func TestIntentLabelsNeverCarryText(t *testing.T) {
+	r, err := redact.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.Redactor = r
+	m, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel := m.Map(decodeFile(t, "testdata/edge/intent-name-invalid.json"), goldenReceived)
+	for _, ms := range tel.Metrics {
+		if v, ok := attrOf(ms.Attributes, AttrIntent); ok && v.AsString() != invalidName {
+			t.Errorf("metric %s: intent label %q", ms.Instrument.Spec().Name, v.AsString())
+		}
+	}
+	if v, _ := attrOf(tel.Spans[0].Attributes, AttrIntent); !strings.Contains(v.AsString(), " ") {
+		t.Errorf("span intent %q", v.AsString())
+	}
+	for name, want := range map[string]string{
+		"order_total": "order_total", "action_13852_intent_24011": "action_13852_intent_24011", "General.Greeting-2": "General.Greeting-2",
+		"予約": "予約", "call me": invalidName, "jane@example.com": invalidName, strings.Repeat("a", 129): invalidName,
+		"": noIntent,
+	} {
+		if got := m.metricName(name); got != want {
+			t.Errorf("metricName(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if got := m.metricTitle("Book an appointment"); got != "Book an appointment" {
+		t.Errorf("title %q", got)
+	}
+	if got := m.metricTitle("Mail jane@example.com"); got != invalidName {
+		t.Errorf("title with an e-mail address: %q", got)
+	}
 }

@@ -107,3 +107,57 @@ func TestContextAllowList(t *testing.T) {
 		t.Fatal("fixture lost its context")
 	}
 }
+
+// TestEveryReplyExported: hand-off messages, search results, citations and
+// every response type with text are exported, redacted, and only with
+// content capture on; a welcome turn exports no empty user message.
+func TestEveryReplyExported(t *testing.T) {
+	r, err := redact.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.Redactor = r
+	m, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"event":{"name":"message_logged"},"payload":{"log_id":"reply-1","session_id":"s",
+	 "request":{"input":{"text":"agent please"}},
+	 "response":{"output":{"generic":[
+	   {"response_type":"connect_to_agent","message_to_human_agent":"call back jane.doe@example.com","topic":"Refunds",
+	    "agent_available":{"message":"one moment"},"agent_unavailable":{"message":"nobody is here"},
+	    "transfer_info":{"target":{"zendesk":{"department":"Refunds"}}}},
+	   {"response_type":"search","header":"Found","primary_results":[{"title":"Cards","body":"card 4111 1111 1111 1111 is blocked"}]},
+	   {"response_type":"conversational_search","text":"Answer","citations_title":"Sources","citations":[{"title":"Policy","text":"cited words"}]}]}}}}`)
+	ev, err := watson.Decode(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := render(m.Map(ev, goldenReceived))
+	for _, want := range []string{"call back [REDACTED:email]", "one moment", "nobody is here", `"Refunds"`,
+		`department`, "Cards: card [REDACTED:card] is blocked", "Sources", "Policy: cited words"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q not exported", want)
+		}
+	}
+	if strings.Contains(out, "jane.doe@example.com") || strings.Contains(out, "4111 1111") {
+		t.Error("a reply was exported without redaction")
+	}
+	opts.CaptureContent = false
+	off, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := render(off.Map(ev, goldenReceived)); strings.Contains(out, "nobody is here") || strings.Contains(out, "cited words") ||
+		strings.Contains(out, "watson_assistant.handoff.") {
+		t.Error("replies exported with content capture off")
+	}
+	welcome := m.Map(decodeFile(t, "../testdata/corpus/14a-multiturn-welcome.json"), goldenReceived)
+	if out := render(welcome); strings.Contains(out, string(AttrGenAIInputMessages)) || strings.Contains(out, string(AttrInputText)) {
+		t.Error("the welcome turn exports an empty user message")
+	}
+	if out := render(welcome); !strings.Contains(out, string(AttrGenAIOutputMessages)) {
+		t.Error("the welcome turn lost its reply")
+	}
+}

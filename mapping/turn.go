@@ -3,6 +3,7 @@ package mapping
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,14 +31,25 @@ type turnFacts struct {
 	turnCount                                int64
 	top, runnerUp                            *watson.Intent
 	fallback, weak, lowConfidence, handoff   bool
+	recognition                              string // Recognition* verdict
+	clarification                            bool   // Watson asked "Did you mean" (a suggestion response)
+	candidates                               []watson.Intent
+	candidateLabels                          []string
+	pick                                     string // on the turn after a clarification: the intent picked, or PickNoneOfTheAbove
+	stepAnswer                               bool   // the input answered a step, slot or node question
 	spellingCorrected                        bool
 	margin                                   float64 // top minus runner-up confidence
 	hasMargin, ambiguous                     bool
-	searchOutcome                            string   // "" when the turn did not search
-	finished                                 []string // reasons of finished user actions
+	searchOutcome                            string // "" when the turn did not search
+	finished                                 []finishedAction
+	action, actionTitle                      string // the action the turn ran (actions skill)
+	intentTitle                              string // title of the action the top intent belongs to
 	extensionOK, extensionFailed             int
 	errors                                   int
 	firstError                               string
+	errorType, errorMessage                  string // of the first error: a code, and Watson's words
+	warnings                                 int    // warn-level log messages
+	hapDetected                              int    // generative answers in which HAP was detected
 	outcome                                  string
 	responseTypes                            []string
 }
@@ -68,12 +80,20 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		}
 	}
 	f.lowConfidence = f.top != nil && float64(f.top.Confidence) < m.opts.LowConfidenceThreshold
+	f.clarify(l)
 	f.margin, f.hasMargin, f.ambiguous = m.ambiguity(f.top, f.runnerUp)
+	f.ambiguous = f.ambiguous || f.clarification
 	f.searchOutcome = searchOutcome(out)
-	f.finished = finishedActions(&out.Debug)
+	titles := actionTitles(&out.Debug)
+	f.finished = finishedActions(&out.Debug, titles)
+	f.action = turnAction(&out.Debug)
+	f.actionTitle = titles[f.action]
+	if f.top != nil {
+		f.intentTitle = titles[intentAction(f.top.Intent)]
+	}
 	f.extensionOK, f.extensionFailed = extensionCalls(&out.Debug)
-	f.weak = strings.TrimSpace(l.Request.Input.Text) != "" && len(out.Intents) == 0 && len(out.Entities) == 0
 	f.fallback = isFallback(&out.Debug)
+	f.stepAnswer = isStepAnswer(l)
 	f.spellingCorrected = out.Spelling != nil && out.Spelling.OriginalText != "" && out.Spelling.OriginalText != out.Spelling.Text
 
 	for _, g := range out.Generic {
@@ -85,20 +105,72 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		}
 	}
 	for _, e := range out.Debug.TurnEvents {
+		if e.Event == "generative_ai_called" && e.GenerativeAI != nil && e.GenerativeAI.IsHAPDetected {
+			f.hapDetected++
+		}
 		if e.Event == "action_finished" && e.Reason == "connect_to_agent" {
 			f.handoff = true
 		}
+		var msg string
 		if e.Error != nil {
-			f.addError("turn_event_error")
+			msg = e.Error.Message
 		}
-		if e.Callout != nil && e.Callout.Response != nil && e.Callout.Response.StatusCode >= 400 {
-			f.addError(fmt.Sprintf("extension returned HTTP %d", e.Callout.Response.StatusCode))
+		switch {
+		case e.IsExtensionCall() && e.Callout.Response != nil && e.Callout.Response.StatusCode >= 400:
+			code := int64(e.Callout.Response.StatusCode)
+			f.addError(fmt.Sprintf("extension returned HTTP %d", code), strconv.FormatInt(code, 10), msg)
+		case e.IsExtensionCall() && e.Error != nil:
+			f.addError("turn_event_error", "extension_error", msg)
+		case e.Error != nil:
+			f.addError("turn_event_error", "turn_event_error", msg)
 		}
 	}
 	for _, lm := range out.Debug.LogMessages {
-		if strings.EqualFold(lm.Level, "error") {
-			f.addError(firstNonEmpty(lm.Code, "watson_error"))
+		switch strings.ToLower(lm.Level) {
+		case "error":
+			code := firstNonEmpty(lm.Code, "watson_error")
+			f.addError(code, code, lm.Message)
+		case "warn", "warning":
+			f.warnings++
 		}
+	}
+
+	// A fallback that an error or a warned failure forced (an intent was
+	// recognised, then, e.g., a failed jump sent the dialog to "Anything
+	// else") says nothing about understanding: the intent stands.
+	if f.fallback && f.errors+f.warnings > 0 && f.top != nil {
+		f.fallback = false
+	}
+	hasInput := strings.TrimSpace(l.Request.Input.Text) != ""
+	if hasInput && f.skillType != SkillActions && f.skillType != SkillSearch &&
+		len(out.Intents) == 0 && len(out.Entities) == 0 {
+		// Dialog: a message with neither intent nor entity is weak
+		// understanding unless a node other than the fallback took it (a
+		// slot, a node's question).
+		f.stepAnswer = f.stepAnswer || answeredByNode(&out.Debug)
+		f.weak = !f.stepAnswer
+	}
+	switch {
+	case f.pick == PickNoneOfTheAbove:
+		f.recognition = RecognitionNotRecognized
+	case f.pick != "":
+		f.recognition = RecognitionRecognized
+	case !hasInput:
+		f.recognition = RecognitionNone
+	case f.clarification:
+		f.recognition = RecognitionClarification
+	case f.skillType == SkillSearch:
+		f.recognition = RecognitionSearch
+	case f.stepAnswer:
+		f.recognition = RecognitionStepAnswer
+	case f.fallback || f.weak:
+		f.recognition = RecognitionNotRecognized
+	default:
+		f.recognition = RecognitionRecognized
+	}
+	// Confidence judges a recognition attempt only.
+	if f.recognition != RecognitionRecognized && f.recognition != RecognitionNotRecognized || f.pick != "" {
+		f.lowConfidence = false
 	}
 
 	switch {
@@ -106,11 +178,17 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 		f.outcome = OutcomeError
 	case f.handoff:
 		f.outcome = OutcomeHandoff
-	case f.fallback || f.weak:
+	case f.clarification:
+		f.outcome = OutcomeClarification
+	case f.searchOutcome == SearchAnswered:
+		f.outcome = OutcomeAnsweredBySearch
+	case f.notRecognized():
 		f.outcome = OutcomeNotRecognized
+	case f.searchOutcome != "":
+		f.outcome = OutcomeNoAnswer
 	case f.lowConfidence:
 		f.outcome = OutcomeLowConfidence
-	case strings.TrimSpace(l.Request.Input.Text) == "":
+	case !hasInput:
 		f.outcome = OutcomeWelcome
 	default:
 		f.outcome = OutcomeAnswered
@@ -118,14 +196,113 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 	return f
 }
 
-func (f *turnFacts) addError(what string) {
+func (f *turnFacts) addError(what, errorType, message string) {
 	if f.errors == 0 {
-		f.firstError = what
+		f.firstError, f.errorType, f.errorMessage = what, errorType, message
 	}
 	f.errors++
 }
 
-func (f *turnFacts) notRecognized() bool { return f.fallback || f.weak }
+// maxCandidates bounds the clarification candidates exported.
+const maxCandidates = 5
+
+// clarify reads a clarifying question ("Did you mean": a suggestion
+// response) and its candidates, and on the turn after one, the user's pick.
+// The turn's own intents often hold only the top candidate: the runner-up
+// then comes from the candidates.
+func (f *turnFacts) clarify(l *watson.Log) {
+	for _, g := range l.Response.Output.Generic {
+		if g.ResponseType != "suggestion" {
+			continue
+		}
+		f.clarification = true
+		for _, c := range g.Suggestions {
+			top := topIntent(c.Value.Input.Intents)
+			if top == nil || len(f.candidates) == maxCandidates {
+				continue // "None of the above" names no intent
+			}
+			f.candidates = append(f.candidates, *top)
+			f.candidateLabels = append(f.candidateLabels, c.Label)
+		}
+	}
+	for i := range f.candidates {
+		c := &f.candidates[i]
+		switch {
+		case f.top == nil:
+			f.top = c
+		case c.Intent == f.top.Intent:
+		case f.runnerUp == nil || c.Confidence > f.runnerUp.Confidence:
+			f.runnerUp = c
+		}
+	}
+	if in := &l.Request.Input; in.SuggestionID != "" {
+		if top := topIntent(in.Intents); top != nil {
+			f.pick = top.Intent
+		} else {
+			f.pick = PickNoneOfTheAbove
+		}
+	}
+}
+
+func topIntent(intents []watson.Intent) *watson.Intent {
+	var top *watson.Intent
+	for i := range intents {
+		if intents[i].Intent != "" && (top == nil || intents[i].Confidence > top.Confidence) {
+			top = &intents[i]
+		}
+	}
+	return top
+}
+
+func (f *turnFacts) notRecognized() bool { return f.recognition == RecognitionNotRecognized }
+
+// isStepAnswer reports a turn whose input answered a question the assistant
+// had asked: an actions step (step_answered), or input Watson masked with
+// asterisks because it fills a private variable. Such input is not a request.
+func isStepAnswer(l *watson.Log) bool {
+	for _, e := range l.Response.Output.Debug.TurnEvents {
+		if e.Event == "step_answered" {
+			return true
+		}
+	}
+	t := strings.TrimSpace(l.Request.Input.Text)
+	return t != "" && strings.Trim(t, "*") == "" ||
+		len(l.Response.Output.Intents) == 0 && continuesAction(&l.Response.Output.Debug)
+}
+
+// continuesAction reports an actions turn that entered no action (callers
+// check that it recognised no intent either): the input
+// went to the step an earlier turn asked (a validation retry, a handler),
+// not to recognition. A request always visits an action (the one it
+// matched, or "No matches").
+func continuesAction(d *watson.Debug) bool {
+	if len(d.TurnEvents) == 0 {
+		return false
+	}
+	for _, e := range d.TurnEvents {
+		switch e.Event {
+		case "action_visited", "generative_ai_called", "conversational_search_end", "search":
+			return false
+		}
+	}
+	return true
+}
+
+// answeredByNode reports a dialog turn that a node other than the fallback
+// handled: with no intent and no entity, the input can only have matched a
+// slot, a node's own condition or a question's answer, which IBM does not
+// count as weak understanding.
+func answeredByNode(d *watson.Debug) bool {
+	if len(d.NodesVisited) == 0 || d.BranchExitedReason == "fallback" {
+		return false
+	}
+	for _, n := range d.NodesVisited {
+		if n.Conditions == "anything_else" || n.DialogNode == "Anything else" {
+			return false
+		}
+	}
+	return true
+}
 
 // skillType tells which kind of skill answered the turn.
 func skillType(l *watson.Log) string {
@@ -176,6 +353,7 @@ func isFallback(d *watson.Debug) bool {
 func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetry {
 	f := m.analyze(l)
 	start, end := window(l.RequestTimestamp, l.ResponseTimestamp, received)
+	spanEnd := extent(start, end) // no zero-length span, even without a duration
 
 	var traceID trace.TraceID
 	if f.sessionID != "" {
@@ -195,6 +373,7 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		AttrGenAIResponseID.String(truncate(l.LogID, n)),
 		AttrSkillType.String(f.skillType),
 		AttrOutcome.String(f.outcome),
+		AttrRecognition.String(f.recognition),
 	}
 	if l.AssistantID != "" {
 		common = append(common, AttrGenAIAgentID.String(truncate(l.AssistantID, n)))
@@ -207,6 +386,15 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		common = append(common,
 			AttrIntent.String(truncate(f.top.Intent, n)),
 			AttrIntentConfidence.Float64(float64(f.top.Confidence)))
+	}
+	if f.intentTitle != "" {
+		common = append(common, AttrIntentActionTitle.String(truncate(f.intentTitle, n)))
+	}
+	if f.action != "" {
+		common = append(common, AttrAction.String(truncate(f.action, n)))
+	}
+	if f.actionTitle != "" {
+		common = append(common, AttrActionTitle.String(truncate(f.actionTitle, n)))
 	}
 	if f.turnCount > 0 {
 		common = append(common, AttrTurnCount.Int64(f.turnCount))
@@ -235,6 +423,29 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 	}
 	if len(entityNames) > 0 {
 		common = append(common, AttrEntityNames.StringSlice(entityNames))
+	}
+	if len(f.candidates) > 0 {
+		names := make([]string, len(f.candidates))
+		confs := make([]float64, len(f.candidates))
+		for i, c := range f.candidates {
+			names[i], confs[i] = truncate(c.Intent, n), float64(c.Confidence)
+		}
+		common = append(common, AttrClarificationCandidates.StringSlice(names),
+			AttrClarificationConfidences.Float64Slice(confs))
+		if m.opts.CaptureContent {
+			labels := make([]string, len(f.candidateLabels))
+			for i, l := range f.candidateLabels {
+				labels[i] = m.content(l)
+			}
+			common = append(common, AttrClarificationLabels.StringSlice(labels))
+		}
+	}
+	if f.hapDetected > 0 {
+		common = append(common, AttrGenAIHAPDetected.Bool(true))
+	}
+	if f.pick != "" {
+		common = append(common, AttrClarificationPick.String(truncate(f.pick, n)),
+			AttrSuggestionID.String(truncate(l.Request.Input.SuggestionID, n)))
 	}
 
 	spanAttrs := append([]attribute.KeyValue(nil), common...)
@@ -287,15 +498,32 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		for _, t := range outputTexts(out.Generic) {
 			outTexts = append(outTexts, m.content(t))
 		}
-		in := m.content(l.Request.Input.Text)
-		spanAttrs = append(spanAttrs,
-			AttrGenAIInputMessages.String(messagesJSON("user", "", []string{in})),
-			AttrGenAIOutputMessages.String(messagesJSON("assistant", "stop", outTexts)))
+		spanAttrs = append(spanAttrs, AttrGenAIOutputMessages.String(messagesJSON("assistant", "stop", outTexts)))
+		// A welcome turn has no user message: none is exported.
+		if strings.TrimSpace(l.Request.Input.Text) != "" {
+			in := m.content(l.Request.Input.Text)
+			spanAttrs = append(spanAttrs, AttrGenAIInputMessages.String(messagesJSON("user", "", []string{in})))
+			logAttrs = append(logAttrs, AttrInputText.String(in))
+		}
+		h := handoffTexts(out.Generic)
+		for _, kv := range []attribute.KeyValue{
+			AttrHandoffMessageToAgent.String(h.toAgent),
+			AttrHandoffAgentAvailable.String(h.available),
+			AttrHandoffAgentUnavailable.String(h.unavailable),
+			AttrHandoffTopic.String(h.topic),
+			AttrHandoffTransferTarget.String(h.target),
+		} {
+			if v := kv.Value.AsString(); v != "" {
+				kv.Value = attribute.StringValue(m.content(v))
+				spanAttrs = append(spanAttrs, kv)
+				logAttrs = append(logAttrs, kv)
+			}
+		}
 		if vals := m.entityValues(out.Entities); len(vals) > 0 {
 			spanAttrs = append(spanAttrs, AttrEntityValues.StringSlice(vals))
 			logAttrs = append(logAttrs, AttrEntityValues.StringSlice(vals))
 		}
-		logAttrs = append(logAttrs, AttrInputText.String(in), AttrOutputText.String(strings.Join(outTexts, "\n")))
+		logAttrs = append(logAttrs, AttrOutputText.String(truncate(strings.Join(outTexts, "\n"), n)))
 		ctxAttrs := m.contextAttrs(raw)
 		spanAttrs = append(spanAttrs, ctxAttrs...)
 		logAttrs = append(logAttrs, ctxAttrs...)
@@ -307,14 +535,14 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		Name:       OperationInvokeAgent + " " + truncate(f.agentName, n),
 		Kind:       trace.SpanKindServer,
 		Start:      start,
-		End:        end,
+		End:        spanEnd,
 		Attributes: spanAttrs,
-		Events:     m.turnEvents(l, start),
+		Events:     m.turnEvents(l, start, spanEnd),
 	}
 	if f.errors > 0 {
 		turn.Status, turn.StatusDescription = codes.Error, truncate(f.firstError, n)
 	}
-	spans := append([]Span{turn}, m.childSpans(l, traceID, spanID, start, end)...)
+	spans := append([]Span{turn}, m.childSpans(l, traceID, spanID, start, spanEnd)...)
 
 	rec := LogRecord{
 		EventName:  EventNameTurn,
@@ -324,10 +552,16 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		SpanID:     spanID,
 		Body:       m.turnBody(l, &f),
 	}
+	// Severity: the worst of Watson's log message levels and errors, and of
+	// the turn's verdict.
 	switch {
 	case f.errors > 0:
 		rec.Severity, rec.SeverityText = log.SeverityError, "ERROR"
-	case f.lowConfidence || f.notRecognized():
+		rec.Attributes = append(rec.Attributes, AttrErrorType.String(truncate(f.errorType, n)))
+		if m.opts.CaptureContent && f.errorMessage != "" {
+			rec.Attributes = append(rec.Attributes, AttrErrorMessage.String(m.content(f.errorMessage)))
+		}
+	case f.warnings > 0 || f.hapDetected > 0 || f.outcome == OutcomeNotRecognized || f.outcome == OutcomeNoAnswer || f.outcome == OutcomeLowConfidence:
 		rec.Severity, rec.SeverityText = log.SeverityWarn, "WARN"
 	default:
 		rec.Severity, rec.SeverityText = log.SeverityInfo, "INFO"

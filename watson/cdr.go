@@ -11,6 +11,28 @@ type CDR struct {
 	MaxResponseMilliseconds       MaxResponse          `json:"max_response_milliseconds"`
 	AssistantInteractionSummaries []InteractionSummary `json:"assistant_interaction_summaries"`
 	WarningsAndErrors             []CDRWarning         `json:"warnings_and_errors"`
+	SIP                           SIP                  `json:"session_initiation_protocol"`
+	Network                       NetworkSummary       `json:"realtime_transport_network_summary"`
+}
+
+// SIP is the call's set-up (its headers, which hold phone numbers, are not
+// declared).
+type SIP struct {
+	SetupMilliseconds Float `json:"setup_milliseconds"`
+}
+
+// NetworkSummary is the RTP quality of the call's audio streams.
+type NetworkSummary struct {
+	Inbound  RTPStream `json:"inbound_stream"`
+	Outbound RTPStream `json:"outbound_stream"`
+}
+
+// RTPStream is one audio stream's quality; jitter in milliseconds.
+type RTPStream struct {
+	AverageJitter      Float `json:"average_jitter"`
+	MaximumJitter      Float `json:"maximum_jitter"`
+	PacketsLost        Float `json:"packets_lost"`
+	PacketsTransmitted Float `json:"packets_transmitted"`
 }
 
 // Call is the call's timing and outcome.
@@ -43,6 +65,17 @@ type CDRTurn struct {
 		StartTimestamp       string `json:"start_timestamp"`
 		ResponseMilliseconds Float  `json:"response_milliseconds"`
 	} `json:"assistant"`
+	Request struct {
+		Type                string               `json:"type"`
+		StreamingStatistics *StreamingStatistics `json:"streaming_statistics"`
+	} `json:"request"`
+}
+
+// StreamingStatistics are a speech turn's statistics; confidence is the
+// speech-to-text confidence of what the caller said.
+type StreamingStatistics struct {
+	Confidence           *Float `json:"confidence"`
+	ResponseMilliseconds Float  `json:"response_milliseconds"`
 }
 
 // CDRWarning is a warning or error of the call (documented with code or id).

@@ -45,6 +45,9 @@ type Input struct {
 	MessageType  string `json:"message_type"`
 	Text         string `json:"text"`
 	SuggestionID string `json:"suggestion_id"`
+	// Intents are supplied by the client; a disambiguation pick carries the
+	// chosen suggestion's intents (none for "None of the above").
+	Intents []Intent `json:"intents"`
 }
 
 // Response is the /message response as logged.
@@ -68,25 +71,67 @@ type Output struct {
 // Generic is one response sent to the channel. response_type is an open enum;
 // only the text-bearing fields are declared.
 type Generic struct {
-	ResponseType        string    `json:"response_type"`
-	Text                string    `json:"text"`
-	Title               string    `json:"title"`
-	Description         string    `json:"description"`
-	Header              string    `json:"header"`
-	MessageToHumanAgent string    `json:"message_to_human_agent"`
-	MessageToUser       string    `json:"message_to_user"`
-	Topic               string    `json:"topic"`
-	Options             []Choice  `json:"options"`
-	Suggestions         []Choice  `json:"suggestions"`
-	PrimaryResults      []Ignored `json:"primary_results"`
-	AdditionalResults   []Ignored `json:"additional_results"`
-	SearchResults       []Ignored `json:"search_results"`
-	Citations           []Ignored `json:"citations"`
+	ResponseType        string         `json:"response_type"`
+	Text                string         `json:"text"`
+	Title               string         `json:"title"`
+	Description         string         `json:"description"`
+	AltText             string         `json:"alt_text"`
+	Header              string         `json:"header"`
+	MessageToHumanAgent string         `json:"message_to_human_agent"`
+	MessageToUser       string         `json:"message_to_user"`
+	AgentAvailable      *AgentMessage  `json:"agent_available"`
+	AgentUnavailable    *AgentMessage  `json:"agent_unavailable"`
+	TransferInfo        *TransferInfo  `json:"transfer_info"`
+	Topic               string         `json:"topic"`
+	Options             []Choice       `json:"options"`
+	Suggestions         []Choice       `json:"suggestions"`
+	PrimaryResults      []SearchResult `json:"primary_results"`
+	AdditionalResults   []SearchResult `json:"additional_results"`
+	SearchResults       []SearchResult `json:"search_results"`
+	CitationsTitle      string         `json:"citations_title"`
+	Citations           []Citation     `json:"citations"`
+	Disclaimer          string         `json:"disclaimer"`
+}
+
+// AgentMessage is what a connect_to_agent response tells the user when an
+// agent is (or is not) available.
+type AgentMessage struct {
+	Message string `json:"message"`
+}
+
+// TransferInfo says where a hand-off goes: target is keyed by service desk
+// (e.g. {"zendesk":{"department":"Refunds"}}).
+type TransferInfo struct {
+	Target map[string]any `json:"target"`
+}
+
+// SearchResult is one search result (its body may be long).
+type SearchResult struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+}
+
+// Citation is one source a conversational-search answer cites.
+type Citation struct {
+	Title string `json:"title"`
+	Text  string `json:"text"`
 }
 
 // Choice is an option or a disambiguation suggestion.
 type Choice struct {
 	Label string `json:"label"`
+	Value struct {
+		Input ChoiceInput `json:"input"`
+	} `json:"value"`
+}
+
+// ChoiceInput is the input a choice sends when picked: for a suggestion, its
+// suggestion_id and the intents of the candidate (none for "None of the
+// above").
+type ChoiceInput struct {
+	Text         string   `json:"text"`
+	SuggestionID string   `json:"suggestion_id"`
+	Intents      []Intent `json:"intents"`
 }
 
 // Ignored decodes any JSON value without keeping it; slices of it count items.
@@ -192,12 +237,28 @@ type TurnEvent struct {
 	ActionVariables map[string]Ignored `json:"action_variables"`
 }
 
-// Callout is an extension (HTTP) call made by a step.
+// Callout is an extension (HTTP) call made by a step; on a
+// generative_ai_called event, the search and LLM calls it made.
 type Callout struct {
 	Type           string           `json:"type"`
 	ResultVariable string           `json:"result_variable"`
 	Request        *CalloutRequest  `json:"request"`
 	Response       *CalloutResponse `json:"response"`
+	LLM            *LLMCall         `json:"llm"`
+}
+
+// LLMCall is the LLM call of a generative_ai_called event.
+type LLMCall struct {
+	ModelID             string `json:"model_id"`
+	InputTokenCount     *Int   `json:"input_token_count"`
+	GeneratedTokenCount *Int   `json:"generated_token_count"`
+	Success             *bool  `json:"success"`
+}
+
+// IsExtensionCall reports an extension callout: the callout of a
+// generative_ai_called event is its search and LLM call, not an extension.
+func (e *TurnEvent) IsExtensionCall() bool {
+	return e.Callout != nil && e.Event != "generative_ai_called"
 }
 
 // CalloutRequest is the extension request (the body is not kept).
