@@ -21,8 +21,10 @@
 // Detection is heuristic. It favours catching personal data over keeping
 // every number: dates, times, decimals, amounts, versions, UUIDs and short
 // order numbers ("A-1042", "#1042", "ORD-2024-000123") are kept, but an
-// unrelated 13–19 digit number that happens to pass the Luhn check is
-// redacted as a card. Bare 10-digit North American numbers without
+// unrelated 13–19 digit number that starts with 2–6 (as payment cards do)
+// and happens to pass the Luhn check is redacted as a card. A value after
+// "=" is a candidate like any other ("credit_card=4111…", the form entity
+// values are exported in). Bare 10-digit North American numbers without
 // separators ("4155552671") are not recognised as phones, to spare order and
 // account numbers; written with separators or a "+1" they are.
 package redact
@@ -297,8 +299,13 @@ func leftBoundary(s string, p int) bool {
 	}
 	c := s[p-1]
 	switch {
-	case isWord(c) || c == '#' || c == '$' || c == '@' || c == '&' || c == '=' || c == '%':
+	case isWord(c) || c == '#' || c == '$' || c == '@' || c == '&' || c == '%':
 		return false
+	case c == '=':
+		// "credit_card=4111…", "phone_number=(415) 555-2671": the value of
+		// a key=value pair (entity values are exported so) starts a
+		// candidate; "==4111" does not.
+		return p < 2 || s[p-2] != '='
 	case c == ':':
 		// "Tel:0301234567" is a label; "12:30" a time.
 		return p < 2 || !isDigit(s[p-2]) && s[p-2] != '*'
@@ -616,6 +623,15 @@ func findNumbers(s string, spans []span, phone, card bool) []span {
 			continue
 		}
 		if !leftBoundary(s, i) {
+			// A card glued to a label ("CC#4111 1111 1111 1111") is
+			// still a card: skipping only its first group would leave
+			// the rest to be found as a phone, and its first digits
+			// exported.
+			if end, ok := gluedCard(s, i, card); ok {
+				spans = append(spans, span{i, end, replCard})
+				i = end
+				continue
+			}
 			i = skipToken(s, i+1)
 			continue
 		}
@@ -627,6 +643,23 @@ func findNumbers(s string, spans []span, phone, card bool) []span {
 		i = max(run.end, i+1)
 	}
 	return spans
+}
+
+// gluedCard reports whether the run at p, which does not start at a
+// boundary, is a card written in several groups; it returns the card's end.
+// A single glued group ("ID4532015112830366") is left alone, as before.
+func gluedCard(s string, p int, card bool) (int, bool) {
+	if !card || !isDigit(s[p]) {
+		return 0, false
+	}
+	var run numberRun
+	if !parseRun(s, p, &run) || run.n < 2 || !rightBoundary(s, run.end) {
+		return 0, false
+	}
+	if !run.stats(s, 0, run.n-1).isCard(s, &run, 0, run.n-1) {
+		return 0, false
+	}
+	return run.groups[run.n-1].end, true
 }
 
 // parseRun reads digit groups from p into r; it reports false for a run
@@ -775,6 +808,13 @@ func (r *numberRun) stats(s string, a, b int) runStats {
 
 func (st runStats) isCard(s string, r *numberRun, a, b int) bool {
 	if st.plus || st.parens || st.seps&sepDot != 0 || st.digits < 13 || st.digits > 19 {
+		return false
+	}
+	// Payment cards start with 2–6 (Mastercard 2-series, Amex and Diners
+	// 3, Visa 4, Mastercard and Maestro 5, Discover, UnionPay and others
+	// 6): this spares millisecond timestamps ("1715942400123") and other
+	// ids that happen to pass the Luhn check.
+	if f := s[r.groups[a].start]; f < '2' || f > '6' {
 		return false
 	}
 	if st.groups > 1 && (st.groups > 5 || st.minLater < 3 || st.firstGroup < 4) {
