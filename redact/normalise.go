@@ -1,7 +1,7 @@
 package redact
 
 import (
-	"sort"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -59,7 +59,15 @@ var ndRanges = func() []ndRange {
 
 // digitValue returns the ASCII digit of a decimal digit of any script.
 func digitValue(r rune) (byte, bool) {
-	i := sort.Search(len(ndRanges), func(i int) bool { return ndRanges[i].hi >= r })
+	i, j := 0, len(ndRanges) // the first range with hi >= r
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if ndRanges[h].hi < r {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
 	if i == len(ndRanges) || r < ndRanges[i].lo {
 		return 0, false
 	}
@@ -85,7 +93,39 @@ const (
 // fold says what the non-ASCII rune r, encoded as src, becomes in the view.
 // For foldByte it returns the byte; for foldNFKC the rune's compatibility
 // decomposition, which holds the same ASCII characters as its NFKC form.
+// Runes of the Basic Multilingual Plane are looked up in a table.
 func fold(r rune, src string) (int, byte, []byte) {
+	if r < 0x10000 && !(r == utf8.RuneError && len(src) == 1) {
+		e := bmpFolds()[r]
+		k := int(e >> 8)
+		if k == foldNFKC {
+			return k, 0, norm.NFKC.PropertiesString(src).Decomposition()
+		}
+		return k, byte(e), nil
+	}
+	return foldSlow(r, src)
+}
+
+// bmpFolds holds fold's answer for every rune below U+10000, kind<<8|byte;
+// built on first use (a few milliseconds), 128 KiB.
+var bmpFolds = sync.OnceValue(func() *[0x10000]uint16 {
+	t := new([0x10000]uint16)
+	var buf [utf8.UTFMax]byte
+	for r := rune(utf8.RuneSelf); r < 0x10000; r++ {
+		n := utf8.EncodeRune(buf[:], r)
+		k, b, _ := foldSlow(r, string(buf[:n]))
+		if k == foldNFKC {
+			// One ASCII character ("１", "＠", "．"): a byte.
+			if f := norm.NFKC.String(string(buf[:n])); len(f) == 1 && f[0] < utf8.RuneSelf {
+				k, b = foldByte, f[0]
+			}
+		}
+		t[r] = uint16(k)<<8 | uint16(b)
+	}
+	return t
+})
+
+func foldSlow(r rune, src string) (int, byte, []byte) {
 	switch {
 	case r == utf8.RuneError && len(src) == 1:
 		return foldKeep, 0, nil
