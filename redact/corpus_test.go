@@ -299,10 +299,6 @@ func cleanForms() []form {
 	return out
 }
 
-type corpusCase struct {
-	kind, form, text, in string // text kind, form, the value, the text as sent
-}
-
 // readHandWritten reads testdata/privacy/cases.txt: "pii<TAB>kind<TAB>text"
 // or "clean<TAB>text" per line, \u escapes allowed, # comments.
 func readHandWritten(t testing.TB) (pii [][2]string, clean []string) {
