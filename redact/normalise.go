@@ -152,41 +152,54 @@ func foldSlow(r rune, src string) (int, byte, []byte) {
 // of s, and reports whether the view differs from s and whether s holds
 // invisible characters.
 func viewCounts(s string) (c counts, changed, invisibles bool) {
-	add := func(b byte) {
-		switch {
-		case isDigit(b):
-			c.digits++
-		case b == '@':
-			c.ats++
-		case b == ':':
-			c.colons++
-		case b == '.':
-			c.dots++
-		}
-	}
-	for i := 0; i < len(s); {
-		if s[i] < utf8.RuneSelf {
-			add(s[i])
-			i++
+	t := bmpFolds()
+	for i, r := range s {
+		if r < utf8.RuneSelf {
+			c.add(byte(r))
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		k, b, d := fold(r, s[i:i+size])
+		var k int
+		var b byte
+		var d []byte
+		if r < 0x10000 && r != utf8.RuneError {
+			e := t[r]
+			if k, b = int(e>>8), byte(e); k == foldKeep {
+				continue // most runes of most scripts
+			}
+			if k == foldNFKC {
+				d = norm.NFKC.PropertiesString(s[i:]).Decomposition()
+			}
+		} else {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			k, b, d = foldSlow(r, s[i:i+size])
+		}
 		switch k {
 		case foldDrop:
 			changed, invisibles = true, true
 		case foldByte:
 			changed = true
-			add(b)
+			c.add(b)
 		case foldNFKC:
 			changed = true
 			for _, b := range d {
-				add(b)
+				c.add(b)
 			}
 		}
-		i += size
 	}
 	return c, changed, invisibles
+}
+
+func (c *counts) add(b byte) {
+	switch {
+	case isDigit(b):
+		c.digits++
+	case b == '@':
+		c.ats++
+	case b == ':':
+		c.colons++
+	case b == '.':
+		c.dots++
+	}
 }
 
 // view is the normalised view of a text: v[j] came from the rune
