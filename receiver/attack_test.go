@@ -76,6 +76,10 @@ func TestAttackSuite(t *testing.T) {
 		{"issued in the future (iat)", auth(hs(jwt.MapClaims{"iat": at(10 * time.Minute)})), "", receiver.ReasonNotYetValid},
 		{"replay outside the max token age", auth(hs(jwt.MapClaims{"iat": at(-maxAge - time.Minute), "exp": at(time.Hour)})), "", receiver.ReasonTooOld},
 		{"exp of the wrong type", auth(hs(jwt.MapClaims{"exp": "never"})), "", receiver.ReasonInvalidClaims},
+		{"nbf overflowing int64 (9.3e18)", auth(hs(jwt.MapClaims{"iat": at(0), "nbf": uint64(9_300_000_000_000_000_000)})), "", receiver.ReasonInvalidClaims},
+		{"exp beyond year 9999 (1e19)", auth(hs(jwt.MapClaims{"iat": at(0), "exp": 1e19})), "", receiver.ReasonInvalidClaims},
+		{"crit header naming an unknown extension", auth(withHeader(t, jwt.MapClaims{"iat": at(0)}, map[string]any{"crit": []string{"x-bypass"}, "x-bypass": true})), "", receiver.ReasonUnsupportedCrit},
+		{"no iat under a max token age", auth(hs(jwt.MapClaims{"exp": at(time.Hour)})), "", receiver.ReasonInvalidClaims},
 		{"one segment", auth("eyJhbGciOiJIUzI1NiJ9"), "", receiver.ReasonMalformed},
 		{"two segments", auth(parts[0] + "." + parts[1]), "", receiver.ReasonMalformed},
 		{"four segments", auth(good + "." + parts[2]), "", receiver.ReasonMalformed},
@@ -131,6 +135,20 @@ func TestAttackSuite(t *testing.T) {
 }
 
 func auth(v string) http.Header { return http.Header{"Authorization": {v}} }
+
+// withHeader signs claims with the test secret and extra header parameters.
+func withHeader(t *testing.T, c jwt.MapClaims, header map[string]any) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	for k, v := range header {
+		tok.Header[k] = v
+	}
+	s, err := tok.SignedString([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // TestReplay documents what a JWT cannot prevent: Watson's token signs its
 // claims, not the body, so a captured token can carry any body until it

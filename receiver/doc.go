@@ -79,14 +79,15 @@
 // body until it expires. The only mitigation within the protocol is a short
 // maximum token age (WithMaxTokenAge, on iat) combined with exp when Watson
 // sets it; a replay inside that window is accepted — TestReplay pins this
-// limitation. Tokens without iat are not limited by the age. Use TLS so that
+// limitation. With a maximum age, a token without iat is refused. Use TLS so that
 // tokens cannot be captured on the wire, keep the window short (Watson
 // delivers within seconds), and watch the auth-failure metric.
 //
 // Refused: alg none (any case), every asymmetric algorithm (RS*, PS*, ES*,
 // EdDSA) and so HS/RS key confusion, a wrong secret, tampered claims or
 // signature, expired or not yet valid tokens (exp, nbf, a future iat), tokens
-// older than the maximum age, malformed segments or base64, tokens over the
+// older than the maximum age, exp/nbf/iat outside 0..year 9999, a "crit"
+// header (unsupported_crit), malformed segments or base64, tokens over the
 // size limit, empty or repeated Authorization headers, and other schemes.
 //
 // # TLS

@@ -1,9 +1,12 @@
 package receiver
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,17 +20,37 @@ const (
 	DefaultMaxTokenBytes = 8 << 10
 )
 
+// ReasonUnsupportedCrit is the failure reason of a token whose header has a
+// "crit" parameter: RFC 7515 §4.1.11 makes such a token invalid unless every
+// extension it names is understood, and this authenticator understands none.
+const ReasonUnsupportedCrit = "unsupported_crit"
+
+// maxNumericDate is the latest exp, nbf or iat accepted: 9999-12-31T23:59:59Z.
+// Larger values (and negative ones) are refused as invalid claims rather
+// than converted: the library turns a float64 of 9.2e18 or more into a
+// wrapped-around int64, i.e. a date in the past, which made any nbf "valid".
+const maxNumericDate = 253402300799
+
+var (
+	errTimeClaimRange = errors.New("time claim out of range")
+	errIssuedAtNeeded = errors.New("iat required with a maximum token age")
+	errCritHeader     = errors.New("crit header not understood")
+)
+
 // JWTAuthenticator verifies the JWT Watson Assistant puts in the
 // Authorization header, signed with HMAC and the secret the user typed into
 // the webhook settings. It accepts the raw token (as Watson sends it) and
 // "Bearer <token>" (scheme case-insensitive). No claim is required, because
-// Watson's claims are undocumented; exp and nbf are honoured when present,
-// with a leeway for clock skew. Several secrets may be configured (rotation):
+// Watson's claims are undocumented (iat is, with WithMaxTokenAge); exp and
+// nbf are honoured when present, with a leeway for clock skew, and exp, nbf
+// and iat must be numbers from 0 to 253402300799 (year 9999). A header with
+// "crit" is refused (ReasonUnsupportedCrit). Several secrets may be configured (rotation):
 // a token verified by any of them is accepted.
 //
 // It is safe for concurrent use; SetSecrets swaps the secrets atomically.
 type JWTAuthenticator struct {
 	parser        *jwt.Parser
+	validator     *jwt.Validator
 	keys          atomic.Pointer[jwt.VerificationKeySet]
 	clock         func() time.Time
 	leeway        time.Duration
@@ -50,8 +73,9 @@ type JWTOption func(*jwtConfig)
 func WithLeeway(d time.Duration) JWTOption { return func(c *jwtConfig) { c.leeway = d } }
 
 // WithMaxTokenAge rejects tokens whose iat claim is older than d (plus the
-// leeway), and tokens whose iat is in the future. Tokens without iat are
-// still accepted. Zero (the default) switches the check off. This narrows the
+// leeway), tokens whose iat is in the future, and tokens without iat
+// (ReasonInvalidClaims): a token that does not say when it was made cannot
+// show it is recent. Zero (the default) switches the check off. This narrows the
 // window in which a captured token can be replayed; it cannot bind a token to
 // a body, since Watson's token carries no digest of it.
 func WithMaxTokenAge(d time.Duration) JWTOption { return func(c *jwtConfig) { c.maxAge = d } }
@@ -81,20 +105,25 @@ func NewJWTAuthenticator(secrets [][]byte, opts ...JWTOption) (*JWTAuthenticator
 	case cfg.clock == nil:
 		return nil, errors.New("receiver: jwt clock must not be nil")
 	}
-	popts := []jwt.ParserOption{
-		// Only HMAC: Watson Assistant signs with the user's shared secret.
-		// Pinning rejects alg "none", every asymmetric algorithm, and so
-		// HS/RS key confusion.
-		jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}),
+	// The parser checks the algorithm and the signature; the claims are
+	// checked after it, once their numbers are known to be in range.
+	vopts := []jwt.ParserOption{
 		jwt.WithLeeway(cfg.leeway),
 		jwt.WithTimeFunc(cfg.clock),
-		jwt.WithJSONNumber(),
 	}
 	if cfg.maxAge > 0 {
-		popts = append(popts, jwt.WithIssuedAt())
+		vopts = append(vopts, jwt.WithIssuedAt())
 	}
 	a := &JWTAuthenticator{
-		parser:        jwt.NewParser(popts...),
+		parser: jwt.NewParser(
+			// Only HMAC: Watson Assistant signs with the user's shared
+			// secret. Pinning rejects alg "none", every asymmetric
+			// algorithm, and so HS/RS key confusion.
+			jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}),
+			jwt.WithJSONNumber(),
+			jwt.WithoutClaimsValidation(),
+		),
+		validator:     jwt.NewValidator(vopts...),
 		clock:         cfg.clock,
 		leeway:        cfg.leeway,
 		maxAge:        cfg.maxAge,
@@ -199,12 +228,27 @@ func (a *JWTAuthenticator) verify(token string, match bool) ([]int, error) {
 	if err != nil {
 		return nil, classify(tok, err)
 	}
+	if _, ok := tok.Header["crit"]; ok {
+		// RFC 7515 §4.1.11: reject unless every named extension is
+		// understood. None is, and a crit naming none is invalid too.
+		return nil, authFailure(ReasonUnsupportedCrit, errCritHeader)
+	}
+	for _, name := range [...]string{"exp", "nbf", "iat"} {
+		if v, ok := claims[name]; ok && !numericDateInRange(v) {
+			return nil, authFailure(ReasonInvalidClaims, errTimeClaimRange)
+		}
+	}
+	if err := a.validator.Validate(claims); err != nil {
+		return nil, classify(tok, err)
+	}
 	if a.maxAge > 0 {
 		iat, err := claims.GetIssuedAt()
-		if err != nil {
+		switch {
+		case err != nil:
 			return nil, authFailure(ReasonInvalidClaims, jwt.ErrInvalidType)
-		}
-		if iat != nil && a.clock().Sub(iat.Time) > a.maxAge+a.leeway {
+		case iat == nil:
+			return nil, authFailure(ReasonInvalidClaims, errIssuedAtNeeded)
+		case a.clock().Sub(iat.Time) > a.maxAge+a.leeway:
 			return nil, authFailure(ReasonTooOld, nil)
 		}
 	}
@@ -222,6 +266,25 @@ func (a *JWTAuthenticator) verify(token string, match bool) ([]int, error) {
 		return nil, authFailure(ReasonBadSignature, jwt.ErrTokenSignatureInvalid)
 	}
 	return keys, nil
+}
+
+// numericDateInRange reports whether a time claim is a number from 0 to
+// maxNumericDate; claims of another type are left to the validator, which
+// refuses them (ErrInvalidType).
+func numericDateInRange(v any) bool {
+	var f float64
+	switch n := v.(type) {
+	case json.Number:
+		var err error
+		if f, err = strconv.ParseFloat(string(n), 64); err != nil {
+			return false // too large for a float64, or not a number
+		}
+	case float64:
+		f = n
+	default:
+		return true
+	}
+	return !math.IsNaN(f) && f >= 0 && f <= maxNumericDate
 }
 
 // classify maps a jwt error to a reason. The library's messages are not kept:

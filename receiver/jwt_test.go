@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -218,7 +219,8 @@ func TestJWTMaxTokenAge(t *testing.T) {
 		{"fresh", jwt.MapClaims{"iat": now().Add(-time.Minute).Unix()}, ""},
 		{"too old", jwt.MapClaims{"iat": now().Add(-10 * time.Minute).Unix(), "exp": now().Add(time.Hour).Unix()}, receiver.ReasonTooOld},
 		{"issued in the future", jwt.MapClaims{"iat": now().Add(10 * time.Minute).Unix()}, receiver.ReasonNotYetValid},
-		{"no iat", jwt.MapClaims{"exp": now().Add(time.Hour).Unix()}, ""},
+		{"no iat", jwt.MapClaims{"exp": now().Add(time.Hour).Unix()}, receiver.ReasonInvalidClaims},
+		{"no claims", jwt.MapClaims{}, receiver.ReasonInvalidClaims},
 		{"iat not a number", jwt.MapClaims{"iat": "yesterday"}, receiver.ReasonInvalidClaims},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -313,5 +315,50 @@ func TestReasonOf(t *testing.T) {
 		if got := receiver.ReasonOf(c.err); got != c.want {
 			t.Errorf("ReasonOf(%v) = %q, want %q", c.err, got, c.want)
 		}
+	}
+}
+
+// TestJWTTimeClaimsAndCrit: exp, nbf and iat outside 0..year 9999 are
+// refused before any conversion (the library wraps 9.2e18 and more around
+// to a date in the past), and a crit header is refused (RFC 7515 §4.1.11).
+func TestJWTTimeClaimsAndCrit(t *testing.T) {
+	a := newJWT(t, []string{testSecret})
+	signed := func(header map[string]any, c jwt.MapClaims) []string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+		for k, v := range header {
+			tok.Header[k] = v
+		}
+		s, err := tok.SignedString([]byte(testSecret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{s}
+	}
+	for _, c := range []struct {
+		name   string
+		header map[string]any
+		claims jwt.MapClaims
+		want   string
+	}{
+		{"nbf 9.2e18 (int64 overflow)", nil, jwt.MapClaims{"nbf": uint64(9_223_372_036_854_775_808)}, receiver.ReasonInvalidClaims},
+		{"nbf 9.3e18 as a float", nil, jwt.MapClaims{"nbf": 9.3e18}, receiver.ReasonInvalidClaims},
+		{"nbf 1e400", nil, jwt.MapClaims{"nbf": json.Number("1e400")}, receiver.ReasonInvalidClaims},
+		{"nbf just past year 9999", nil, jwt.MapClaims{"nbf": int64(253402300800)}, receiver.ReasonInvalidClaims},
+		{"exp 1e19", nil, jwt.MapClaims{"exp": 1e19}, receiver.ReasonInvalidClaims},
+		{"exp in year 9999", nil, jwt.MapClaims{"exp": int64(253402300799)}, ""},
+		{"iat negative", nil, jwt.MapClaims{"iat": -1}, receiver.ReasonInvalidClaims},
+		{"nbf 0", nil, jwt.MapClaims{"nbf": 0}, ""},
+		{"fractional exp", nil, jwt.MapClaims{"exp": float64(now().Add(time.Hour).Unix()) + 0.5}, ""},
+		{"crit naming an unknown extension", map[string]any{"crit": []string{"x-unknown"}, "x-unknown": true}, goodClaims(), receiver.ReasonUnsupportedCrit},
+		{"crit naming a registered header", map[string]any{"crit": []string{"alg"}}, goodClaims(), receiver.ReasonUnsupportedCrit},
+		{"crit empty", map[string]any{"crit": []string{}}, goodClaims(), receiver.ReasonUnsupportedCrit},
+		{"crit null", map[string]any{"crit": nil}, goodClaims(), receiver.ReasonUnsupportedCrit},
+		{"unknown header without crit", map[string]any{"x-unknown": true}, goodClaims(), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := authenticate(t, a, "/", signed(c.header, c.claims)); got != c.want {
+				t.Errorf("reason = %q, want %q", got, c.want)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 // counts is what the pre-checks need to know about a text.
 type counts struct {
 	digits, ats, colons, dots int
+	high                      int // bytes of non-ASCII characters
 }
 
 const (
@@ -24,7 +25,8 @@ func between(x, lo, m, n uint64) uint64 {
 	return (ones*(127+n) - lo) & ^x & (lo + ones*(127-m)) & high
 }
 
-// count counts digits, '@', ':' and '.' eight bytes at a time.
+// count counts digits, '@', ':', '.' and non-ASCII bytes eight bytes at a
+// time.
 func count(s string) counts {
 	var c counts
 	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
@@ -36,6 +38,7 @@ func count(s string) counts {
 		c.ats += bits.OnesCount64(between(x, lo, '@'-1, '@'+1))
 		c.colons += bits.OnesCount64(between(x, lo, ':'-1, ':'+1))
 		c.dots += bits.OnesCount64(between(x, lo, '.'-1, '.'+1))
+		c.high += bits.OnesCount64(x & high)
 	}
 	for ; i < len(b); i++ {
 		switch ch := b[i]; {
@@ -47,6 +50,8 @@ func count(s string) counts {
 			c.colons++
 		case ch == '.':
 			c.dots++
+		case ch >= 0x80:
+			c.high++
 		}
 	}
 	return c

@@ -28,6 +28,8 @@ func TestCountMatchesNaive(t *testing.T) {
 				want.colons++
 			case ch == '.':
 				want.dots++
+			case ch >= 0x80:
+				want.high++
 			}
 		}
 		if got := count(string(b)); got != want {

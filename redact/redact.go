@@ -21,8 +21,10 @@
 // Detection is heuristic. It favours catching personal data over keeping
 // every number: dates, times, decimals, amounts, versions, UUIDs and short
 // order numbers ("A-1042", "#1042", "ORD-2024-000123") are kept, but an
-// unrelated 13–19 digit number that happens to pass the Luhn check is
-// redacted as a card. Bare 10-digit North American numbers without
+// unrelated 13–19 digit number that starts with 2–6 (as payment cards do)
+// and happens to pass the Luhn check is redacted as a card. A value after
+// "=" is a candidate like any other ("credit_card=4111…", the form entity
+// values are exported in). Bare 10-digit North American numbers without
 // separators ("4155552671") are not recognised as phones, to spare order and
 // account numbers; written with separators or a "+1" they are.
 package redact
@@ -34,6 +36,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Built-in detector names.
@@ -204,36 +208,119 @@ type span struct {
 
 // Redact returns s with every finding replaced. It returns s itself,
 // without allocating, when there is nothing to redact.
+//
+// The built-in detectors and the patterns read a normalised view of s (see
+// normalise.go): full-width, Arabic-Indic and other digits, "＠", invisible
+// characters inside a number or an address are found as if written in
+// ASCII, and only the runes of a finding are replaced. Patterns also read s
+// as written. The result is never longer than MaxLen(len(s)) bytes.
+//
+// Redacting the result again changes nothing: a [REDACTED:name] mark is
+// never redacted, and since a mark can make a neighbour detectable (its "]"
+// no longer glues "::1" to the digit it replaced), Redact repeats until
+// nothing changes. Each repeat only runs when the previous one found
+// something, and at most maxPasses run; a text built to need more (a chain
+// of findings each hidden by the next) may gain marks when redacted again.
 func (r *Redactor) Redact(s string) string {
+	out := r.redactOnce(s)
+	for pass := 1; pass < maxPasses && out != s; pass++ {
+		s, out = out, r.redactOnce(out)
+	}
+	return out
+}
+
+// maxPasses bounds the repeats of Redact, and so its cost on a hostile text.
+const maxPasses = 8
+
+func (r *Redactor) redactOnce(s string) string {
 	if r == nil || len(s) < 3 {
 		return s
 	}
 	n := count(s)
+	if n.high == 0 || len(s) > maxViewLen {
+		// Pure ASCII is its own view.
+		var buf [8]span
+		spans := r.findBuiltins(s, n, buf[:0])
+		spans = r.findPatterns(s, spans)
+		if len(spans) == 0 {
+			return s
+		}
+		return r.apply(s, spans)
+	}
+	vn, changed, invisibles := viewCounts(s)
+	if !changed {
+		var buf [8]span
+		spans := r.findBuiltins(s, vn, buf[:0])
+		spans = r.findPatterns(s, spans)
+		if len(spans) == 0 {
+			return s
+		}
+		return r.apply(s, spans)
+	}
+	if !r.wants(vn) && len(r.patterns) == 0 {
+		return s
+	}
+	w := newView(s, false)
+	spans := r.findBuiltins(w.v, vn, nil)
+	spans = r.findPatterns(w.v, spans)
+	for i := range spans {
+		spans[i] = w.original(spans[i])
+	}
+	if invisibles {
+		w := newView(s, true)
+		n := len(spans)
+		spans = r.findBuiltins(w.v, count(w.v), spans)
+		for i := n; i < len(spans); i++ {
+			spans[i] = w.original(spans[i])
+		}
+	}
+	spans = r.findPatterns(s, spans)
+	if len(spans) == 0 {
+		return s
+	}
+	return r.apply(s, spans)
+}
+
+// maxViewLen bounds the texts read through a view (its offsets are int32);
+// longer ones are read as written.
+const maxViewLen = 1<<31 - 1
+
+// wants reports whether a text with counts n may hold a built-in finding.
+func (r *Redactor) wants(n counts) bool {
 	email := r.on&bEmail != 0 && n.ats > 0 && n.dots > 0
 	iban := r.on&bIBAN != 0 && n.digits >= 10
 	ipv4 := r.on&bIP != 0 && n.digits >= 4 && n.dots >= 3
 	ipv6 := r.on&bIP != 0 && n.colons >= 2
 	numbers := r.on&(bPhone|bCard) != 0 && n.digits >= 7
-	if !email && !iban && !ipv4 && !ipv6 && !numbers && len(r.patterns) == 0 {
-		return s
-	}
-	var buf [8]span
-	spans := buf[:0]
-	if email {
+	return email || iban || ipv4 || ipv6 || numbers
+}
+
+// findBuiltins appends the findings of the built-in detectors in s, whose
+// counts are n.
+func (r *Redactor) findBuiltins(s string, n counts, spans []span) []span {
+	if r.on&bEmail != 0 && n.ats > 0 && n.dots > 0 {
 		spans = findEmails(s, spans)
 	}
-	if iban {
+	if r.on&bIBAN != 0 && n.digits >= 10 {
 		spans = findIBANs(s, spans)
 	}
-	if ipv4 {
+	if r.on&bIP != 0 && n.digits >= 4 && n.dots >= 3 {
 		spans = findIPv4(s, spans)
 	}
-	if ipv6 {
+	if r.on&bIP != 0 && n.colons >= 2 {
 		spans = findIPv6(s, spans)
 	}
-	if numbers {
+	if r.on&(bPhone|bCard) != 0 && n.digits >= 7 {
 		spans = findNumbers(s, spans, r.on&bPhone != 0, r.on&bCard != 0)
+		if r.on&bCard != 0 {
+			spans = findSepCards(s, spans)
+		}
 	}
+	return spans
+}
+
+// findPatterns appends the matches of the operator's patterns in s.
+func (r *Redactor) findPatterns(s string, spans []span) []span {
 	for _, p := range r.patterns {
 		for _, loc := range p.re.FindAllStringIndex(s, -1) {
 			if loc[1] > loc[0] && !strings.Contains(s[loc[0]:loc[1]], "*") {
@@ -241,15 +328,42 @@ func (r *Redactor) Redact(s string) string {
 			}
 		}
 	}
-	if len(spans) == 0 {
-		return s
+	return spans
+}
+
+// Lengths behind MaxLen.
+const (
+	minBuiltinSpan = 3  // the shortest built-in finding: "::1"
+	maxBuiltinRepl = 16 // the longest built-in replacement: "[REDACTED:email]"
+)
+
+// MaxLen returns the most bytes Redact can return for a text of n bytes.
+// With the built-in detectors only, a finding covers at least 3 bytes
+// ("::1") and becomes at most 16 ("[REDACTED:email]"), so the bound is
+// n + 13·⌊n/3⌋, under 5.34·n. An operator pattern's match covers at least
+// one byte and becomes [REDACTED:name] (at most 43 bytes), so with patterns
+// the bound is n·len of the longest such replacement. Exported texts are
+// truncated to --max-text-length after redaction in any case.
+func (r *Redactor) MaxLen(n int) int {
+	bound := n + (maxBuiltinRepl-minBuiltinSpan)*(n/minBuiltinSpan)
+	if r != nil {
+		for _, p := range r.patterns {
+			bound = max(bound, n*len(p.repl))
+		}
 	}
-	return apply(s, spans)
+	return bound
 }
 
 // apply replaces the spans, merging overlaps: the earliest (then longest)
-// finding names the merged one.
-func apply(s string, spans []span) string {
+// finding names the merged one. A built-in finding shorter than
+// minBuiltinSpan cannot happen; one would be kept, to hold MaxLen.
+func (r *Redactor) apply(s string, spans []span) string {
+	if strings.Contains(s, markPrefix) {
+		spans = outsideMarks(s, spans)
+		if len(spans) == 0 {
+			return s
+		}
+	}
 	slices.SortFunc(spans, func(a, b span) int {
 		if a.start != b.start {
 			return a.start - b.start
@@ -266,12 +380,60 @@ func apply(s string, spans []span) string {
 			cur.end = max(cur.end, spans[i].end)
 			i++
 		}
+		if cur.end-cur.start < minBuiltinSpan && !r.isPatternRepl(cur.repl) {
+			continue
+		}
 		sb.WriteString(s[pos:cur.start])
 		sb.WriteString(cur.repl)
 		pos = cur.end
 	}
 	sb.WriteString(s[pos:])
 	return sb.String()
+}
+
+const markPrefix = "[REDACTED:"
+
+// outsideMarks drops the findings that touch a [REDACTED:name] mark already
+// in s, so that redacting a redacted text changes nothing (a pattern could
+// match a mark's name).
+func outsideMarks(s string, spans []span) []span {
+	var marks [][2]int
+	for from := 0; ; {
+		k := strings.Index(s[from:], markPrefix)
+		if k < 0 {
+			break
+		}
+		k += from
+		e := k + len(markPrefix)
+		for e < len(s) && e-k-len(markPrefix) <= 32 && (isAlnum(s[e]) || s[e] == '_') {
+			e++
+		}
+		if e < len(s) && s[e] == ']' && e > k+len(markPrefix) {
+			marks = append(marks, [2]int{k, e + 1})
+			from = e + 1
+		} else {
+			from = k + 1
+		}
+	}
+	// Both in order of start: one sweep. Spans do not nest in marks
+	// beyond the next few, so the inner loop is short.
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	m := 0
+	return slices.DeleteFunc(spans, func(sp span) bool {
+		for m < len(marks) && marks[m][1] <= sp.start {
+			m++
+		}
+		return m < len(marks) && marks[m][0] < sp.end
+	})
+}
+
+func (r *Redactor) isPatternRepl(repl string) bool {
+	for _, p := range r.patterns {
+		if p.repl == repl {
+			return true
+		}
+	}
+	return false
 }
 
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
@@ -297,8 +459,13 @@ func leftBoundary(s string, p int) bool {
 	}
 	c := s[p-1]
 	switch {
-	case isWord(c) || c == '#' || c == '$' || c == '@' || c == '&' || c == '=' || c == '%':
+	case isWord(c) || c == '#' || c == '$' || c == '@' || c == '&' || c == '%':
 		return false
+	case c == '=':
+		// "credit_card=4111…", "phone_number=(415) 555-2671": the value of
+		// a key=value pair (entity values are exported so) starts a
+		// candidate; "==4111" does not.
+		return p < 2 || s[p-2] != '='
 	case c == ':':
 		// "Tel:0301234567" is a label; "12:30" a time.
 		return p < 2 || !isDigit(s[p-2]) && s[p-2] != '*'
@@ -359,9 +526,14 @@ func findEmails(s string, spans []span) []span {
 		}
 		k += from
 		from = k + 1
-		start := k
-		for start > 0 && isLocal(s[start-1]) {
-			start--
+		start, cls := k, 0
+		for start > 0 {
+			c, size := lastEmailChar(s[:start], true)
+			if c == 0 || cls != 0 && c != cls {
+				break
+			}
+			cls = c
+			start -= size
 		}
 		for start < k && s[start] == '.' {
 			start++
@@ -379,41 +551,87 @@ func findEmails(s string, spans []span) []span {
 	return spans
 }
 
+// Classes of the characters of a local part or a domain label. A local part
+// or a domain is all of one class, so that an address written inside text
+// without spaces ("メールはtaro@example.jpです") ends where its script does.
+const (
+	emailSpaced   = 1 // ASCII, and letters of scripts written with spaces (ü, я, é, ع)
+	emailUnspaced = 2 // letters of scripts written without spaces (漢字, かな, 한글, ไทย)
+)
+
+// emailChar returns the class of the character at the start of s, 0 if it
+// cannot be part of an address, and its size. local selects the characters
+// of a local part, else those of a domain label.
+func emailChar(s string, local bool) (int, int) {
+	if c := s[0]; c < utf8.RuneSelf {
+		if local && isLocal(c) || !local && (isAlnum(c) || c == '-') {
+			return emailSpaced, 1
+		}
+		return 0, 1
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	return runeClass(r), size
+}
+
+func lastEmailChar(s string, local bool) (int, int) {
+	if c := s[len(s)-1]; c < utf8.RuneSelf {
+		return emailChar(s[len(s)-1:], local)
+	}
+	r, size := utf8.DecodeLastRuneInString(s)
+	return runeClass(r), size
+}
+
+func runeClass(r rune) int {
+	switch {
+	case !unicode.IsLetter(r) && !unicode.IsMark(r):
+		return 0
+	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul,
+		unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar):
+		return emailUnspaced
+	}
+	return emailSpaced
+}
+
 // domainEnd returns the end of a domain name starting at p: dot-separated
-// labels of letters, digits and inner hyphens, at least two, the last of
-// two or more letters (or an xn-- label).
+// labels of letters (of any script), digits and inner hyphens, at least
+// two, the last of two or more letters (or an xn-- label).
 func domainEnd(s string, p int) (int, bool) {
-	labels := 0
-	lastStart, lastEnd := 0, 0
+	labels, cls := 0, 0
+	lastStart, lastEnd, lastChars := 0, 0, 0
 	i := p
 	for {
-		ls := i
-		for i < len(s) && (isAlnum(s[i]) || s[i] == '-') {
-			i++
+		ls, chars := i, 0
+		for i < len(s) {
+			c, size := emailChar(s[i:], false)
+			if c == 0 || cls != 0 && c != cls {
+				break
+			}
+			cls = c
+			i += size
+			chars++
 		}
-		if i == ls || s[ls] == '-' || s[i-1] == '-' || i-ls > 63 {
+		if i == ls || s[ls] == '-' || s[i-1] == '-' || chars > 63 {
 			// An empty label or one with an edge hyphen ends the domain
 			// at the previous label.
 			break
 		}
 		labels++
-		lastStart, lastEnd = ls, i
-		if i+1 < len(s) && s[i] == '.' && isAlnum(s[i+1]) {
-			i++
-			continue
+		lastStart, lastEnd, lastChars = ls, i, chars
+		if i+1 < len(s) && s[i] == '.' {
+			if c, _ := emailChar(s[i+1:], false); c != 0 && c == cls {
+				i++
+				continue
+			}
 		}
 		break
 	}
-	if labels < 2 {
+	if labels < 2 || lastChars < 2 {
 		return 0, false
 	}
 	tld := s[lastStart:lastEnd]
-	if len(tld) < 2 {
-		return 0, false
-	}
 	if !strings.HasPrefix(strings.ToLower(tld), "xn--") {
-		for j := 0; j < len(tld); j++ {
-			if !isLetter(tld[j]) {
+		for _, r := range tld {
+			if r < utf8.RuneSelf && !isLetter(byte(r)) || r >= utf8.RuneSelf && runeClass(r) == 0 {
 				return 0, false
 			}
 		}
@@ -435,12 +653,34 @@ func findIPv4(s string, spans []span) []span {
 		}
 		end, ok := ipv4End(s, i)
 		// A port may follow (":8080"), not more digits or dots.
-		if ok && (end == len(s) || !isWord(s[end]) && (s[end] != '.' || end+1 == len(s) || !isDigit(s[end+1]))) {
+		if ok && (end == len(s) || !isWord(s[end]) && (s[end] != '.' || end+1 == len(s) || !isDigit(s[end+1]))) && !afterVersionWord(s, i) {
 			spans = append(spans, span{i, end, replIP})
 		}
 		i = skipToken(s, i)
 	}
 	return spans
+}
+
+// afterVersionWord reports whether the word before p names a version
+// ("version 10.4.1.2", "build 2024.5.17.1"): four dotted numbers there are
+// a version, not an address.
+func afterVersionWord(s string, p int) bool {
+	e := p
+	for e > 0 && (s[e-1] == ' ' || s[e-1] == ':') {
+		e--
+	}
+	b := e
+	for b > 0 && isLetter(s[b-1]) {
+		b--
+	}
+	if e == p || b > 0 && isWord(s[b-1]) {
+		return false
+	}
+	switch strings.ToLower(s[b:e]) {
+	case "version", "ver", "build", "release", "firmware", "fw", "v":
+		return true
+	}
+	return false
 }
 
 // ipv4End parses four dotted decimal octets (0–255, no leading zeros) at p.
@@ -498,9 +738,13 @@ func findIPv6(s string, spans []span) []span {
 		if end-i >= 2 && s[end-1] == ':' && s[end-2] != ':' { // "fe80::1: …"
 			end--
 		}
+		st := i
+		if s[st] == ':' && st+1 < end && s[st+1] != ':' {
+			st++ // a label's colon (a full-width "：" in the view): "電話：2001:db8::1"
+		}
 		if (colons >= 3 || digit) && hex && (rightBoundary(s, end) || s[end] == '%') {
-			if a, err := netip.ParseAddr(s[i:end]); err == nil && a.Is6() {
-				spans = append(spans, span{i, end, replIP})
+			if a, err := netip.ParseAddr(s[st:end]); err == nil && a.Is6() {
+				spans = append(spans, span{st, end, replIP})
 			}
 		}
 		if j == i {
@@ -581,6 +825,62 @@ func mod97(iban []byte) int {
 
 // ---- phone and card numbers ----
 
+// findSepCards finds cards written with "." or "/" between their groups
+// ("4111.1111.1111.1111", "4111/1111/1111/1111"). The run parser does not
+// join such groups into cards, since dates and versions use these
+// separators; a card here must start with a group of four digits, have 3–5
+// groups of one separator, later groups of 3–6 digits (the last of 1–6), and
+// pass the card checks.
+func findSepCards(s string, spans []span) []span {
+	for i := 0; i+15 <= len(s); i++ {
+		if !isDigit(s[i]) || i > 0 && isDigit(s[i-1]) {
+			continue
+		}
+		if i+5 > len(s) || !isDigit(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) || s[i+4] != '.' && s[i+4] != '/' {
+			continue
+		}
+		if !leftBoundary(s, i) {
+			continue
+		}
+		sep := s[i+4]
+		var run numberRun
+		j := i
+		for run.n < 5 {
+			g := &run.groups[run.n]
+			g.start = j
+			for j < len(s) && isDigit(s[j]) {
+				j++
+			}
+			g.end = j
+			run.n++
+			if j+1 < len(s) && s[j] == sep && isDigit(s[j+1]) {
+				j++
+				continue
+			}
+			break
+		}
+		ok := run.n >= 3 && rightBoundary(s, j) && !(j+1 < len(s) && s[j] == sep && isDigit(s[j+1]))
+		digits := 0
+		for k := 0; k < run.n && ok; k++ {
+			n := run.groups[k].end - run.groups[k].start
+			digits += n
+			switch {
+			case k == 0:
+				ok = n == 4
+			case k < run.n-1:
+				ok = n >= 3 && n <= 6
+			default:
+				ok = n <= 6
+			}
+		}
+		if ok && digits >= 13 && digits <= 19 && run.stats(s, 0, run.n-1).luhnCard(s, &run, 0, run.n-1) {
+			spans = append(spans, span{i, j, replCard})
+		}
+		i = j
+	}
+	return spans
+}
+
 const (
 	sepSpace uint8 = 1 << iota
 	sepDash
@@ -616,6 +916,15 @@ func findNumbers(s string, spans []span, phone, card bool) []span {
 			continue
 		}
 		if !leftBoundary(s, i) {
+			// A card glued to a label ("CC#4111 1111 1111 1111") is
+			// still a card: skipping only its first group would leave
+			// the rest to be found as a phone, and its first digits
+			// exported.
+			if end, ok := gluedCard(s, i, card); ok {
+				spans = append(spans, span{i, end, replCard})
+				i = end
+				continue
+			}
 			i = skipToken(s, i+1)
 			continue
 		}
@@ -627,6 +936,23 @@ func findNumbers(s string, spans []span, phone, card bool) []span {
 		i = max(run.end, i+1)
 	}
 	return spans
+}
+
+// gluedCard reports whether the run at p, which does not start at a
+// boundary, is a card written in several groups; it returns the card's end.
+// A single glued group ("ID4532015112830366") is left alone, as before.
+func gluedCard(s string, p int, card bool) (int, bool) {
+	if !card || !isDigit(s[p]) {
+		return 0, false
+	}
+	var run numberRun
+	if !parseRun(s, p, &run) || run.n < 2 || !rightBoundary(s, run.end) {
+		return 0, false
+	}
+	if !run.stats(s, 0, run.n-1).isCard(s, &run, 0, run.n-1) {
+		return 0, false
+	}
+	return run.groups[run.n-1].end, true
 }
 
 // parseRun reads digit groups from p into r; it reports false for a run
@@ -741,7 +1067,7 @@ func (r *numberRun) splitsBefore(s string, k int) bool {
 
 type runStats struct {
 	digits, groups, firstGroup, minLater, maxGroup, shortAt, dots int
-	plus, parens, lead0, lead00                                   bool
+	plus, parens, lead0, lead00, dateLike                         bool
 	seps                                                          uint8
 }
 
@@ -763,6 +1089,12 @@ func (r *numberRun) stats(s string, a, b int) runStats {
 		if g.sep == sepDot {
 			st.dots++
 		}
+		if k == a+1 && st.firstGroup == 4 && n == 2 && g.sep == sepDash {
+			// "2024-05-…": a year and a month start a date or a
+			// dated reference ("invoice 2024-05-0042").
+			y, m := s[r.groups[a].start:r.groups[a].start+2], s[g.start:g.end]
+			st.dateLike = (y == "19" || y == "20") && m >= "01" && m <= "12"
+		}
 		if st.minLater == 0 || n < st.minLater {
 			st.minLater = n
 		}
@@ -778,6 +1110,19 @@ func (st runStats) isCard(s string, r *numberRun, a, b int) bool {
 		return false
 	}
 	if st.groups > 1 && (st.groups > 5 || st.minLater < 3 || st.firstGroup < 4) {
+		return false
+	}
+	return st.luhnCard(s, r, a, b)
+}
+
+// luhnCard reports whether the digits of groups a..b look like a payment
+// card number: the right first digit and the Luhn check.
+func (st runStats) luhnCard(s string, r *numberRun, a, b int) bool {
+	// Payment cards start with 2–6 (Mastercard 2-series, Amex and Diners
+	// 3, Visa 4, Mastercard and Maestro 5, Discover, UnionPay and others
+	// 6): this spares millisecond timestamps ("1715942400123") and other
+	// ids that happen to pass the Luhn check.
+	if f := s[r.groups[a].start]; f < '2' || f > '6' {
 		return false
 	}
 	sum, k := 0, 0
@@ -823,6 +1168,6 @@ func (st runStats) isPhone() bool {
 	default:
 		// A national number without a trunk prefix needs the shape of one:
 		// three or more groups ("415-555-2671", "912 345 678").
-		return st.groups >= 3 && st.digits >= 9 && st.digits <= 13 && st.firstGroup <= 4
+		return st.groups >= 3 && st.digits >= 9 && st.digits <= 13 && st.firstGroup <= 4 && !st.dateLike
 	}
 }

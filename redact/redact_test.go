@@ -252,7 +252,10 @@ var (
 
 func BenchmarkRedact(b *testing.B) {
 	r := mustNew(b)
-	for _, c := range []struct{ name, in string }{{"clean", benchClean}, {"pii", benchPII}, {"japanese", "注文番号A-1042の配送状況を教えてください。明日の午前中に届きますか？よろしくお願いします🙏"}} {
+	for _, c := range []struct{ name, in string }{{"clean", benchClean}, {"pii", benchPII}, {"japanese", "注文番号A-1042の配送状況を教えてください。明日の午前中に届きますか？よろしくお願いします🙏"},
+		{"japanese_pii", "カード番号は４１１１－１１１１－１１１１－１１１１、電話は０９０ー１２３４ー５６７８です。よろしくお願いします"},
+		{"arabic_pii", "مرحبا، رقمي ٠٥٥١٢٣٤٥٦٧ والبريد ahmed@مثال.مصر شكرا لكم على المساعدة"},
+		{"zwsp_pii", "call me on 415\u200b555\u200b2671 or mail jane\u200b@example.com about the order A-1042 please"}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.in)))
