@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -305,4 +306,38 @@ func TestAcceptAndReadyChecks(t *testing.T) {
 	if strings.Contains(h.logs.String(), `"level":"ERROR"`) {
 		t.Errorf("refusals while not accepting must not log errors per request:\n%s", h.logs)
 	}
+}
+
+// TestConsumerFailsAsItBecomesUnavailable: a Consumer error that comes with
+// the accept check starting to fail (the spool found gone by this very
+// commit) is a refusal for reason unavailable, not an error log per request.
+func TestConsumerFailsAsItBecomesUnavailable(t *testing.T) {
+	var down atomic.Bool
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	logs := &syncBuffer{}
+	rc, err := receiver.New(receiver.ConsumerFunc(func(context.Context, watson.Event, time.Time) error {
+		down.Store(true)
+		return errors.New("spool gone during the commit")
+	}), mustJWT(t), receiver.WithAcceptCheck(func() error {
+		if down.Load() {
+			return errors.New("spool gone")
+		}
+		return nil
+	}), receiver.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))), receiver.WithMeter(mp.Meter("t")), receiver.WithClock(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serveDirect(t, rc, bytes.NewReader(readFile(t, corpus01)), -1, nil)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" {
+		t.Errorf("%d Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	if strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("logged as an error:\n%s", logs)
+	}
+	h := &harness{t: t, reader: reader}
+	assertCounts(t, receiver.MetricRefused, counter(h.collect(), receiver.MetricRefused), map[string]int64{
+		"reason=unavailable": 1,
+	})
 }

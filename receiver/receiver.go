@@ -354,8 +354,13 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 	}
 	if err := rc.consumer.Consume(r.Context(), ev, received); err != nil {
 		reason := RefusedConsumerError
-		if errors.Is(err, ErrOverloaded) {
+		switch {
+		case errors.Is(err, ErrOverloaded):
 			reason = RefusedOverloaded
+		case rc.acceptCheck != nil && rc.acceptCheck() != nil:
+			// The failure that made the accept check fail is logged once
+			// by whoever owns it; not again per request.
+			reason, err = RefusedUnavailable, fmt.Errorf("%w: %w", errUnavailable, err)
 		}
 		rc.ins.refuse(r.Context(), reason)
 		res.status, res.msg, res.err = http.StatusServiceUnavailable, "temporarily unable to accept events; retry later", err

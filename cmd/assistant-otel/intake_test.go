@@ -7,12 +7,15 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/assistant-otel/assistant-otel/internal/loadgen"
 	"github.com/assistant-otel/assistant-otel/sender"
 )
 
@@ -168,4 +171,81 @@ func TestMemoryBoundedUnderLargeBodies(t *testing.T) {
 	default:
 	}
 	svc.stop(t)
+}
+
+// getReadyz returns /readyz's status and body.
+func getReadyz(t *testing.T, webhookURL string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(strings.TrimSuffix(webhookURL, "/webhook") + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestSpoolRemovedWhileRunning: 50 events are acknowledged while the
+// export fails (they stay in the spool), then the spool directory is
+// deleted. Every later call gets 503 with Retry-After, /readyz answers 503
+// (although the export is degraded, which alone is still ready), one error
+// is logged, and at SIGTERM the 50 events are reported lost, never "left
+// in the spool", with a non-zero exit.
+func TestSpoolRemovedWhileRunning(t *testing.T) {
+	tmpl, err := loadgen.LoadTemplates("../../testdata/corpus/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "spool")
+	svc := startService(t, cleanEnv(
+		"ASSISTANT_OTEL_SECRET="+testSecret,
+		fmt.Sprintf("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", freePort(t)), // nothing listens: exports fail
+		"OTEL_METRICS_EXPORTER=none",
+	), "--spool-dir", dir, "--drain-timeout", "2s")
+	res := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: loadgen.Make(tmpl, 50), Concurrency: 4})
+	if len(res.Acked) != 50 {
+		t.Fatalf("before the removal: acked %d of 50 (%v)", len(res.Acked), res.Statuses)
+	}
+	if status, body := getReadyz(t, svc.url); status != http.StatusOK {
+		t.Fatalf("/readyz before the removal: %d %s", status, body)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	after := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: loadgen.Make(tmpl, 30), Concurrency: 4})
+	if len(after.Acked) != 0 || after.Refused != 30 || after.RetryAfter == "" {
+		t.Errorf("after the removal: acked %d, refused %d (Retry-After %q), statuses %v; want all 30 refused with Retry-After",
+			len(after.Acked), after.Refused, after.RetryAfter, after.Statuses)
+	}
+	status, body := getReadyz(t, svc.url)
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "not ready") || !strings.Contains(body, "removed") {
+		t.Errorf("/readyz after the removal: %d %s; want 503 not ready naming the removal", status, body)
+	}
+	if err := svc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-svc.done:
+		if err == nil {
+			t.Error("exit status 0 after losing the spool; want non-zero")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit within 30s of SIGTERM")
+	}
+	logs := svc.stderr.String()
+	if n := strings.Count(logs, "SPOOL GONE"); n != 1 {
+		t.Errorf("the removal was logged %d times, want once", n)
+	}
+	if n := strings.Count(logs, `level=ERROR msg="webhook`); n > 0 {
+		t.Errorf("%d refused calls were logged as errors, want the removal logged once only", n)
+	}
+	if strings.Contains(logs, "left in the spool") {
+		t.Error("the shutdown log claims events were left in the spool, which is gone")
+	}
+	if !strings.Contains(logs, "events LOST") || !strings.Contains(logs, "events=50") {
+		t.Error("the shutdown log does not report the 50 events as lost")
+	}
+	if t.Failed() {
+		t.Logf("service log:\n%s", logs)
+	}
 }
