@@ -467,15 +467,20 @@ func (d *Disk) Err() error {
 	return nil
 }
 
-// Check returns Err after checking the file at its path again (one stat),
-// or, when the last commit failed, that commit's error. It is meant for
-// readiness probes.
+// Check returns Err after checking the file at its path again (one stat).
+// When the last commit failed (e.g. a full or read-only disk), it tries an
+// empty commit (a write and an fsync) and returns its error: readiness must
+// recover without waiting for traffic, which a failing probe keeps away.
+// It is meant for readiness probes.
 func (d *Disk) Check() error {
 	if err := d.checkFile(); err != nil {
 		return err
 	}
 	if p := d.writeErr.Load(); p != nil {
-		return fmt.Errorf("spool: the last write failed: %w", *p)
+		if err := d.db.Update(func(*bolt.Tx) error { return nil }); err != nil {
+			return fmt.Errorf("spool: writes fail: %w", err)
+		}
+		d.writeErr.CompareAndSwap(p, nil)
 	}
 	return nil
 }

@@ -159,3 +159,28 @@ func BenchmarkCheckFile(b *testing.B) {
 		}
 	}
 }
+
+// TestDiskCheckAfterWriteFailure: after a failed commit, Check tries an
+// empty commit: it reports the failure while writes fail and clears once
+// one succeeds, without waiting for an Append.
+func TestDiskCheckAfterWriteFailure(t *testing.T) {
+	d, _, err := Open(t.TempDir(), Options{MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("no space left on device")
+	d.writeErr.Store(&failed)
+	if err := d.Check(); err != nil {
+		t.Errorf("Check with writes working again: %v", err)
+	}
+	if d.writeErr.Load() != nil {
+		t.Error("the failure was not cleared by the successful trial commit")
+	}
+	d.writeErr.Store(&failed)
+	if err := d.Close(); err != nil { // every write fails from now on
+		t.Fatal(err)
+	}
+	if err := d.Check(); err == nil || !strings.Contains(err.Error(), "writes fail") {
+		t.Errorf("Check while writes fail: %v", err)
+	}
+}
