@@ -121,15 +121,15 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
 	disk, _ := queue.(*spool.Disk)
-	intakeState := &intakeState{queue: queue, disk: disk, maxBody: cfg.MaxBodyBytes}
+	state := &intakeState{queue: queue, disk: disk, maxBody: cfg.MaxBodyBytes}
 	inflight := inflightBudget(cfg, effectiveMemoryLimit())
 	rcv, err := receiver.New(intake, authn.auth,
 		receiver.WithPath(cfg.Path),
 		receiver.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		receiver.WithMaxConcurrent(cfg.Security.HTTP.MaxConcurrent),
 		receiver.WithMaxInflightBytes(inflight),
-		receiver.WithAcceptCheck(intakeState.accepting),
-		receiver.WithReadyCheck(intakeState.ready),
+		receiver.WithAcceptCheck(state.accepting),
+		receiver.WithReadyCheck(state.ready),
 		receiver.WithLogger(logger),
 		receiver.WithMeter(exp.Meter()))
 	if err != nil {
@@ -168,7 +168,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 			}
 		}()
 	}
-	srv, err := receiver.NewServer(cfg.Listen, health.wrap(rcv.Handler(), intakeState.ready), srvOpts...)
+	srv, err := receiver.NewServer(cfg.Listen, health.wrap(rcv.Handler(), state.ready), srvOpts...)
 	if err != nil {
 		return errors.Join(err, ln.Close(), queue.Close(), exp.Shutdown(context.Background()))
 	}
