@@ -130,6 +130,10 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("--max-body-bytes %d is below 1024", c.MaxBodyBytes))
 	}
+	// Below the largest body, such a body could never be accepted.
+	if n := c.Security.HTTP.MaxInflightBytes; n != 0 && n < c.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("--max-inflight-bytes %d must be 0 (derived from --memory-limit) or at least --max-body-bytes %d", n, c.MaxBodyBytes))
+	}
 	if c.MaxTextLength < 16 {
 		errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", c.MaxTextLength))
 	}

@@ -254,3 +254,30 @@ func TestSecuritySettingsRejected(t *testing.T) {
 		t.Errorf("an assistants file needs no other secret: %v", err)
 	}
 }
+
+func TestMaxInflightBytes(t *testing.T) {
+	c, err := ParseServe(nil, env(map[string]string{EnvSecret: "x"}), io.Discard)
+	if err != nil || c.Security.HTTP.MaxInflightBytes != 0 {
+		t.Fatalf("default: %d %v (want 0: derived from the memory limit)", c.Security.HTTP.MaxInflightBytes, err)
+	}
+	c, err = ParseServe(nil, env(map[string]string{EnvSecret: "x", "ASSISTANT_OTEL_MAX_INFLIGHT_BYTES": "33554432"}), io.Discard)
+	if err != nil || c.Security.HTTP.MaxInflightBytes != 32<<20 {
+		t.Errorf("from the environment: %d %v", c.Security.HTTP.MaxInflightBytes, err)
+	}
+	c, err = ParseServe([]string{"--max-inflight-bytes", "16777216"}, env(map[string]string{EnvSecret: "x", "ASSISTANT_OTEL_MAX_INFLIGHT_BYTES": "33554432"}), io.Discard)
+	if err != nil || c.Security.HTTP.MaxInflightBytes != 16<<20 {
+		t.Errorf("the flag must win: %d %v", c.Security.HTTP.MaxInflightBytes, err)
+	}
+	for _, args := range [][]string{
+		{"--max-inflight-bytes", "-1"},
+		{"--max-inflight-bytes", "1048576"}, // below the 8 MiB max body
+		{"--max-inflight-bytes", "2048", "--max-body-bytes", "4096"},
+	} {
+		if _, err := ParseServe(args, env(map[string]string{EnvSecret: "x"}), io.Discard); err == nil || !strings.Contains(err.Error(), "--max-inflight-bytes") {
+			t.Errorf("%v: %v, want an error naming --max-inflight-bytes", args, err)
+		}
+	}
+	if c, err := ParseServe([]string{"--max-inflight-bytes", "4096", "--max-body-bytes", "4096"}, env(map[string]string{EnvSecret: "x"}), io.Discard); err != nil || c.Security.HTTP.MaxInflightBytes != 4096 {
+		t.Errorf("a budget of exactly the max body: %v", err)
+	}
+}

@@ -43,6 +43,10 @@ type HTTPLimits struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	MaxConcurrent     int
+	// MaxInflightBytes caps the body bytes of all webhook requests in
+	// flight together; 0 means derived from the memory limit (see
+	// cmd/assistant-otel).
+	MaxInflightBytes int64
 }
 
 // listFlag is a repeatable flag; split, when set, also splits one value
@@ -84,6 +88,7 @@ func addSecurityFlags(fs *flag.FlagSet, s *Security) {
 	fs.DurationVar(&s.HTTP.WriteTimeout, "write-timeout", 30*time.Second, "time to handle a request and answer")
 	fs.DurationVar(&s.HTTP.IdleTimeout, "idle-timeout", 2*time.Minute, "idle keep-alive connections are closed after this")
 	fs.IntVar(&s.HTTP.MaxConcurrent, "max-concurrent-requests", 256, "webhook requests in flight at most; more get 503 with Retry-After at once (0: no limit)")
+	fs.Int64Var(&s.HTTP.MaxInflightBytes, "max-inflight-bytes", 0, "body bytes of all webhook requests in flight together; a body that does not fit gets 503 with Retry-After before it is read (0: derived from --memory-limit, none without one)")
 	AddPrivacyFlags(fs, s)
 }
 

@@ -8,7 +8,8 @@
 //
 //	POST {path}    the webhook (default /webhook; exact match)
 //	GET  /healthz  200 {"status":"ok"} while the process serves
-//	GET  /readyz   200 {"status":"ready"}, or 503 {"status":"not ready"} after SetReady(false)
+//	GET  /readyz   200 {"status":"ready"}; 503 {"status":"not ready"} after SetReady(false),
+//	               or 503 {"status":"not ready","reason":...} while the WithReadyCheck check fails
 //
 // # Webhook checks and status codes
 //
@@ -25,6 +26,11 @@
 //	     a charset other than utf-8 is refused)
 //	401  authentication failed (with WWW-Authenticate: Bearer); the JSON error
 //	     names the reason only, e.g. {"error":"unauthorized: expired"}
+//	503  the WithAcceptCheck check fails (e.g. the spool is gone), with
+//	     Retry-After: 1, before the body is read
+//	503  the body does not fit in the in-flight budget (WithMaxInflightBytes),
+//	     with Retry-After: 1: before any of it is read when its length is
+//	     known, else when its buffer would next grow past the budget
 //	413  body larger than the limit (default 8 MiB), either on the wire or
 //	     after gzip decompression (so a zip bomb costs at most the limit)
 //	408  the client was too slow sending the body (server read timeout)
@@ -101,10 +107,23 @@
 //	assistant_otel.webhook.requests          counter   {request}  http.response.status_code, watson_assistant.event
 //	assistant_otel.webhook.auth_failures     counter   {failure}  reason
 //	assistant_otel.webhook.request.duration  histogram s          http.response.status_code, watson_assistant.event
+//	assistant_otel.webhook.refused           counter   {request}  reason
+//	assistant_otel.webhook.inflight_bytes    updown    By         (with WithMaxInflightBytes)
 //
 // watson_assistant.event is message_logged, cdr_logged, unknown (a 422), or
 // empty when the request was rejected before its body was decoded. Probes
 // (/healthz, /readyz) are not counted. Reasons are the Reason* constants;
 // a 403 counts assistant_mismatch, a 503 for the concurrency cap counts
-// under status 503 with an empty event.
+// under status 503 with an empty event. Every 503 is also counted in
+// assistant_otel.webhook.refused with its reason: concurrent_requests,
+// inflight_bytes, unavailable (the accept check), overloaded (the Consumer's
+// ErrOverloaded) or consumer_error.
+//
+// # Memory
+//
+// A request's body is read into a buffer of exactly its Content-Length, or,
+// for chunked and gzip bodies, one that starts at 64 KiB and doubles. The
+// in-flight budget counts these buffers; a reservation is held until the
+// request is answered, because what is decoded from the body (a few times
+// its size, briefly) and the Consumer's copies live as long.
 package receiver

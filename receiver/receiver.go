@@ -39,6 +39,9 @@ type config struct {
 	path          string
 	maxBody       int64
 	maxConcurrent int
+	maxInflight   int64
+	readyCheck    func() error
+	acceptCheck   func() error
 	logger        *slog.Logger
 	meter         metric.Meter
 	clock         func() time.Time
@@ -63,6 +66,38 @@ func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n }
 // body, rather than queueing. Probes are not counted and never refused. It
 // must not be negative.
 func WithMaxConcurrent(n int) Option { return func(c *config) { c.maxConcurrent = n } }
+
+// WithMaxInflightBytes caps the body bytes held at once by all webhook
+// requests together (default 0: no cap), to bound the memory they take
+// whatever the mix of requests. Each request reserves its share before
+// reading its body and keeps it until it is answered, so the share also
+// covers what is decoded from the body:
+//
+//   - a body with a Content-Length (and no gzip) reserves that length at
+//     once; when it does not fit, the request is answered 503 with
+//     Retry-After: 1 without reading any of its body;
+//   - a body of unknown length (chunked) or gzip-compressed reserves 64 KiB
+//     first (503 at once when that does not fit), then each doubling of its
+//     buffer before reading into it; a reservation that fails part-way
+//     answers 503 with Retry-After: 1 and reads no further.
+//
+// It must be 0 or at least the maximum body size, or a body of that size
+// could never be accepted.
+func WithMaxInflightBytes(n int64) Option { return func(c *config) { c.maxInflight = n } }
+
+// WithReadyCheck adds a condition to GET /readyz: while check returns an
+// error, /readyz answers 503 {"status":"not ready","reason":...} with the
+// error's text, which must hold no secret or request data. It is called on
+// every probe; keep it cheap.
+func WithReadyCheck(check func() error) Option { return func(c *config) { c.readyCheck = check } }
+
+// WithAcceptCheck adds a condition to the webhook: while check returns an
+// error, authenticated requests are answered 503 with Retry-After: 1 before
+// their body is read, and counted as refused with reason "unavailable".
+// It is called on every webhook request: it must be cheap (e.g. read a
+// flag), and whoever sets the condition logs it (the refusals are logged at
+// debug level only).
+func WithAcceptCheck(check func() error) Option { return func(c *config) { c.acceptCheck = check } }
 
 // WithLogger sets the logger (default: discard). The receiver never logs a
 // token, a secret or body text.
@@ -89,6 +124,9 @@ type Receiver struct {
 	ins         instruments
 	ready       atomic.Bool
 	slots       chan struct{} // nil: no concurrency cap
+	budget      *budget       // nil: no in-flight byte cap
+	readyCheck  func() error  // nil: none
+	acceptCheck func() error  // nil: none
 }
 
 // New returns a Receiver handing accepted events to consumer after auth
@@ -119,6 +157,8 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 		return nil, fmt.Errorf("receiver: max body bytes must be positive, got %d", cfg.maxBody)
 	case cfg.maxConcurrent < 0:
 		return nil, fmt.Errorf("receiver: max concurrent requests must not be negative, got %d", cfg.maxConcurrent)
+	case cfg.maxInflight != 0 && cfg.maxInflight < cfg.maxBody:
+		return nil, fmt.Errorf("receiver: max in-flight bytes %d must be 0 (no cap) or at least the max body bytes %d", cfg.maxInflight, cfg.maxBody)
 	case cfg.logger == nil:
 		return nil, errors.New("receiver: logger must not be nil")
 	case cfg.meter == nil:
@@ -126,11 +166,18 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 	case cfg.clock == nil:
 		return nil, errors.New("receiver: clock must not be nil")
 	}
-	ins, err := newInstruments(cfg.meter)
+	var bud *budget
+	if cfg.maxInflight > 0 {
+		bud = &budget{max: cfg.maxInflight}
+	}
+	ins, err := newInstruments(cfg.meter, bud)
 	if err != nil {
 		return nil, err
 	}
 	rc := &Receiver{
+		budget:      bud,
+		readyCheck:  cfg.readyCheck,
+		acceptCheck: cfg.acceptCheck,
 		consumer:    consumer,
 		auth:        auth,
 		path:        cfg.path,
@@ -170,6 +217,15 @@ func validatePath(p string) error {
 // SetReady sets what GET /readyz answers: 200 when true, 503 when false
 // (e.g. while draining before shutdown). The webhook itself keeps serving.
 func (rc *Receiver) SetReady(ready bool) { rc.ready.Store(ready) }
+
+// InflightBytes returns the body bytes reserved by requests in flight (0
+// without WithMaxInflightBytes).
+func (rc *Receiver) InflightBytes() int64 {
+	if rc.budget == nil {
+		return 0
+	}
+	return rc.budget.used.Load()
+}
 
 // Path returns the webhook path.
 func (rc *Receiver) Path() string { return rc.path }
@@ -217,6 +273,7 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 		*res = outcome{status: http.StatusNotFound, msg: "not found"}
 	case !rc.acquire():
 		*res = outcome{status: http.StatusServiceUnavailable, msg: "too many concurrent requests; retry later", err: errBusy}
+		rc.ins.refuse(r.Context(), RefusedConcurrency)
 	default:
 		defer rc.release()
 		rc.webhook(w, r, start, res)
@@ -255,8 +312,22 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 		res.status, res.msg, res.err = http.StatusUnauthorized, "unauthorized: "+res.authReason, err
 		return
 	}
-	body, status, msg, err := rc.readBody(w, r, gz)
+	if rc.acceptCheck != nil {
+		if err := rc.acceptCheck(); err != nil {
+			rc.ins.refuse(r.Context(), RefusedUnavailable)
+			res.status, res.msg, res.err = http.StatusServiceUnavailable, "temporarily unable to accept events; retry later", fmt.Errorf("%w: %w", errUnavailable, err)
+			return
+		}
+	}
+	// The body's share of the budget is held until the request is answered:
+	// what is decoded from the body lives as long.
+	h := hold{b: rc.budget}
+	defer h.release()
+	body, status, msg, err := rc.readBody(w, r, gz, &h)
 	res.bytes = len(body)
+	if errors.Is(err, errNoBudget) {
+		rc.ins.refuse(r.Context(), RefusedInflightBytes)
+	}
 	if status != 0 {
 		res.status, res.msg, res.err = status, msg, err
 		return
@@ -282,6 +353,16 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 		}
 	}
 	if err := rc.consumer.Consume(r.Context(), ev, received); err != nil {
+		reason := RefusedConsumerError
+		switch {
+		case errors.Is(err, ErrOverloaded):
+			reason = RefusedOverloaded
+		case rc.acceptCheck != nil && rc.acceptCheck() != nil:
+			// The failure that made the accept check fail is logged once
+			// by whoever owns it; not again per request.
+			reason, err = RefusedUnavailable, fmt.Errorf("%w: %w", errUnavailable, err)
+		}
+		rc.ins.refuse(r.Context(), reason)
 		res.status, res.msg, res.err = http.StatusServiceUnavailable, "temporarily unable to accept events; retry later", err
 		return
 	}
@@ -290,6 +371,9 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 
 // errBusy is the internal cause of a 503 for too many concurrent requests.
 var errBusy = fmt.Errorf("concurrent request limit reached: %w", ErrOverloaded)
+
+// errUnavailable is the internal cause of a 503 from the accept check.
+var errUnavailable = errors.New("not accepting events")
 
 // acquire takes a concurrency slot without waiting; false when none is free.
 func (rc *Receiver) acquire() bool {
@@ -356,49 +440,63 @@ func checkContentType(h http.Header) string {
 	return ""
 }
 
-// readBody reads the whole body within the limit, decompressing gzip. A
+// readBody reads the whole body within the limit, decompressing gzip, and
+// reserves its bytes in h before reading them (see WithMaxInflightBytes). A
 // non-zero status means failure.
-func (rc *Receiver) readBody(w http.ResponseWriter, r *http.Request, gz bool) (body []byte, status int, msg string, err error) {
+func (rc *Receiver) readBody(w http.ResponseWriter, r *http.Request, gz bool, h *hold) (body []byte, status int, msg string, err error) {
+	const noBudget = "too many body bytes in flight; retry later"
 	tooLarge := rc.tooLargeMsg
 	if r.ContentLength > rc.maxBody {
 		return nil, http.StatusRequestEntityTooLarge, tooLarge, nil
 	}
 	raw := http.MaxBytesReader(w, r.Body, rc.maxBody)
 	defer raw.Close()
-	var buf bytes.Buffer
-	if gz {
-		zr, err := gzip.NewReader(raw)
-		if errors.Is(err, io.EOF) {
-			return nil, http.StatusBadRequest, "empty body", nil
+	if !gz && r.ContentLength >= 0 {
+		// The length is known: reserve it and read into a buffer of exactly
+		// that size (net/http's body reader ends at Content-Length).
+		if !h.reserve(r.ContentLength) {
+			return nil, http.StatusServiceUnavailable, noBudget, errNoBudget
 		}
-		if err != nil {
-			status, msg := classifyRead(err, tooLarge, "invalid gzip stream")
-			return nil, status, msg, err
-		}
-		defer zr.Close()
-		n, err := buf.ReadFrom(io.LimitReader(zr, rc.maxBody+1))
-		if err != nil {
-			status, msg := classifyRead(err, tooLarge, "invalid gzip stream")
-			return nil, status, msg, err
-		}
-		if n > rc.maxBody {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("decompressed body exceeds %d bytes", rc.maxBody), nil
-		}
-	} else {
-		if r.ContentLength > 0 {
-			// ReadFrom wants MinRead bytes free before each read: with
-			// exactly ContentLength it would grow (and copy) once more.
-			buf.Grow(int(r.ContentLength) + bytes.MinRead)
-		}
-		if _, err := buf.ReadFrom(raw); err != nil {
+		body = make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(raw, body); err != nil {
 			status, msg := classifyRead(err, tooLarge, "could not read body")
 			return nil, status, msg, err
 		}
+	} else {
+		first := min(int64(firstChunk), rc.maxBody)
+		if !h.reserve(first) {
+			return nil, http.StatusServiceUnavailable, noBudget, errNoBudget
+		}
+		buf := make([]byte, 0, first)
+		src, other := io.Reader(raw), "could not read body"
+		if gz {
+			zr, err := gzip.NewReader(raw)
+			if errors.Is(err, io.EOF) {
+				return nil, http.StatusBadRequest, "empty body", nil
+			}
+			if err != nil {
+				status, msg := classifyRead(err, tooLarge, "invalid gzip stream")
+				return nil, status, msg, err
+			}
+			defer zr.Close()
+			src, other = zr, "invalid gzip stream"
+			tooLarge = fmt.Sprintf("decompressed body exceeds %d bytes", rc.maxBody)
+		}
+		body, err = readGrowing(src, buf, rc.maxBody, h)
+		switch {
+		case errors.Is(err, errNoBudget):
+			return nil, http.StatusServiceUnavailable, noBudget, err
+		case errors.Is(err, errTooLarge):
+			return nil, http.StatusRequestEntityTooLarge, tooLarge, nil
+		case err != nil:
+			status, msg := classifyRead(err, rc.tooLargeMsg, other)
+			return nil, status, msg, err
+		}
 	}
-	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, http.StatusBadRequest, "empty body", nil
 	}
-	return buf.Bytes(), 0, "", nil
+	return body, 0, "", nil
 }
 
 func classifyRead(err error, tooLarge, other string) (int, string) {
@@ -422,10 +520,16 @@ func (rc *Receiver) probe(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == HealthPath:
 		writeJSON(w, http.StatusOK, "status", "ok")
-	case rc.ready.Load():
-		writeJSON(w, http.StatusOK, "status", "ready")
-	default:
+	case !rc.ready.Load():
 		writeJSON(w, http.StatusServiceUnavailable, "status", "not ready")
+	default:
+		if rc.readyCheck != nil {
+			if err := rc.readyCheck(); err != nil {
+				writeJSONFields(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, "status", "ready")
 	}
 }
 
@@ -438,8 +542,15 @@ func (rc *Receiver) logOutcome(r *http.Request, res *outcome, d time.Duration) {
 		rc.log.Warn("webhook: authentication failed",
 			"status", res.status, "reason", res.authReason, "remote", r.RemoteAddr)
 	case http.StatusServiceUnavailable:
-		if errors.Is(res.err, errBusy) {
+		switch {
+		case errors.Is(res.err, errBusy):
 			rc.log.Debug("webhook: refused, too many concurrent requests", "remote", r.RemoteAddr)
+			return
+		case errors.Is(res.err, errNoBudget):
+			rc.log.Debug("webhook: refused, in-flight body bytes at the limit", "remote", r.RemoteAddr)
+			return
+		case errors.Is(res.err, errUnavailable):
+			rc.log.Debug("webhook: refused, not accepting events", "error", res.err, "remote", r.RemoteAddr)
 			return
 		}
 		level := slog.LevelError
@@ -475,7 +586,12 @@ func (rc *Receiver) respond(w http.ResponseWriter, res *outcome) {
 
 // writeJSON writes {key: value} as the whole response.
 func writeJSON(w http.ResponseWriter, status int, key, value string) {
-	b, err := json.Marshal(map[string]string{key: value})
+	writeJSONFields(w, status, map[string]string{key: value})
+}
+
+// writeJSONFields writes fields as a JSON object, the whole response.
+func writeJSONFields(w http.ResponseWriter, status int, fields map[string]string) {
+	b, err := json.Marshal(fields)
 	if err != nil { // unreachable: strings always marshal
 		b = []byte(`{"error":"internal error"}`)
 	}

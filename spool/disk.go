@@ -49,6 +49,11 @@ const (
 	maxCommitBytes = 32 << 20
 )
 
+// ErrUnavailable is wrapped by the errors of a Disk whose file was removed
+// or replaced while it was open (see Disk.Err): nothing more can be made
+// durable in it until the service restarts.
+var ErrUnavailable = errors.New("spool: unavailable")
+
 // errCorrupt marks a database file that cannot be used.
 var errCorrupt = errors.New("spool: database damaged")
 
@@ -97,6 +102,16 @@ type Disk struct {
 	log      *slog.Logger
 	dd       *dedupe
 	ch       chan struct{}
+	// ident is the database file as opened: Err compares the file at path
+	// with it.
+	ident fs.FileInfo
+	// gone is set, once, when the file at path is no longer the one open.
+	gone atomic.Pointer[error]
+	// writeErr is the error of the last commit, nil after a successful one.
+	writeErr atomic.Pointer[error]
+	// afterCommit, when set (tests), runs after each successful commit,
+	// before the file is checked again.
+	afterCommit func()
 
 	bytes  atomic.Int64 // held + reserved by Appends in progress
 	events atomic.Int64
@@ -194,7 +209,13 @@ func Open(dir string, o Options) (*Disk, Recovery, error) {
 		rec.Salvaged = len(salvaged)
 	}
 
+	ident, err := os.Stat(path)
+	if err != nil {
+		_ = db.Close()
+		return nil, rec, fmt.Errorf("spool: %w", err)
+	}
 	d := &Disk{
+		ident:    ident,
 		db:       db,
 		path:     path,
 		maxBytes: o.MaxBytes,
@@ -431,8 +452,73 @@ func (d *Disk) Path() string { return d.path }
 // DedupeKeys returns how many keys the dedupe window holds.
 func (d *Disk) DedupeKeys() int { return d.dd.size() }
 
+// Err returns the error wrapping ErrUnavailable once the database file was
+// found removed or replaced (e.g. the spool directory was deleted), and nil
+// before. It only reads a flag: the file is checked after every commit and
+// by Check. From then on every Append fails with it (the event is not
+// acknowledged); Read, Delete and Quarantine go on working on the open,
+// orphaned file, so that what was acknowledged before can still be
+// exported while the process runs, but it is lost when the process exits.
+// It never clears: a restart opens (or creates) the spool again.
+func (d *Disk) Err() error {
+	if p := d.gone.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Check returns Err after checking the file at its path again (one stat).
+// When the last commit failed (e.g. a full or read-only disk), it tries an
+// empty commit (a write and an fsync) and returns its error: readiness must
+// recover without waiting for traffic, which a failing probe keeps away.
+// It is meant for readiness probes.
+func (d *Disk) Check() error {
+	if err := d.checkFile(); err != nil {
+		return err
+	}
+	if p := d.writeErr.Load(); p != nil {
+		if err := d.db.Update(func(*bolt.Tx) error { return nil }); err != nil {
+			return fmt.Errorf("spool: writes fail: %w", err)
+		}
+		d.writeErr.CompareAndSwap(p, nil)
+	}
+	return nil
+}
+
+// checkFile stats the database path and compares it with the file open:
+// missing (the file or its directory deleted or renamed) or another file
+// marks the spool gone, once, with an error log. Other stat errors (e.g.
+// permissions of the directory changed) leave it as is: the open file is
+// still the spool. It costs one stat(2).
+func (d *Disk) checkFile() error {
+	if err := d.Err(); err != nil {
+		return err
+	}
+	fi, err := os.Stat(d.path)
+	var why string
+	switch {
+	case err == nil && !os.SameFile(d.ident, fi):
+		why = "replaced by another file"
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		why = "removed (the file or its directory)"
+	default:
+		return nil
+	}
+	gone := fmt.Errorf("%w: %s was %s while open: events can no longer be made durable; restart the service to open a new spool", ErrUnavailable, d.path, why)
+	if d.gone.CompareAndSwap(nil, &gone) {
+		d.log.Error("SPOOL GONE: refusing events until restart; events acknowledged before and not yet exported are lost at exit",
+			"path", d.path, "problem", why, "events_held", d.events.Load())
+	}
+	return d.Err()
+}
+
 // Append implements Queue: it returns once the event is durable.
 func (d *Disk) Append(ctx context.Context, e Entry) (bool, error) {
+	if err := d.Err(); err != nil {
+		return false, err
+	}
 	dup, h, finish, err := d.dd.begin(ctx, e.Key)
 	if err != nil || dup {
 		return dup, err
@@ -505,17 +591,28 @@ func (d *Disk) commitLoop() {
 				break more
 			}
 		}
-		err := d.commit(batch)
+		err, appendErr := d.commit(batch)
 		for _, o := range batch {
+			if err == nil && o.kind == opAppend {
+				o.done <- appendErr
+				continue
+			}
 			o.done <- err
 		}
 	}
 }
 
-func (d *Disk) commit(batch []*op) error {
+// commit runs batch in one transaction. appendErr, when err is nil, fails the
+// batch's appends only: the spool was gone before or right after the
+// commit, so they must not be acknowledged (the deletions stand).
+func (d *Disk) commit(batch []*op) (err, appendErr error) {
+	// Checked before (appends are then not written at all) and after the
+	// fsync (appends written meanwhile are taken out again, so that the
+	// open file holds exactly what was acknowledged).
+	goneBefore := d.checkFile()
 	evicted := d.dd.takeEvicted()
-	var hinted []uint64
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	var hinted, appended []uint64
+	err = d.db.Update(func(tx *bolt.Tx) error {
 		events, dedupe := tx.Bucket(bucketEvents), tx.Bucket(bucketDedupe)
 		for _, k := range evicted {
 			if err := dedupe.Delete(k.storageKey()); err != nil {
@@ -526,6 +623,9 @@ func (d *Disk) commit(batch []*op) error {
 		for _, o := range batch {
 			switch o.kind {
 			case opAppend:
+				if goneBefore != nil {
+					continue
+				}
 				seq, err := events.NextSequence()
 				if err != nil {
 					return err
@@ -533,6 +633,7 @@ func (d *Disk) commit(batch []*op) error {
 				if err := events.Put(seqKey(seq), encodeValue(o.entry.Received, o.entry.Body)); err != nil {
 					return err
 				}
+				appended = append(appended, seq)
 				if o.dedupe {
 					o.at = at
 					if err := dedupe.Put(seenKey{h: o.hash, at: at}.storageKey(), nil); err != nil {
@@ -564,8 +665,34 @@ func (d *Disk) commit(batch []*op) error {
 			d.takeHint(seq)
 		}
 		d.log.Error("spool: commit failed", "operations", len(batch), "error", err)
+		d.writeErr.Store(&err)
+		return err, nil
 	}
-	return err
+	d.writeErr.Store(nil)
+	if d.afterCommit != nil {
+		d.afterCommit()
+	}
+	// Durable only if the file is still the spool: checked after the fsync,
+	// before anything is acknowledged.
+	if appendErr = d.checkFile(); appendErr != nil {
+		for _, seq := range hinted {
+			d.takeHint(seq)
+		}
+		if len(appended) > 0 {
+			if err := d.db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bucketEvents)
+				for _, seq := range appended {
+					if err := b.Delete(seqKey(seq)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				d.log.Error("spool: taking unacknowledged events out of the orphaned file failed", "events", len(appended), "error", err)
+			}
+		}
+	}
+	return nil, appendErr
 }
 
 // quarantine moves the record seq from the events bucket to quarantine.

@@ -19,6 +19,16 @@
 // keeps the window in the same transaction as the events, so it survives a
 // restart.
 //
+// A Disk checks, after every commit's fsync and before acknowledging it,
+// that the file at its path is still the one it has open (one stat(2),
+// about 7 µs on the development VM, per group commit). When the file or
+// its directory was removed, renamed or replaced, the spool is gone: the
+// batch's appends are refused (and taken out of the orphaned file), every
+// later Append fails with an error wrapping ErrUnavailable, Err reports it,
+// and one error is logged. It does not recover: a restart opens a new
+// spool. What was acknowledged before stays readable in the open file and
+// can still be exported while the process runs.
+//
 // Records are numbered by arrival (Seq, increasing) and read back oldest
 // first. The pump deletes them once every signal built from them was
 // acknowledged.

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -118,10 +120,16 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
+	disk, _ := queue.(*spool.Disk)
+	state := &intakeState{queue: queue, disk: disk, maxBody: cfg.MaxBodyBytes}
+	inflight := inflightBudget(cfg, effectiveMemoryLimit())
 	rcv, err := receiver.New(intake, authn.auth,
 		receiver.WithPath(cfg.Path),
 		receiver.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		receiver.WithMaxConcurrent(cfg.Security.HTTP.MaxConcurrent),
+		receiver.WithMaxInflightBytes(inflight),
+		receiver.WithAcceptCheck(state.accepting),
+		receiver.WithReadyCheck(state.ready),
 		receiver.WithLogger(logger),
 		receiver.WithMeter(exp.Meter()))
 	if err != nil {
@@ -160,7 +168,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 			}
 		}()
 	}
-	srv, err := receiver.NewServer(cfg.Listen, health.wrap(rcv.Handler()), srvOpts...)
+	srv, err := receiver.NewServer(cfg.Listen, health.wrap(rcv.Handler(), state.ready), srvOpts...)
 	if err != nil {
 		return errors.Join(err, ln.Close(), queue.Close(), exp.Shutdown(context.Background()))
 	}
@@ -180,7 +188,8 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	logger.Info("listening for Watson Assistant log webhooks",
 		"address", ln.Addr().String(), "path", cfg.Path, "auth", cfg.Auth, "tls", certs != nil,
 		"redaction", redactor.Enabled(),
-		"capture_content", cfg.CaptureContent, "spool", describeSpool(cfg.Spool), "version", version())
+		"capture_content", cfg.CaptureContent, "spool", describeSpool(cfg.Spool),
+		"max_inflight_bytes", inflight, "version", version())
 
 	var runErr error
 	select {
@@ -219,7 +228,17 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		runErr = errors.Join(runErr, fmt.Errorf("closing the spool: %w", err))
 	}
 	left := queue.Stats()
+	var spoolGone error
+	if disk != nil {
+		_ = disk.Check() // a removal without traffic since is found here
+		spoolGone = disk.Err()
+	}
 	switch {
+	case spoolGone != nil:
+		// The events are in a file that no longer has a name: they go with
+		// the process. Never say they are left in the spool.
+		logger.Error("spool removed while running: events LOST", "events", left.Events, "spool", cfg.Spool.Dir, "error", spoolGone)
+		runErr = errors.Join(runErr, fmt.Errorf("the spool was removed while running; %d accepted events were not exported: %w", left.Events, spoolGone))
 	case left.Events > 0 && cfg.Spool.Dir != "":
 		logger.Warn("drain timeout: events left in the spool, exported at the next start",
 			"events", left.Events, "bytes", left.Bytes, "spool", cfg.Spool.Dir)
@@ -313,12 +332,13 @@ func (h *exportHealth) degraded() string {
 	return h.reason
 }
 
-// wrap answers GET /readyz with the degraded status while exports fail;
-// everything else goes to next.
-func (h *exportHealth) wrap(next http.Handler) http.Handler {
+// wrap answers GET /readyz with the degraded status while exports fail and
+// ready (the intake's check) passes; everything else, and /readyz when not
+// degraded or not ready, goes to next.
+func (h *exportHealth) wrap(next http.Handler, ready func() error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == receiver.ReadyPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			if reason := h.degraded(); reason != "" {
+			if reason := h.degraded(); reason != "" && ready() == nil {
 				b, _ := json.Marshal(map[string]string{"status": "degraded", "reason": reason})
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Cache-Control", "no-store")
@@ -329,6 +349,75 @@ func (h *exportHealth) wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// intakeState is whether the service can accept events, for the receiver's
+// accept and ready checks. Degraded export is not part of it: events are
+// still accepted then (see exportHealth).
+type intakeState struct {
+	queue   spool.Queue
+	disk    *spool.Disk // nil with the in-memory queue
+	maxBody int64
+}
+
+// accepting fails once the spool is gone: it reads a flag, for every
+// webhook request.
+func (s *intakeState) accepting() error {
+	if s.disk != nil {
+		return s.disk.Err()
+	}
+	return nil
+}
+
+// ready fails while the service cannot accept events: the spool gone or its
+// last write failed (one stat), or the queue full, i.e. with less room than
+// the smaller of a maximum-size body and an eighth of its size. Draining is
+// the receiver's own SetReady(false).
+func (s *intakeState) ready() error {
+	if s.disk != nil {
+		if err := s.disk.Check(); err != nil {
+			return err
+		}
+	}
+	st := s.queue.Stats()
+	if room := st.MaxBytes - st.Bytes; room < min(s.maxBody, st.MaxBytes/8) {
+		what := "memory queue"
+		if s.disk != nil {
+			what = "spool"
+		}
+		return fmt.Errorf("%s full: %d of %d bytes used", what, st.Bytes, st.MaxBytes)
+	}
+	return nil
+}
+
+// inflightCost is the peak heap a webhook request takes per byte of its
+// body, measured for maximum-size bodies: the body, the decoder's copies of
+// it (goccy/go-json copies its input, and the payload twice more), then the
+// spool's record value and bbolt's page for it.
+const inflightCost = 4
+
+// effectiveMemoryLimit is the Go runtime's memory limit in force
+// (--memory-limit or GOMEMLIMIT), 0 when there is none.
+func effectiveMemoryLimit() int64 {
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		return l
+	}
+	return 0
+}
+
+// inflightBudget is --max-inflight-bytes, or, when 0, what is left of the
+// memory limit after the baseline heap and a full queue, divided by the
+// peak cost of a body byte, but at least one maximum-size body (else such a
+// body could never be accepted). Without a memory limit there is no budget
+// unless one is set.
+func inflightBudget(c config.Serve, memLimit int64) int64 {
+	if n := c.Security.HTTP.MaxInflightBytes; n > 0 {
+		return n
+	}
+	if memLimit <= 0 {
+		return 0
+	}
+	return max(c.MaxBodyBytes, (memLimit-baselineHeap-queueHeap(c.Spool))/inflightCost)
 }
 
 func newLogger(cfg config.Serve, w io.Writer) *slog.Logger {
