@@ -32,7 +32,7 @@ func TestExportFailuresCountedAndRateLimited(t *testing.T) {
 	}
 
 	f.record(signalTraces, 3, errors.New("before the counter")) // logged, not counted
-	f.setCounter(c)
+	f.setCounters(c, nil)
 	exp := countingMetricExporter{failingMetricExporter{}, f}
 	rm := &metricdata.ResourceMetrics{ScopeMetrics: []metricdata.ScopeMetrics{{Metrics: make([]metricdata.Metrics, 4)}}}
 	for range 3 {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -47,14 +49,63 @@ type Batch struct {
 	spansDone bool
 	logsDone  bool
 
-	// The wire path's encoded requests and how many items each holds.
-	traceReq, logReq    []byte
-	wireSpans, wireLogs int
+	// The wire path's items, and the events set aside.
+	wireTraces, wireLogs wireSignal
+	deadMu               sync.Mutex
+	dead                 map[int]DeadLetter
+}
+
+// DeadLetter is an event of a Batch that the endpoint refused on its own,
+// for what it holds (not for being unavailable or misconfigured): sending
+// it again as it is would be refused again. Send sets it aside and sends
+// the rest.
+type DeadLetter struct {
+	// Index is the event's index in the telemetry given to Build.
+	Index int
+	// Signal is the signal whose request was refused: traces or logs.
+	Signal string
+	// Reason is the refusal in a word, fit for a metric attribute, e.g.
+	// "http_400" or "grpc_invalid_argument".
+	Reason string
+	// Message is the export error: the endpoint's answer, never the
+	// telemetry.
+	Message string
 }
 
 // Spans and LogRecords return how many of each the batch holds.
-func (b *Batch) Spans() int      { return len(b.spans) + b.wireSpans }
-func (b *Batch) LogRecords() int { return len(b.logs) + b.wireLogs }
+func (b *Batch) Spans() int      { return len(b.spans) + len(b.wireTraces.items) }
+func (b *Batch) LogRecords() int { return len(b.logs) + len(b.wireLogs.items) }
+
+// DeadLetters returns the events Send set aside so far, by index.
+func (b *Batch) DeadLetters() []DeadLetter {
+	b.deadMu.Lock()
+	defer b.deadMu.Unlock()
+	out := make([]DeadLetter, 0, len(b.dead))
+	for _, d := range b.dead {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b DeadLetter) int { return a.Index - b.Index })
+	return out
+}
+
+func (b *Batch) isDead(event int) bool {
+	b.deadMu.Lock()
+	defer b.deadMu.Unlock()
+	_, ok := b.dead[event]
+	return ok
+}
+
+func (b *Batch) setDead(event int, signal, reason, msg string) {
+	b.deadMu.Lock()
+	defer b.deadMu.Unlock()
+	if _, ok := b.dead[event]; ok {
+		return
+	}
+	if b.dead == nil {
+		b.dead = make(map[int]DeadLetter)
+	}
+	b.dead[event] = DeadLetter{Index: event, Signal: signal, Reason: reason, Message: msg}
+}
 
 // Done reports whether every span and log record was acknowledged.
 func (b *Batch) Done() bool { return b.spansDone && b.logsDone }
@@ -71,8 +122,8 @@ func (e *Exporter) Build(ctx context.Context, ts []mapping.Telemetry) (*Batch, e
 	if e.sync.wire != nil {
 		b := &Batch{}
 		e.encode(ctx, ts, b)
-		b.spansDone = b.traceReq == nil
-		b.logsDone = b.logReq == nil
+		b.spansDone = len(b.wireTraces.items) == 0
+		b.logsDone = len(b.wireLogs.items) == 0
 		return b, nil
 	}
 	for i := range ts {
@@ -94,6 +145,13 @@ func (e *Exporter) Build(ctx context.Context, ts []mapping.Telemetry) (*Batch, e
 // concurrently, and marks what succeeded; it returns the failures joined.
 // Call it again (after a pause) until b.Done(). Failures are also counted in
 // assistant_otel.export.errors.
+//
+// On the wire path, requests are at most WithMaxRequestBytes each: a Batch
+// may take several per signal, and Send remembers which were acknowledged.
+// An event the endpoint refuses for its content is narrowed down and set
+// aside (Batch.DeadLetters) while the others are sent; Send then counts the
+// batch as done without it. Other failures are returned as *SendError
+// (FailureOf tells transient from misconfigured).
 func (e *Exporter) Send(ctx context.Context, b *Batch) error {
 	if e.sync != nil && e.sync.wire != nil {
 		return e.sendWireBatch(ctx, b)
@@ -142,6 +200,48 @@ func sendBoth(b *Batch, spans, logs func() error) error {
 		errs = append(errs, fmt.Errorf("logs: %w", logErr))
 	}
 	return errors.Join(errs...)
+}
+
+// SendError is a failed export of Send on the wire path that was not a
+// refusal of some events' content.
+type SendError struct {
+	// Misconfigured is set when the endpoint refuses every request of this
+	// exporter (authentication, permission, path or service not found):
+	// nothing will pass until the configuration is fixed.
+	Misconfigured bool
+	// RetryAfter is the delay the endpoint asked for, if any.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *SendError) Error() string { return e.Err.Error() }
+func (e *SendError) Unwrap() error { return e.Err }
+
+// FailureOf tells what a Send error means: misconfigured (some failure is
+// a misconfiguration) or not, and the longest delay the endpoint asked for.
+func FailureOf(err error) (misconfigured bool, retryAfter time.Duration) {
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if se, ok := err.(*SendError); ok {
+			misconfigured = misconfigured || se.Misconfigured
+			retryAfter = max(retryAfter, se.RetryAfter)
+			return
+		}
+		{
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				for _, e := range j.Unwrap() {
+					walk(e)
+				}
+			} else {
+				walk(errors.Unwrap(err))
+			}
+		}
+	}
+	walk(err)
+	return misconfigured, retryAfter
 }
 
 // FlushMetrics exports the current state of every metric now; a nil error

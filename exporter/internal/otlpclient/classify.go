@@ -3,7 +3,10 @@ package otlpclient
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -100,4 +103,35 @@ func Retryable(err error) (retry bool, after time.Duration) {
 	}
 	c, after := Classify(err)
 	return c == Transient, after
+}
+
+// Reason names a failure in a word, fit for a metric attribute: http_413,
+// grpc_invalid_argument, or network without an answer.
+func Reason(err error) string {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return "http_" + strconv.Itoa(he.StatusCode)
+	}
+	if errors.Is(err, errShutdown) {
+		return "shutdown"
+	}
+	if st, ok := status.FromError(err); ok {
+		return "grpc_" + snake(st.Code().String())
+	}
+	return "network"
+}
+
+// snake turns a gRPC code name (InvalidArgument) into invalid_argument.
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
