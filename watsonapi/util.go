@@ -113,7 +113,6 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-
 // checkURL accepts absolute https URLs, and http ones only for loopback hosts
 // (local tests and port-forwards): credentials never cross a network in
 // clear text.
