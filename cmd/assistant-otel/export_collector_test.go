@@ -207,4 +207,3 @@ func TestBacklogUnderLimit(t *testing.T) {
 	t.Logf("backlog: 1,000 turns (%d bytes of bodies) accepted with the Collector down; all %d arrived %v after it came up, duplicates %d; %d trace/logs requests, largest %d bytes",
 		bodies, len(a.spans), took.Round(time.Millisecond), a.duplicates(), len(sizes), largest)
 }
-
