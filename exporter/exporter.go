@@ -190,6 +190,13 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 		if p.wireLogs, err = newWireSenderOf(cfg.logs()); err != nil {
 			return nil, errors.Join(fmt.Errorf("exporter: logs: %w", err), shutdownAll(ctx, reader, p.wireTraces))
 		}
+		// The other signal may go to the console, through the SDK.
+		if cfg.traces().output == outputConsole {
+			p.spans = consoleSpanExporter{con}
+		}
+		if cfg.logs().output == outputConsole {
+			p.logs = consoleLogExporter{con}
+		}
 		p.wire = true
 		return assemble(ctx, o, p)
 	}

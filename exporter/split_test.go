@@ -183,3 +183,41 @@ func TestMisconfiguredIsNotDeadLettered(t *testing.T) {
 		})
 	}
 }
+
+// TestOneExportPath: with traces to the console and logs over OTLP (or the
+// reverse), the OTLP signal still leaves through the wire path, split under
+// the limit, and the console still prints the other.
+func TestOneExportPath(t *testing.T) {
+	for _, consoleSignal := range []string{"TRACES", "LOGS"} {
+		t.Run(consoleSignal, func(t *testing.T) {
+			srv := otlptest.StartGRPC(t)
+			clearOTelEnv(t)
+			t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.Endpoint())
+			t.Setenv("OTEL_METRICS_EXPORTER", "none")
+			t.Setenv("OTEL_"+consoleSignal+"_EXPORTER", "console")
+			var console syncBuffer
+			e, err := New(t.Context(), WithSynchronous(), WithConsole(&console), WithMaxRequestBytes(MinMaxRequestBytes))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = e.Shutdown(t.Context()) }()
+			if e.sync.wire == nil {
+				t.Fatal("the OTLP signal does not take the wire path")
+			}
+			b, err := e.Build(t.Context(), turns(40, 1000))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Send(t.Context(), b); err != nil || !b.Done() {
+				t.Fatalf("Send = %v, done %v", err, b.Done())
+			}
+			otlpItems := len(srv.Spans()) + len(srv.LogRecords())
+			if otlpItems != 40 || len(srv.RequestSizes()) < 2 {
+				t.Errorf("%d items in %d requests over OTLP, want 40 in several", otlpItems, len(srv.RequestSizes()))
+			}
+			if !strings.Contains(console.String(), "log-0039") {
+				t.Errorf("the console did not print the other signal")
+			}
+		})
+	}
+}

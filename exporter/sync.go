@@ -122,12 +122,18 @@ func (e *Exporter) Build(ctx context.Context, ts []mapping.Telemetry) (*Batch, e
 	if e.sync.wire != nil {
 		b := &Batch{}
 		e.encode(ctx, ts, b)
-		b.spansDone = len(b.wireTraces.items) == 0
-		b.logsDone = len(b.wireLogs.items) == 0
+		if e.sync.spanExp != nil || e.sync.logExp != nil { // the console's signal, metrics recorded already
+			for i := range ts {
+				e.record1(ctx, ts[i], false)
+			}
+			b.spans, b.logs = e.sync.spans.take(), e.sync.logs.take()
+		}
+		b.spansDone = len(b.wireTraces.items) == 0 && len(b.spans) == 0
+		b.logsDone = len(b.wireLogs.items) == 0 && len(b.logs) == 0
 		return b, nil
 	}
 	for i := range ts {
-		e.record1(ctx, ts[i])
+		e.record1(ctx, ts[i], true)
 	}
 	b := &Batch{spans: e.sync.spans.take(), logs: e.sync.logs.take()}
 	b.spansDone = len(b.spans) == 0 || e.sync.spanExp == nil
@@ -156,19 +162,26 @@ func (e *Exporter) Send(ctx context.Context, b *Batch) error {
 	if e.sync != nil && e.sync.wire != nil {
 		return e.sendWireBatch(ctx, b)
 	}
-	return sendBoth(b, func() error {
-		err := e.sync.spanExp.ExportSpans(ctx, b.spans)
-		if err == nil {
-			b.spans = nil
-		}
-		return err
-	}, func() error {
-		err := e.sync.logExp.Export(ctx, b.logs)
-		if err == nil {
-			b.logs = nil
-		}
-		return err
-	})
+	return sendBoth(b, func() error { return e.sendSDKSpans(ctx, b) }, func() error { return e.sendSDKLogs(ctx, b) })
+}
+
+// sendSDKSpans and sendSDKLogs export b's SDK spans and records: to the
+// console, or over OTLP with the SDK's exporters in the tests that compare
+// them with the wire path.
+func (e *Exporter) sendSDKSpans(ctx context.Context, b *Batch) error {
+	err := e.sync.spanExp.ExportSpans(ctx, b.spans)
+	if err == nil {
+		b.spans = nil
+	}
+	return err
+}
+
+func (e *Exporter) sendSDKLogs(ctx context.Context, b *Batch) error {
+	err := e.sync.logExp.Export(ctx, b.logs)
+	if err == nil {
+		b.logs = nil
+	}
+	return err
 }
 
 // sendBoth runs the sends of b's spans and log records that are not done

@@ -41,15 +41,18 @@ type wireParts struct {
 	maxRequest, itemBound int
 }
 
-// wireable reports whether the wire path can carry traces and logs: each
-// goes over OTLP or nowhere, and at least one over OTLP.
+// wireable reports whether the wire path carries traces and logs: at
+// least one goes over OTLP, and the other over OTLP, to the console or
+// nowhere. In synchronous mode traces and logs bound for OTLP always leave
+// through the wire path then; the SDK's span and record objects remain for
+// the console only (and as the tests' oracle of what OTLP should carry).
 func (c exportConfig) wireable() bool {
 	otlp := 0
 	for _, s := range []signalConfig{c.traces(), c.logs()} {
 		switch s.output {
 		case outputOTLP:
 			otlp++
-		case outputNone:
+		case outputNone, outputConsole:
 		default:
 			return false
 		}
@@ -328,12 +331,19 @@ func (e *Exporter) sendItems(ctx context.Context, b *Batch, s *wireSignal, sende
 	return e.sendItems(ctx, b, s, sender, signal, idx[k:])
 }
 
-// sendWireBatch is Send on the wire path.
+// sendWireBatch is Send on the wire path; a signal bound for the console
+// (when the other goes over OTLP) goes through its SDK exporter.
 func (e *Exporter) sendWireBatch(ctx context.Context, b *Batch) error {
 	w := e.sync.wire
 	return sendBoth(b, func() error {
+		if w.traces == nil {
+			return e.sendSDKSpans(ctx, b)
+		}
 		return e.sendSignal(ctx, b, &b.wireTraces, w.traces, signalTraces)
 	}, func() error {
+		if w.logs == nil {
+			return e.sendSDKLogs(ctx, b)
+		}
 		return e.sendSignal(ctx, b, &b.wireLogs, w.logs, signalLogs)
 	})
 }
