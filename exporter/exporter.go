@@ -12,9 +12,15 @@
 // console in a readable form instead.
 //
 // In synchronous mode, traces and logs bound for OTLP skip the SDK's span
-// and record objects: they are encoded straight into OTLP requests and sent
-// by an OTLP client of this package's own (wire.go), which sends what the
-// SDK would send (tested against it).
+// and record objects: each span and log record is encoded on its own,
+// bounded in size, into OTLP protobuf, and sent in requests of at most
+// WithMaxRequestBytes by an OTLP client of this package's own (wire.go),
+// which sends what the SDK would send (tested against it). Send sorts
+// failures as the OTLP specification does: an event the endpoint refuses
+// for its content is narrowed down and set aside (Batch.DeadLetters), the
+// rest is returned as *SendError (FailureOf). The SDK's OTLP span and log
+// exporters remain only as the tests' reference and for the asynchronous
+// mode; the console goes through the SDK.
 package exporter
 
 import (

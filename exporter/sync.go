@@ -18,10 +18,14 @@ import (
 // SDK's batch processors cannot say when a given span was accepted, so here
 // the providers hand finished spans and emitted log records to collecting
 // processors, Build takes them out as a Batch, and Send calls the OTLP
-// exporters directly and returns their error. Metric measurements go into
-// the MeterProvider's (cumulative) aggregation at Build; FlushMetrics
-// exports that state and its error is the acknowledgement of every
-// measurement recorded before it. With delta temporality
+// exporters directly and returns their error (the wire path, wire.go,
+// replaces both for OTLP). Metric measurements go into the MeterProvider's
+// (cumulative) aggregation at Build, once per event: sending, and splitting
+// a refused request, only re-assembles what Build encoded, so nothing is
+// counted twice. The periodic reader exports that state every
+// OTEL_METRIC_EXPORT_INTERVAL; FlushMetrics exports it now (for a command
+// about to exit) and its error is the acknowledgement of every measurement
+// recorded before it. With delta temporality
 // (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta) the SDK resets
 // the aggregation at each collection whether or not the export succeeds, so
 // a failed flush loses those measurements: keep the default, cumulative.

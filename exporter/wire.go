@@ -298,8 +298,10 @@ func (e *Exporter) sendItems(ctx context.Context, b *Batch, s *wireSignal, sende
 		req = w.enc.LogsRequest(w.buffer(), parts...)
 	}
 	res, err := sender.Export(ctx, req)
-	w.release(req)
 	if err == nil {
+		// After a failure the transport may still read a stalled request
+		// (see otlpclient.Client.Export): its buffer is left to the GC.
+		w.release(req)
 		for _, i := range idx {
 			s.items[i].acked = true
 		}
