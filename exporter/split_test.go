@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -219,5 +220,27 @@ func TestOneExportPath(t *testing.T) {
 				t.Errorf("the console did not print the other signal")
 			}
 		})
+	}
+}
+
+// TestFailureOf reads a Send error: a misconfiguration anywhere in it wins,
+// and the longest delay the endpoint asked for is kept.
+func TestFailureOf(t *testing.T) {
+	transient := &SendError{RetryAfter: 3 * time.Second, Err: errors.New("429")}
+	mis := &SendError{Misconfigured: true, Err: errors.New("401")}
+	for _, tc := range []struct {
+		err   error
+		mis   bool
+		after time.Duration
+	}{
+		{nil, false, 0},
+		{errors.New("console"), false, 0},
+		{fmt.Errorf("traces: %w", transient), false, 3 * time.Second},
+		{errors.Join(fmt.Errorf("traces: %w", transient), fmt.Errorf("logs: %w", mis)), true, 3 * time.Second},
+		{errors.Join(fmt.Errorf("logs: %w", &SendError{RetryAfter: time.Second, Err: errors.New("503")}), transient), false, 3 * time.Second},
+	} {
+		if mis, after := FailureOf(tc.err); mis != tc.mis || after != tc.after {
+			t.Errorf("FailureOf(%v) = %v, %v; want %v, %v", tc.err, mis, after, tc.mis, tc.after)
+		}
 	}
 }
