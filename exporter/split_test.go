@@ -244,3 +244,24 @@ func TestFailureOf(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusingEverythingIsMisconfigured: an endpoint refusing every event
+// of a batch on its own (a proxy answering 400 to anything) sets nothing
+// aside: it is taken as misconfigured, and the batch goes out once fixed.
+func TestRefusingEverythingIsMisconfigured(t *testing.T) {
+	srv := otlptest.StartHTTP(t)
+	srv.SetRefuse(func([]otlptest.Span, []otlptest.LogRecord) otlptest.Refusal { return otlptest.RefuseContent })
+	e := newWireExporter(t, srv)
+	b, err := e.Build(t.Context(), turns(refuseAllMin, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.Send(t.Context(), b)
+	if mis, _ := FailureOf(err); !mis || b.Done() || len(b.DeadLetters()) != 0 {
+		t.Fatalf("Send = %v (misconfigured %v), done %v, %d dead letters", err, mis, b.Done(), len(b.DeadLetters()))
+	}
+	srv.SetRefuse(nil)
+	if err := e.Send(t.Context(), b); err != nil || !b.Done() || len(srv.Spans()) != refuseAllMin || len(srv.LogRecords()) != refuseAllMin {
+		t.Fatalf("after the fix: Send = %v, %d spans, %d logs", err, len(srv.Spans()), len(srv.LogRecords()))
+	}
+}

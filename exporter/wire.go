@@ -2,6 +2,8 @@ package exporter
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -271,9 +273,17 @@ func (e *Exporter) sendSignal(ctx context.Context, b *Batch, s *wireSignal, send
 		}
 		pending = pending[n:]
 	}
-	w.release(s.arena)
-	s.arena, s.items = nil, nil
 	return nil
+}
+
+// acked reports whether every item of s was acknowledged.
+func (s *wireSignal) acked() bool {
+	for _, it := range s.items {
+		if !it.acked {
+			return false
+		}
+	}
+	return true
 }
 
 // sendItems sends one request of the items idx of s. When the endpoint
@@ -333,9 +343,42 @@ func (e *Exporter) sendItems(ctx context.Context, b *Batch, s *wireSignal, sende
 	return e.sendItems(ctx, b, s, sender, signal, idx[k:])
 }
 
+// refuseAllMin is the fewest events of a batch that, all refused one by
+// one, make Send take the endpoint as misconfigured rather than set every
+// event aside (an endpoint that refuses whatever it is sent, such as a
+// proxy answering 400 to anything).
+const refuseAllMin = 8
+
 // sendWireBatch is Send on the wire path; a signal bound for the console
 // (when the other goes over OTLP) goes through its SDK exporter.
 func (e *Exporter) sendWireBatch(ctx context.Context, b *Batch) error {
+	events := map[int]bool{}
+	for _, s := range []*wireSignal{&b.wireTraces, &b.wireLogs} {
+		for _, it := range s.items {
+			events[it.event] = true
+		}
+	}
+	err := e.sendWireSignals(ctx, b)
+	if dead := b.DeadLetters(); len(events) >= refuseAllMin && len(dead) == len(events) {
+		b.deadMu.Lock()
+		b.dead = nil
+		b.deadMu.Unlock()
+		b.spansDone = b.spansDone && b.wireTraces.acked()
+		b.logsDone = b.logsDone && b.wireLogs.acked()
+		return errors.Join(err, &SendError{Misconfigured: true,
+			Err: fmt.Errorf("the endpoint refused each of the %d events of a batch on its own: taken as refusing everything (%s)", len(events), dead[0].Message)})
+	}
+	if b.Done() {
+		w := e.sync.wire
+		for _, s := range []*wireSignal{&b.wireTraces, &b.wireLogs} {
+			w.release(s.arena)
+			s.arena = nil
+		}
+	}
+	return err
+}
+
+func (e *Exporter) sendWireSignals(ctx context.Context, b *Batch) error {
 	w := e.sync.wire
 	return sendBoth(b, func() error {
 		if w.traces == nil {
