@@ -92,7 +92,10 @@ func Failing() Option { return func(s *Server) { s.failing = true } }
 func StartGRPC(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s, lis := newServer(tb, GRPC, opts)
-	s.grpc = grpc.NewServer()
+	// A sink takes what it is sent, whatever the size (a Collector's batch
+	// processor in front of it may merge requests beyond gRPC's 4 MiB
+	// default); size limits are the Collector's under test.
+	s.grpc = grpc.NewServer(grpc.MaxRecvMsgSize(256 << 20))
 	collectortrace.RegisterTraceServiceServer(s.grpc, traceService{s: s})
 	collectorlogs.RegisterLogsServiceServer(s.grpc, logsService{s: s})
 	collectormetrics.RegisterMetricsServiceServer(s.grpc, metricsService{s: s})
