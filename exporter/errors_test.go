@@ -66,3 +66,33 @@ func TestExportFailuresCountedAndRateLimited(t *testing.T) {
 		t.Errorf("log lacks items or error:\n%s", out)
 	}
 }
+
+// A partial success counts the rejected items and is logged, rate-limited.
+func TestPartialSuccessCountedAndLogged(t *testing.T) {
+	var logs syncBuffer
+	f := newExportFailures(slog.New(slog.NewTextHandler(&logs, nil)))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	c, err := mp.Meter(ScopeName).Int64Counter(ExportRejectedMetric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.setCounters(nil, c)
+	f.partial(signalLogs, 0, "") // a plain success
+	f.partial(signalLogs, 3, "3 records dropped")
+	f.partial(signalLogs, 2, "2 records dropped")
+	f.partial(signalTraces, 0, "warning only")
+	var got metricdata.ResourceMetrics
+	if err := reader.Collect(t.Context(), &got); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, p := range got.ScopeMetrics[0].Metrics[0].Data.(metricdata.Sum[int64]).DataPoints {
+		total += p.Value
+	}
+	out := logs.String()
+	if total != 5 || strings.Count(out, "signal=logs") != 1 || !strings.Contains(out, "3 records dropped") || !strings.Contains(out, "warning only") {
+		t.Errorf("rejected %d, log:\n%s", total, out)
+	}
+}
