@@ -103,6 +103,9 @@ type Mapping struct {
 	// already exported live and its spool keeps them durable.
 	Via           string
 	WebhookSecret Secret
+	// MaxRequestBytes bounds one OTLP export request, as serve's
+	// --max-request-bytes.
+	MaxRequestBytes int
 	// PseudonymKey is --pseudonym-key-file or ASSISTANT_OTEL_PSEUDONYM_KEY,
 	// else derived from the webhook secret (--secret-file or
 	// ASSISTANT_OTEL_SECRET) as serve does; empty without either.
@@ -138,6 +141,7 @@ func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string)
 	config.AddPrivacyFlags(fs, &m.Privacy)
 	fs.StringVar(&keyFile, "pseudonym-key-file", "", "file holding serve's user-id hashing key (or set "+config.EnvPseudonymKey+")")
 	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret, to derive the hashing key as serve does and to sign --via posts (or set "+config.EnvSecret+")")
+	fs.IntVar(&m.MaxRequestBytes, "max-request-bytes", config.DefaultMaxRequestBytes, "largest OTLP export request in bytes, as for serve")
 	fs.StringVar(&m.Via, "via", "", "webhook URL of a running assistant-otel serve: post each event there (signed with the webhook secret) so its dedupe skips turns already exported live")
 	return func(getenv func(string) string) error {
 		var errs []error
@@ -150,6 +154,9 @@ func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string)
 		}
 		if m.MaxTextLength < 16 {
 			errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", m.MaxTextLength))
+		}
+		if m.MaxRequestBytes < config.MinMaxRequestBytes {
+			errs = append(errs, fmt.Errorf("--max-request-bytes %d is below %d", m.MaxRequestBytes, config.MinMaxRequestBytes))
 		}
 		if v := getenv(config.EnvGenAICaptureContent); v != "" {
 			if on, err := strconv.ParseBool(v); err != nil {
@@ -348,6 +355,72 @@ func ParseReplayFlags(args []string, getenv func(string) string, usage io.Writer
 	}
 	if err := errors.Join(errs...); err != nil {
 		return ReplayConfig{}, err
+	}
+	return c, nil
+}
+
+// DeadLetterConfig holds the settings of `assistant-otel dead-letters`.
+type DeadLetterConfig struct {
+	// Action is list or retry.
+	Action string
+	// SpoolDir is serve's --spool-dir: the store is in its dead-letters
+	// directory.
+	SpoolDir string
+	// Metrics, Progress and Mapping are as for replay (retry only).
+	Metrics  bool
+	Progress string
+	Mapping  Mapping
+}
+
+// Dead-letter actions.
+const (
+	DeadLettersList  = "list"
+	DeadLettersRetry = "retry"
+)
+
+// ParseDeadLetterFlags parses `dead-letters list|retry` and its flags (same
+// ASSISTANT_OTEL_* mirroring as ParseFlags, so ASSISTANT_OTEL_SPOOL_DIR
+// names serve's spool here too).
+func ParseDeadLetterFlags(args []string, getenv func(string) string, usage io.Writer) (DeadLetterConfig, error) {
+	var c DeadLetterConfig
+	fs := flag.NewFlagSet("assistant-otel dead-letters", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprintln(usage, "Usage: assistant-otel dead-letters list|retry --spool-dir DIR [flags]")
+		fmt.Fprintln(usage, "Events the OTLP endpoint refused for what they hold are kept in DIR/dead-letters.")
+		fmt.Fprintln(usage, "list shows them (log_id, when, why, size); retry exports them again, with the same mapping")
+		fmt.Fprintln(usage, "flags and OTEL_* variables as serve, and removes each once the endpoint accepted it.")
+		fmt.Fprintln(usage, "Both work while serve runs.")
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 || (args[0] != DeadLettersList && args[0] != DeadLettersRetry) {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			fs.Usage()
+			return c, flag.ErrHelp
+		}
+		fs.Usage()
+		return c, errors.New("give an action: list or retry")
+	}
+	c.Action = args[0]
+	fs.StringVar(&c.SpoolDir, "spool-dir", "", "serve's spool directory (required)")
+	fs.BoolVar(&c.Metrics, "metrics", false, "also record metrics of retried turns, labelled watson_assistant.source=dead_letters")
+	fs.StringVar(&c.Progress, "progress", ProgressAuto, "progress display: auto, bar, plain or none")
+	finishMapping := mappingFlags(fs, &c.Mapping)
+	if err := parse(fs, args[1:], getenv); err != nil {
+		return DeadLetterConfig{}, err
+	}
+	errs := []error{finishMapping(getenv)}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if c.SpoolDir == "" {
+		errs = append(errs, errors.New("--spool-dir is required: the dead letters are in its dead-letters directory"))
+	}
+	if err := checkProgress(c.Progress); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return DeadLetterConfig{}, err
 	}
 	return c, nil
 }

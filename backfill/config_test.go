@@ -211,3 +211,21 @@ func TestPrivacyFlagsMatchServe(t *testing.T) {
 		t.Error("a bad pattern was accepted")
 	}
 }
+
+func TestParseDeadLetterFlags(t *testing.T) {
+	c, err := ParseDeadLetterFlags([]string{"retry", "--assistant-name", "Bot"}, env(
+		"ASSISTANT_OTEL_SPOOL_DIR", "/var/spool/x", "ASSISTANT_OTEL_MAX_REQUEST_BYTES", "65536", "ASSISTANT_OTEL_SECRET", "s"), &bytes.Buffer{})
+	if err != nil || c.Action != DeadLettersRetry || c.SpoolDir != "/var/spool/x" || c.Mapping.MaxRequestBytes != 64<<10 ||
+		c.Mapping.AssistantName != "Bot" || string(c.Mapping.PseudonymKey) != string(config.DerivePseudonymKey([]byte("s"))) {
+		t.Fatalf("%+v, %v", c, err)
+	}
+	c, err = ParseDeadLetterFlags([]string{"list", "--spool-dir", "d"}, env(), &bytes.Buffer{})
+	if err != nil || c.Action != DeadLettersList || c.Mapping.MaxRequestBytes != config.DefaultMaxRequestBytes {
+		t.Fatalf("%+v, %v", c, err)
+	}
+	for _, args := range [][]string{nil, {"purge", "--spool-dir", "d"}, {"list"}, {"retry", "--spool-dir", "d", "--max-request-bytes", "10"}, {"list", "--spool-dir", "d", "x"}} {
+		if _, err := ParseDeadLetterFlags(args, env(), &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

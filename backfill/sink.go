@@ -26,6 +26,11 @@ type Sink interface {
 // skipped, not consumed, and the run goes on.
 var ErrAlreadyExported = errors.New("already exported")
 
+// ErrRefused may be returned (wrapped) by a Sink whose OTLP endpoint refused
+// the event for what it holds (a dead letter): sending it again as it is
+// would be refused again.
+var ErrRefused = errors.New("refused by the OTLP endpoint")
+
 // SinkFunc adapts a function to Sink.
 type SinkFunc func(ctx context.Context, ev watson.Event, received time.Time) error
 
@@ -39,8 +44,9 @@ const AttrSource = attribute.Key("watson_assistant.source")
 
 // Values of AttrSource.
 const (
-	SourceBackfill = "backfill"
-	SourceReplay   = "replay"
+	SourceBackfill    = "backfill"
+	SourceReplay      = "replay"
+	SourceDeadLetters = "dead_letters"
 )
 
 // Imported prepares the telemetry of an imported event. Spans and log

@@ -61,7 +61,17 @@ type Serve struct {
 	LogFormat              string
 	LogLevel               slog.Level
 	Spool                  Spool
+	// MaxRequestBytes bounds one OTLP export request (and so one span or
+	// log record, cut down to fit).
+	MaxRequestBytes int
 }
+
+// DefaultMaxRequestBytes is --max-request-bytes: under the 4 MiB a
+// Collector's gRPC receiver takes by default, with headroom.
+const DefaultMaxRequestBytes = 3 << 20
+
+// MinMaxRequestBytes is the smallest --max-request-bytes.
+const MinMaxRequestBytes = 16 << 10
 
 // Spool holds the settings of the queue between the receiver and the export.
 type Spool struct {
@@ -75,6 +85,9 @@ type Spool struct {
 	// window turns deduplication off.
 	DedupeWindow time.Duration
 	DedupeMax    int
+	// DeadLetterMaxBytes bounds the dead-letter store (<Dir>/dead-letters)
+	// of events the OTLP endpoint refused.
+	DeadLetterMaxBytes int64
 }
 
 // Getenv looks up an environment variable (os.Getenv in production).
@@ -105,6 +118,8 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.Int64Var(&c.Spool.MemoryMaxBytes, "memory-queue-bytes", 16<<20, "size limit in body bytes of the in-memory queue used without --spool-dir")
 	fs.DurationVar(&c.Spool.DedupeWindow, "dedupe-window", time.Hour, "how long an event id (log_id, cdr global_session_id) is remembered to drop redeliveries; 0 turns it off")
 	fs.IntVar(&c.Spool.DedupeMax, "dedupe-max", 100000, "how many event ids are remembered at most for deduplication")
+	fs.Int64Var(&c.Spool.DeadLetterMaxBytes, "dead-letter-max-bytes", 256<<20, "size limit of the dead-letter store (<spool-dir>/dead-letters) of events the OTLP endpoint refused; when full, more are counted and logged, not kept")
+	fs.IntVar(&c.MaxRequestBytes, "max-request-bytes", DefaultMaxRequestBytes, "largest OTLP export request in bytes: batches are split to fit, and a span or log record is cut down to fit (a Collector's gRPC receiver takes 4 MiB by default)")
 	fs.Int64Var(&c.MemoryLimit, "memory-limit", 64<<20, "soft limit in bytes of the service's Go memory (the runtime's memory limit: the garbage collector works harder near it); 0: none. GOMEMLIMIT, when set, wins")
 	fs.StringVar(&c.PprofListen, "pprof-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off when empty; keep it on loopback)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "format of the service's own logs: text or json")
@@ -155,6 +170,12 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	}
 	if c.MemoryLimit != 0 && c.MemoryLimit < 32<<20 {
 		errs = append(errs, fmt.Errorf("--memory-limit %d must be 0 (none) or at least 32 MiB", c.MemoryLimit))
+	}
+	if c.MaxRequestBytes < MinMaxRequestBytes {
+		errs = append(errs, fmt.Errorf("--max-request-bytes %d is below %d", c.MaxRequestBytes, MinMaxRequestBytes))
+	}
+	if c.Spool.DeadLetterMaxBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("--dead-letter-max-bytes %d must be at least 1 MiB", c.Spool.DeadLetterMaxBytes))
 	}
 	if c.Spool.DedupeWindow < 0 || c.Spool.DedupeMax < 0 {
 		errs = append(errs, errors.New("--dedupe-window and --dedupe-max must not be negative"))

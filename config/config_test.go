@@ -116,6 +116,8 @@ func TestServeRejectsBadValues(t *testing.T) {
 		{"--memory-limit", "1048576"},
 		{"--memory-limit", "-1"},
 		{"--spool-dir", "/tmp/x", "--spool-max-bytes", "1048576"},
+		{"--max-request-bytes", "1000"},
+		{"--dead-letter-max-bytes", "1000"},
 		{"--no-such-flag"},
 		{"extra-arg"},
 	} {
@@ -162,6 +164,13 @@ func TestSpoolFlags(t *testing.T) {
 	}
 	if c.MemoryLimit != 64<<20 {
 		t.Errorf("--memory-limit default %d, want 64 MiB", c.MemoryLimit)
+	}
+	if c.MaxRequestBytes != 3<<20 || c.Spool.DeadLetterMaxBytes != 256<<20 {
+		t.Errorf("--max-request-bytes default %d, --dead-letter-max-bytes %d", c.MaxRequestBytes, c.Spool.DeadLetterMaxBytes)
+	}
+	c, err = ParseServe(nil, env(map[string]string{EnvSecret: "s", "ASSISTANT_OTEL_MAX_REQUEST_BYTES": "65536", "ASSISTANT_OTEL_DEAD_LETTER_MAX_BYTES": "2097152"}), io.Discard)
+	if err != nil || c.MaxRequestBytes != 64<<10 || c.Spool.DeadLetterMaxBytes != 2<<20 {
+		t.Errorf("ASSISTANT_OTEL_MAX_REQUEST_BYTES, ASSISTANT_OTEL_DEAD_LETTER_MAX_BYTES: %d, %d, %v", c.MaxRequestBytes, c.Spool.DeadLetterMaxBytes, err)
 	}
 	for v, want := range map[string]int64{"0": 0, "134217728": 128 << 20} {
 		c, err := ParseServe(nil, env(map[string]string{EnvSecret: "s", "ASSISTANT_OTEL_MEMORY_LIMIT": v}), io.Discard)

@@ -18,6 +18,13 @@ import (
 // attribute signal is traces, logs or metrics.
 const ExportErrorsMetric = "assistant_otel.export.errors"
 
+// Metric names of what the wire path did to items: spans and log records
+// rejected by a partial success, and cut down to their size bound.
+const (
+	ExportRejectedMetric  = "assistant_otel.export.rejected"
+	ExportTruncatedMetric = "assistant_otel.export.truncated"
+)
+
 // Signal names, as used in the signal attribute and in Describe.
 const (
 	signalTraces  = "traces"
@@ -38,6 +45,7 @@ type exportFailures struct {
 
 	mu         sync.Mutex
 	counter    metric.Int64Counter
+	rejected   metric.Int64Counter
 	lastLogged map[string]time.Time
 	suppressed map[string]int
 }
@@ -50,10 +58,37 @@ func newExportFailures(logger *slog.Logger) *exportFailures {
 	}
 }
 
-func (f *exportFailures) setCounter(c metric.Int64Counter) {
+func (f *exportFailures) setCounters(errs, rejected metric.Int64Counter) {
 	f.mu.Lock()
-	f.counter = c
+	f.counter, f.rejected = errs, rejected
 	f.mu.Unlock()
+}
+
+// partial accounts for an accepted export that was a partial success:
+// rejected items are counted (assistant_otel.export.rejected) and the
+// endpoint's message is logged, rate-limited like failures. Resending would
+// not help: the endpoint accepted the request.
+func (f *exportFailures) partial(signal string, rejected int64, msg string) {
+	if rejected <= 0 && msg == "" {
+		return
+	}
+	now := time.Now()
+	key := "partial " + signal
+	f.mu.Lock()
+	counter := f.rejected
+	last, seen := f.lastLogged[key]
+	logIt := !seen || now.Sub(last) >= failureLogInterval
+	if logIt {
+		f.lastLogged[key] = now
+	}
+	f.mu.Unlock()
+	if counter != nil && rejected > 0 {
+		counter.Add(context.Background(), rejected, metric.WithAttributes(attribute.String("signal", signal)))
+	}
+	if logIt {
+		f.logger.Warn("telemetry export partly succeeded: the endpoint rejected some items",
+			slog.String("signal", signal), slog.Int64("rejected", rejected), slog.String("message", msg))
+	}
 }
 
 // record accounts for one failed export of items items of a signal. The error

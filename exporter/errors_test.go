@@ -32,7 +32,7 @@ func TestExportFailuresCountedAndRateLimited(t *testing.T) {
 	}
 
 	f.record(signalTraces, 3, errors.New("before the counter")) // logged, not counted
-	f.setCounter(c)
+	f.setCounters(c, nil)
 	exp := countingMetricExporter{failingMetricExporter{}, f}
 	rm := &metricdata.ResourceMetrics{ScopeMetrics: []metricdata.ScopeMetrics{{Metrics: make([]metricdata.Metrics, 4)}}}
 	for range 3 {
@@ -64,5 +64,35 @@ func TestExportFailuresCountedAndRateLimited(t *testing.T) {
 	}
 	if !strings.Contains(out, "items=4") || !strings.Contains(out, `error="collector unreachable"`) {
 		t.Errorf("log lacks items or error:\n%s", out)
+	}
+}
+
+// A partial success counts the rejected items and is logged, rate-limited.
+func TestPartialSuccessCountedAndLogged(t *testing.T) {
+	var logs syncBuffer
+	f := newExportFailures(slog.New(slog.NewTextHandler(&logs, nil)))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	c, err := mp.Meter(ScopeName).Int64Counter(ExportRejectedMetric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.setCounters(nil, c)
+	f.partial(signalLogs, 0, "") // a plain success
+	f.partial(signalLogs, 3, "3 records dropped")
+	f.partial(signalLogs, 2, "2 records dropped")
+	f.partial(signalTraces, 0, "warning only")
+	var got metricdata.ResourceMetrics
+	if err := reader.Collect(t.Context(), &got); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, p := range got.ScopeMetrics[0].Metrics[0].Data.(metricdata.Sum[int64]).DataPoints {
+		total += p.Value
+	}
+	out := logs.String()
+	if total != 5 || strings.Count(out, "signal=logs") != 1 || !strings.Contains(out, "3 records dropped") || !strings.Contains(out, "warning only") {
+		t.Errorf("rejected %d, log:\n%s", total, out)
 	}
 }

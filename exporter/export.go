@@ -35,11 +35,12 @@ func (e *Exporter) Export(ctx context.Context, t mapping.Telemetry) {
 		}
 		return
 	}
-	e.record1(ctx, t)
+	e.record1(ctx, t, true)
 }
 
-// record1 hands one event's telemetry to the providers.
-func (e *Exporter) record1(ctx context.Context, t mapping.Telemetry) {
+// record1 hands one event's telemetry to the providers: its spans and log
+// records, and its metric measurements when withMetrics.
+func (e *Exporter) record1(ctx context.Context, t mapping.Telemetry, withMetrics bool) {
 	started := make(map[trace.SpanID]trace.SpanContext, len(t.Spans))
 	for i := range t.Spans {
 		s := &t.Spans[i]
@@ -47,6 +48,9 @@ func (e *Exporter) record1(ctx context.Context, t mapping.Telemetry) {
 	}
 	for i := range t.Logs {
 		e.emitLog(ctx, &t.Logs[i], started)
+	}
+	if !withMetrics {
+		return
 	}
 	for i := range t.Metrics {
 		e.record(ctx, &t.Metrics[i], started)

@@ -12,9 +12,15 @@
 // console in a readable form instead.
 //
 // In synchronous mode, traces and logs bound for OTLP skip the SDK's span
-// and record objects: they are encoded straight into OTLP requests and sent
-// by an OTLP client of this package's own (wire.go), which sends what the
-// SDK would send (tested against it).
+// and record objects: each span and log record is encoded on its own,
+// bounded in size, into OTLP protobuf, and sent in requests of at most
+// WithMaxRequestBytes by an OTLP client of this package's own (wire.go),
+// which sends what the SDK would send (tested against it). Send sorts
+// failures as the OTLP specification does: an event the endpoint refuses
+// for its content is narrowed down and set aside (Batch.DeadLetters), the
+// rest is returned as *SendError (FailureOf). The SDK's OTLP span and log
+// exporters remain only as the tests' reference and for the asynchronous
+// mode; the console goes through the SDK.
 package exporter
 
 import (
@@ -80,6 +86,7 @@ type Exporter struct {
 	sync      *syncParts
 	failures  *exportFailures
 	noMetrics bool // no metric reader: FlushMetrics has nothing to do
+	truncs    metric.Int64Counter
 }
 
 // instrument is the SDK instrument of one mapping.Instrument: a counter or a
@@ -99,7 +106,23 @@ type options struct {
 	resourceAttrs  []attribute.KeyValue
 	synchronous    bool
 	sdkOnly        bool // synchronous mode without the wire path (tests compare the two)
+	maxRequest     int
 }
+
+// DefaultMaxRequestBytes is the default bound of one OTLP export request:
+// under the 4 MiB a Collector's gRPC receiver takes by default, with room.
+const DefaultMaxRequestBytes = 3 << 20
+
+// MinMaxRequestBytes is the smallest request bound WithMaxRequestBytes
+// takes: a few spans or records fit in it whatever their size.
+const MinMaxRequestBytes = 16 << 10
+
+// TruncatedAttr is the attribute (true) of a span or log record cut down to
+// fit the request size limit.
+const TruncatedAttr = otlpwire.TruncatedKey
+
+// maxItemBytes bounds one span or log record when requests may be larger.
+const maxItemBytes = 1 << 20
 
 // WithServiceVersion sets the service.version resource attribute and the
 // instrumentation scope version.
@@ -123,11 +146,19 @@ func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 // retries (the caller retries, see Send).
 func WithSynchronous() Option { return func(o *options) { o.synchronous = true } }
 
+// WithMaxRequestBytes bounds the size of one OTLP export request of the
+// synchronous path (default DefaultMaxRequestBytes, at least
+// MinMaxRequestBytes): a batch is sent in as many requests as it takes, and
+// one span or log record is cut down to fit (see Send).
+func WithMaxRequestBytes(n int) Option {
+	return func(o *options) { o.maxRequest = max(n, MinMaxRequestBytes) }
+}
+
 // New builds the tracer, logger and meter providers from the environment and
 // creates the instruments of every mapping.Instrument. It does not connect
 // to the backend: OTLP exporters connect lazily. Call Shutdown when done.
 func New(ctx context.Context, opts ...Option) (*Exporter, error) {
-	o := options{logger: slog.Default(), console: os.Stdout}
+	o := options{logger: slog.Default(), console: os.Stdout, maxRequest: DefaultMaxRequestBytes}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -164,6 +195,13 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 		}
 		if p.wireLogs, err = newWireSenderOf(cfg.logs()); err != nil {
 			return nil, errors.Join(fmt.Errorf("exporter: logs: %w", err), shutdownAll(ctx, reader, p.wireTraces))
+		}
+		// The other signal may go to the console, through the SDK.
+		if cfg.traces().output == outputConsole {
+			p.spans = consoleSpanExporter{con}
+		}
+		if cfg.logs().output == outputConsole {
+			p.logs = consoleLogExporter{con}
 		}
 		p.wire = true
 		return assemble(ctx, o, p)
@@ -214,10 +252,13 @@ func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
 	if o.synchronous {
 		e.sync = &syncParts{}
 		if p.wire {
+			enc := otlpwire.NewEncoder(p.resource, ScopeName, o.serviceVersion, spanLimits(), logLimits())
 			e.sync.wire = &wireParts{
-				enc:    otlpwire.NewEncoder(p.resource, ScopeName, o.serviceVersion, spanLimits(), logLimits()),
-				traces: p.wireTraces,
-				logs:   p.wireLogs,
+				enc:        enc,
+				traces:     p.wireTraces,
+				logs:       p.wireLogs,
+				maxRequest: o.maxRequest,
+				itemBound:  min(o.maxRequest-enc.Overhead(), maxItemBytes),
 			}
 		}
 		if p.spans != nil {
@@ -391,7 +432,19 @@ func (e *Exporter) createInstruments(failures *exportFailures) error {
 	if err != nil {
 		return fmt.Errorf("create instrument %s: %w", ExportErrorsMetric, err)
 	}
-	failures.setCounter(errCounter)
+	rejected, err := e.meter.Int64Counter(ExportRejectedMetric,
+		metric.WithUnit("{item}"),
+		metric.WithDescription("Spans and log records the endpoint rejected in a partial success, by signal."))
+	if err != nil {
+		return fmt.Errorf("create instrument %s: %w", ExportRejectedMetric, err)
+	}
+	failures.setCounters(errCounter, rejected)
+	e.truncs, err = e.meter.Int64Counter(ExportTruncatedMetric,
+		metric.WithUnit("{item}"),
+		metric.WithDescription("Spans and log records cut down to fit the request size limit (marked assistant_otel.truncated), by signal."))
+	if err != nil {
+		return fmt.Errorf("create instrument %s: %w", ExportTruncatedMetric, err)
+	}
 
 	all := mapping.Instruments()
 	e.instruments = make(map[mapping.Instrument]instrument, len(all))
@@ -415,6 +468,11 @@ func (e *Exporter) createInstruments(failures *exportFailures) error {
 		e.instruments[in] = inst
 	}
 	return nil
+}
+
+// truncated counts a span or log record cut down to its size bound.
+func (e *Exporter) truncated(ctx context.Context, signal string) {
+	e.truncs.Add(ctx, 1, metric.WithAttributes(attribute.String("signal", signal)))
 }
 
 // Meter returns a meter on the exporter's MeterProvider, for other parts of

@@ -2,7 +2,9 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -35,18 +37,24 @@ type wireParts struct {
 	enc    *otlpwire.Encoder
 	traces requestSender
 	logs   requestSender
-	bufs   sync.Pool // of *[]byte, request buffers returned after Send
+	bufs   sync.Pool // of *[]byte, item and request buffers returned after Send
+	// maxRequest bounds a request in bytes; itemBound bounds one span or
+	// log record, so that any one fits in a request.
+	maxRequest, itemBound int
 }
 
-// wireable reports whether the wire path can carry traces and logs: each
-// goes over OTLP or nowhere, and at least one over OTLP.
+// wireable reports whether the wire path carries traces and logs: at
+// least one goes over OTLP, and the other over OTLP, to the console or
+// nowhere. In synchronous mode traces and logs bound for OTLP always leave
+// through the wire path then; the SDK's span and record objects remain for
+// the console only (and as the tests' oracle of what OTLP should carry).
 func (c exportConfig) wireable() bool {
 	otlp := 0
 	for _, s := range []signalConfig{c.traces(), c.logs()} {
 		switch s.output {
 		case outputOTLP:
 			otlp++
-		case outputNone:
+		case outputNone, outputConsole:
 		default:
 			return false
 		}
@@ -118,52 +126,67 @@ func (w *wireParts) release(b []byte) {
 	w.bufs.Put(&b)
 }
 
-// encode writes the spans and log records of ts into b's requests, deciding
-// sampling as the SDK would for spans started with these ids and parents,
-// and records the metric measurements. The caller holds e.sync.mu.
+// encode writes each span and log record of ts as an item of b (bounded
+// in size, see otlpwire.AppendSpan), deciding sampling as the SDK would for
+// spans started with these ids and parents, and records the metric
+// measurements of each event once. Sending (and splitting, when a request
+// is refused) only assembles requests from these items: nothing is encoded
+// nor recorded again. The caller holds e.sync.mu.
 func (e *Exporter) encode(ctx context.Context, ts []mapping.Telemetry, b *Batch) {
 	w := e.sync.wire
-	var tr *otlpwire.Traces
-	var lr *otlpwire.Logs
 	if w.traces != nil {
-		tr = w.enc.Traces(w.buffer())
+		b.wireTraces.arena = w.buffer()
 	}
 	if w.logs != nil {
-		lr = w.enc.Logs(w.buffer())
+		b.wireLogs.arena = w.buffer()
 	}
 	started := make(map[trace.SpanID]trace.SpanContext)
 	for i := range ts {
-		t := &ts[i]
 		clear(started)
-		now := time.Now()
-		for j := range t.Spans {
-			s := &t.Spans[j]
-			sc, meta, sampled := e.decide(s, started, now)
-			started[s.SpanID] = sc
-			if sampled && tr != nil {
-				tr.Add(s, meta)
-			}
-		}
-		for j := range t.Logs {
-			r := &t.Logs[j]
-			if lr != nil {
-				sc := e.spanContext(r.TraceID, r.SpanID, started)
-				lr.Add(r, otlpwire.LogMeta{TraceFlags: uint8(sc.TraceFlags()), Observed: now})
-			}
-		}
-		for j := range t.Metrics {
-			e.record(ctx, &t.Metrics[j], started)
+		e.encodeEvent(ctx, i, &ts[i], started, b)
+		for j := range ts[i].Metrics {
+			e.record(ctx, &ts[i].Metrics[j], started)
 		}
 	}
-	if tr != nil && tr.Len() > 0 {
-		b.traceReq, b.wireSpans = tr.Finish(), tr.Len()
-	} else if tr != nil {
-		w.release(tr.Finish())
+	for _, s := range []*wireSignal{&b.wireTraces, &b.wireLogs} {
+		if len(s.items) == 0 && s.arena != nil {
+			w.release(s.arena)
+			s.arena = nil
+		}
 	}
-	if lr != nil && lr.Len() > 0 {
-		b.logReq, b.wireLogs = lr.Finish(), lr.Len()
-	} else if lr != nil {
-		w.release(lr.Finish())
+}
+
+// encodeEvent appends the spans and log records of event i to b's items
+// and fills started with the span contexts of its spans.
+func (e *Exporter) encodeEvent(ctx context.Context, i int, t *mapping.Telemetry, started map[trace.SpanID]trace.SpanContext, b *Batch) {
+	w := e.sync.wire
+	now := time.Now()
+	for j := range t.Spans {
+		s := &t.Spans[j]
+		sc, meta, sampled := e.decide(s, started, now)
+		started[s.SpanID] = sc
+		if sampled && w.traces != nil {
+			start := len(b.wireTraces.arena)
+			var cut bool
+			b.wireTraces.arena, cut = w.enc.AppendSpan(b.wireTraces.arena, s, meta, w.itemBound)
+			b.wireTraces.add(i, start, len(b.wireTraces.arena))
+			if cut {
+				e.truncated(ctx, signalTraces)
+			}
+		}
+	}
+	for j := range t.Logs {
+		r := &t.Logs[j]
+		if w.logs != nil {
+			sc := e.spanContext(r.TraceID, r.SpanID, started)
+			start := len(b.wireLogs.arena)
+			var cut bool
+			b.wireLogs.arena, cut = w.enc.AppendLog(b.wireLogs.arena, r, otlpwire.LogMeta{TraceFlags: uint8(sc.TraceFlags()), Observed: now}, w.itemBound)
+			b.wireLogs.add(i, start, len(b.wireLogs.arena))
+			if cut {
+				e.truncated(ctx, signalLogs)
+			}
+		}
 	}
 }
 
@@ -207,41 +230,165 @@ func (e *Exporter) decide(s *mapping.Span, started map[trace.SpanID]trace.SpanCo
 	return sc, meta, res.Decision == sdktrace.RecordAndSample
 }
 
-// sendWire posts one encoded request. Rejected items of a partial success
-// count as a failed export (resending would not help); a partial success
-// with a message only is a warning.
-func (e *Exporter) sendWire(ctx context.Context, s requestSender, signal string, request []byte, items int) error {
-	res, err := s.Export(ctx, request)
-	if err != nil {
-		e.failures.record(signal, items, err)
-		return err
+// wireSignal is one signal of a Batch on the wire path: its items (spans or
+// log records, each encoded on its own into arena) in event order.
+type wireSignal struct {
+	arena []byte
+	items []wireItem
+}
+
+type wireItem struct {
+	event      int // index in the telemetry given to Build
+	start, end int // in arena
+	acked      bool
+}
+
+func (s *wireSignal) add(event, start, end int) {
+	s.items = append(s.items, wireItem{event: event, start: start, end: end})
+}
+
+// sendSignal sends the items of s not acknowledged yet (and not of an
+// event set aside), in order, in requests of at most maxRequest bytes.
+func (e *Exporter) sendSignal(ctx context.Context, b *Batch, s *wireSignal, sender requestSender, signal string) error {
+	w := e.sync.wire
+	pending := make([]int, 0, len(s.items))
+	for i, it := range s.items {
+		if !it.acked && !b.isDead(it.event) {
+			pending = append(pending, i)
+		}
 	}
-	switch {
-	case res.Rejected > 0:
-		e.failures.record(signal, int(res.Rejected), fmt.Errorf("partial success: %d rejected: %s", res.Rejected, res.Message))
-	case res.Message != "":
-		e.log.Warn("telemetry export partly succeeded", "signal", signal, "message", res.Message)
+	room := w.maxRequest - w.enc.Overhead()
+	for len(pending) > 0 {
+		n, size := 0, 0
+		for n < len(pending) {
+			it := s.items[pending[n]]
+			if n > 0 && size+it.end-it.start > room {
+				break
+			}
+			size += it.end - it.start
+			n++
+		}
+		if err := e.sendItems(ctx, b, s, sender, signal, pending[:n]); err != nil {
+			return err
+		}
+		pending = pending[n:]
 	}
 	return nil
 }
 
-// sendWireBatch is Send on the wire path: it posts the requests of b not
-// acknowledged yet and returns their buffers once sent.
+// acked reports whether every item of s was acknowledged.
+func (s *wireSignal) acked() bool {
+	for _, it := range s.items {
+		if !it.acked {
+			return false
+		}
+	}
+	return true
+}
+
+// sendItems sends one request of the items idx of s. When the endpoint
+// refuses it for its content, the items are split between their events
+// and each half is sent again, until the refused event is alone: it is set
+// aside as a dead letter, everything else goes on. Other failures are
+// returned (a *SendError): nothing more is sent this time.
+func (e *Exporter) sendItems(ctx context.Context, b *Batch, s *wireSignal, sender requestSender, signal string, idx []int) error {
+	w := e.sync.wire
+	idx = slices.DeleteFunc(slices.Clone(idx), func(i int) bool { return b.isDead(s.items[i].event) })
+	if len(idx) == 0 {
+		return nil
+	}
+	parts := make([][]byte, len(idx))
+	for k, i := range idx {
+		parts[k] = s.arena[s.items[i].start:s.items[i].end]
+	}
+	var req []byte
+	if signal == signalTraces {
+		req = w.enc.TracesRequest(w.buffer(), parts...)
+	} else {
+		req = w.enc.LogsRequest(w.buffer(), parts...)
+	}
+	res, err := sender.Export(ctx, req)
+	if err == nil {
+		// After a failure the transport may still read a stalled request
+		// (see otlpclient.Client.Export): its buffer is left to the GC.
+		w.release(req)
+		for _, i := range idx {
+			s.items[i].acked = true
+		}
+		e.failures.partial(signal, res.Rejected, res.Message)
+		return nil
+	}
+	e.failures.record(signal, len(idx), err)
+	class, after := otlpclient.Classify(err)
+	if class != otlpclient.Refused {
+		return &SendError{Misconfigured: class == otlpclient.Misconfigured, RetryAfter: after, Err: err}
+	}
+	first, last := s.items[idx[0]].event, s.items[idx[len(idx)-1]].event
+	if first == last {
+		b.setDead(first, signal, otlpclient.Reason(err), err.Error())
+		return nil
+	}
+	// Split between events, halving the events.
+	events := make([]int, 0, len(idx))
+	for _, i := range idx {
+		if ev := s.items[i].event; len(events) == 0 || events[len(events)-1] != ev {
+			events = append(events, ev)
+		}
+	}
+	mid := events[len(events)/2]
+	k := slices.IndexFunc(idx, func(i int) bool { return s.items[i].event == mid })
+	if err := e.sendItems(ctx, b, s, sender, signal, idx[:k]); err != nil {
+		return err
+	}
+	return e.sendItems(ctx, b, s, sender, signal, idx[k:])
+}
+
+// refuseAllMin is the fewest events of a batch that, all refused one by
+// one, make Send take the endpoint as misconfigured rather than set every
+// event aside (an endpoint that refuses whatever it is sent, such as a
+// proxy answering 400 to anything).
+const refuseAllMin = 8
+
+// sendWireBatch is Send on the wire path; a signal bound for the console
+// (when the other goes over OTLP) goes through its SDK exporter.
 func (e *Exporter) sendWireBatch(ctx context.Context, b *Batch) error {
+	events := map[int]bool{}
+	for _, s := range []*wireSignal{&b.wireTraces, &b.wireLogs} {
+		for _, it := range s.items {
+			events[it.event] = true
+		}
+	}
+	err := e.sendWireSignals(ctx, b)
+	if dead := b.DeadLetters(); len(events) >= refuseAllMin && len(dead) == len(events) {
+		b.deadMu.Lock()
+		b.dead = nil
+		b.deadMu.Unlock()
+		b.spansDone = b.spansDone && b.wireTraces.acked()
+		b.logsDone = b.logsDone && b.wireLogs.acked()
+		return errors.Join(err, &SendError{Misconfigured: true,
+			Err: fmt.Errorf("the endpoint refused each of the %d events of a batch on its own: taken as refusing everything (%s)", len(events), dead[0].Message)})
+	}
+	if b.Done() {
+		w := e.sync.wire
+		for _, s := range []*wireSignal{&b.wireTraces, &b.wireLogs} {
+			w.release(s.arena)
+			s.arena = nil
+		}
+	}
+	return err
+}
+
+func (e *Exporter) sendWireSignals(ctx context.Context, b *Batch) error {
 	w := e.sync.wire
 	return sendBoth(b, func() error {
-		err := e.sendWire(ctx, w.traces, signalTraces, b.traceReq, b.wireSpans)
-		if err == nil {
-			w.release(b.traceReq)
-			b.traceReq = nil
+		if w.traces == nil {
+			return e.sendSDKSpans(ctx, b)
 		}
-		return err
+		return e.sendSignal(ctx, b, &b.wireTraces, w.traces, signalTraces)
 	}, func() error {
-		err := e.sendWire(ctx, w.logs, signalLogs, b.logReq, b.wireLogs)
-		if err == nil {
-			w.release(b.logReq)
-			b.logReq = nil
+		if w.logs == nil {
+			return e.sendSDKLogs(ctx, b)
 		}
-		return err
+		return e.sendSignal(ctx, b, &b.wireLogs, w.logs, signalLogs)
 	})
 }

@@ -6,14 +6,25 @@
 // size limit is the back-pressure: the receiver answers 503 when it is
 // full).
 //
-// For each batch: the metric measurements are recorded and flushed (the
-// MeterProvider's cumulative state: a successful flush acknowledges every
-// measurement recorded before it), then spans and log records are sent
-// (concurrently) until both are acknowledged, then the records are deleted
-// at once. Delivery is at-least-once: a crash between an acknowledgement and
-// the deletion replays that batch at the next start; spans and log records
-// keep their ids (derived from the log_id), so a duplicate is an identical
-// copy. Metrics flushed before a crash are counted again on replay.
+// For each batch: the metric measurements are recorded (into the
+// MeterProvider's cumulative state, exported by its periodic reader every
+// OTEL_METRIC_EXPORT_INTERVAL, not per batch), then spans and log records
+// are sent (concurrently, in requests under the exporter's size limit) until
+// both are acknowledged, then the records are deleted at once. Delivery is
+// at-least-once: a crash between an acknowledgement and the deletion replays
+// that batch at the next start; spans and log records keep their ids
+// (derived from the log_id), so a duplicate is an identical copy. Metrics:
+// a failed metric export is carried by the next one (cumulative), but a
+// crash loses the measurements since the last successful export, and a
+// batch replayed after a crash is measured again.
+//
+// Failures are handled by their class (exporter.FailureOf): transient ones
+// are retried with backoff, honouring the delay the endpoint asked for; a
+// misconfiguration (401, 403, 404, Unauthenticated, …) too, with the events
+// kept queued, health degraded and one clear ERROR log; an event the
+// endpoint refuses for its content is narrowed down by the exporter and set
+// aside in the dead-letter store (DeadLetters), counted and logged once
+// with its log_id, and the others flow on.
 //
 // Intake is the receiver's Consumer: it appends to the queue and turns a
 // full queue into receiver.ErrOverloaded (503 with Retry-After).
@@ -24,13 +35,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/assistant-otel/assistant-otel/deadletter"
 	"github.com/assistant-otel/assistant-otel/exporter"
+	"github.com/assistant-otel/assistant-otel/internal/retry"
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/spool"
 	"github.com/assistant-otel/assistant-otel/watson"
@@ -44,13 +58,24 @@ const (
 	MetricOldestAge   = "assistant_otel.spool.oldest_age"
 	MetricQuarantined = "assistant_otel.spool.quarantined"
 	MetricRetries     = "assistant_otel.export.retries"
+	MetricDeadLetters = "assistant_otel.export.dead_letters"
 )
 
 // Exporter is the synchronous export path of *exporter.Exporter.
 type Exporter interface {
 	Build(ctx context.Context, ts []mapping.Telemetry) (*exporter.Batch, error)
 	Send(ctx context.Context, b *exporter.Batch) error
-	FlushMetrics(ctx context.Context) error
+}
+
+// DeadLetters keeps refused events (a *deadletter.Store).
+type DeadLetters interface {
+	Put(l deadletter.Letter) (string, error)
+}
+
+// bodyReader is a queue that can read a record's body back when it handed
+// out the decoded event instead (*spool.Disk).
+type bodyReader interface {
+	Body(seq uint64) ([]byte, error)
 }
 
 // Options configure New.
@@ -77,6 +102,9 @@ type Options struct {
 	// OnHealth is called with the export error when exports start failing,
 	// and with nil when they succeed again.
 	OnHealth func(err error)
+	// DeadLetters keeps the events the endpoint refused for their content;
+	// nil: they are counted and logged, not kept.
+	DeadLetters DeadLetters
 }
 
 // Pump is the export loop. Run it once.
@@ -85,6 +113,7 @@ type Pump struct {
 	drain   chan struct{}
 	retries metric.Int64Counter
 	quarant metric.Int64Counter
+	dead    metric.Int64Counter
 	reg     metric.Registration
 
 	failing bool
@@ -145,6 +174,11 @@ func (p *Pump) instruments() error {
 	}
 	p.quarant, err = m.Int64Counter(MetricQuarantined, metric.WithUnit("{event}"),
 		metric.WithDescription("Spooled events that could not be read or decoded, moved aside and not exported."))
+	if err != nil {
+		return fmt.Errorf("pump: %w", err)
+	}
+	p.dead, err = m.Int64Counter(MetricDeadLetters, metric.WithUnit("{event}"),
+		metric.WithDescription("Events the OTLP endpoint refused for what they hold, set aside (stored true) in the dead-letter store or, without one or when it is full, dropped (stored false)."))
 	if err != nil {
 		return fmt.Errorf("pump: %w", err)
 	}
@@ -210,18 +244,18 @@ func (p *Pump) draining() bool {
 func (p *Pump) Run(ctx context.Context) error {
 	defer func() { _ = p.reg.Unregister() }()
 	var cursor uint64
-	bo := p.newBackoff()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		recs, err := p.o.Queue.Read(cursor, p.o.MaxBatch, p.o.MaxBatchBytes)
-		if err != nil {
-			p.o.Logger.Error("pump: reading the spool failed", "error", err)
-			if !sleep(ctx, bo.NextBackOff()) {
-				return ctx.Err()
-			}
-			continue
+		var recs []spool.Record
+		ok := p.retry(ctx, "read", func(context.Context) error {
+			var err error
+			recs, err = p.o.Queue.Read(cursor, p.o.MaxBatch, p.o.MaxBatchBytes)
+			return err
+		})
+		if !ok {
+			return ctx.Err()
 		}
 		if len(recs) == 0 {
 			if p.draining() {
@@ -245,40 +279,47 @@ func (p *Pump) Run(ctx context.Context) error {
 	}
 }
 
-// prepare decodes and maps records; it quarantines those it cannot use. The
-// records returned keep only what Delete needs.
-func (p *Pump) prepare(recs []spool.Record) ([]spool.Record, []mapping.Telemetry) {
-	good := make([]spool.Record, 0, len(recs))
+// event is what the pump keeps of a record it exports: what Delete needs,
+// and the event's id and arrival for a dead letter.
+type event struct {
+	rec spool.Record // Seq and Size only
+	id  string       // log_id, or the call's global session id
+}
+
+// prepare decodes and maps records; it quarantines those it cannot use.
+func (p *Pump) prepare(recs []spool.Record) ([]event, []mapping.Telemetry) {
+	good := make([]event, 0, len(recs))
 	ts := make([]mapping.Telemetry, 0, len(recs))
 	for _, r := range recs {
-		t, err := p.map1(r)
+		t, id, err := p.map1(r)
 		if err != nil {
 			p.quarantine(r, err)
 			continue
 		}
-		good = append(good, spool.Record{Seq: r.Seq, Size: r.Size})
+		good = append(good, event{rec: spool.Record{Seq: r.Seq, Size: r.Size, Received: r.Received}, id: id})
 		ts = append(ts, t)
 	}
 	return good, ts
 }
 
-func (p *Pump) map1(r spool.Record) (t mapping.Telemetry, err error) {
+func (p *Pump) map1(r spool.Record) (t mapping.Telemetry, id string, err error) {
 	if r.Err != nil {
-		return t, r.Err
+		return t, "", r.Err
 	}
 	ev, ok := r.Hint.(watson.Event)
 	if !ok {
 		if ev, err = watson.Decode(r.Body); err != nil {
-			return t, fmt.Errorf("decoding the stored body: %w", err)
+			return t, "", fmt.Errorf("decoding the stored body: %w", err)
 		}
 		// ev.Raw is the record's own copy of the body: valid while mapping.
 	}
+	_, id, _ = strings.Cut(DedupeKey(ev), ":")
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("mapping panicked: %v", v)
 		}
 	}()
-	return p.o.Map(ev, r.Received), nil
+	return p.o.Map(ev, r.Received), id, nil
 }
 
 func (p *Pump) quarantine(r spool.Record, cause error) {
@@ -290,52 +331,101 @@ func (p *Pump) quarantine(r spool.Record, cause error) {
 	p.o.Logger.Error("pump: record quarantined, not exported", "seq", r.Seq, "cause", cause)
 }
 
-// export builds the batch, flushes the metrics (the batch's measurements
-// with them), sends spans and log records, and deletes the records at once:
-// the order keeps the window in which a crash duplicates spans and log
-// records (between their acknowledgement and the deletion) to one commit.
-// It returns false when ctx ended first.
-func (p *Pump) export(ctx context.Context, good []spool.Record, ts []mapping.Telemetry) bool {
+// export builds the batch (recording its metric measurements), sends
+// spans and log records until acknowledged, sets aside the events the
+// endpoint refused, and deletes the records at once: the order keeps the
+// window in which a crash duplicates spans and log records (between their
+// acknowledgement and the deletion) to one commit. It returns false when
+// ctx ended first.
+func (p *Pump) export(ctx context.Context, good []event, ts []mapping.Telemetry) bool {
 	b, err := p.o.Exporter.Build(ctx, ts)
 	if err != nil { // a programming error: nothing to retry
 		p.o.Logger.Error("pump: building telemetry failed", "error", err)
 		return true
 	}
-	return p.retry(ctx, "metrics", p.o.Exporter.FlushMetrics) &&
-		p.retry(ctx, "send", func(ctx context.Context) error { return p.o.Exporter.Send(ctx, b) }) &&
-		p.retry(ctx, "delete", func(context.Context) error { return p.o.Queue.Delete(good) })
+	if !p.retry(ctx, "send", func(ctx context.Context) error {
+		err := p.o.Exporter.Send(ctx, b)
+		_, after := exporter.FailureOf(err)
+		return retry.After(err, after)
+	}) {
+		return false
+	}
+	for _, d := range b.DeadLetters() {
+		p.deadLetter(good[d.Index], d)
+	}
+	recs := make([]spool.Record, len(good))
+	for i := range good {
+		recs[i] = good[i].rec
+	}
+	return p.retry(ctx, "delete", func(context.Context) error { return p.o.Queue.Delete(recs) })
+}
+
+// deadLetter sets aside an event the endpoint refused: into the store when
+// there is one (with its raw body), counted either way, and logged once at
+// ERROR with its id (never its content).
+func (p *Pump) deadLetter(ev event, d exporter.DeadLetter) {
+	stored, where, err := false, "", error(nil)
+	if p.o.DeadLetters != nil {
+		var body []byte
+		if br, ok := p.o.Queue.(bodyReader); ok {
+			body, err = br.Body(ev.rec.Seq)
+		} else {
+			err = errors.New("the queue cannot read the body back")
+		}
+		if err == nil {
+			where, err = p.o.DeadLetters.Put(deadletter.Letter{
+				LogID: ev.id, Received: ev.rec.Received, Reason: d.Reason, Message: d.Message, Body: body,
+			})
+		}
+		stored = err == nil
+	}
+	p.dead.Add(context.Background(), 1, metric.WithAttributes(
+		attribute.String("reason", d.Reason), attribute.Bool("stored", stored)))
+	attrs := []any{"log_id", ev.id, "signal", d.Signal, "reason", d.Reason, "error", d.Message}
+	switch {
+	case stored:
+		p.o.Logger.Error("pump: the OTLP endpoint refused an event for what it holds; it is set aside in the dead-letter store (see assistant-otel dead-letters)",
+			append(attrs, "file", where)...)
+	case p.o.DeadLetters == nil:
+		p.o.Logger.Error("pump: the OTLP endpoint refused an event for what it holds; it is DROPPED (no --spool-dir, so no dead-letter store)", attrs...)
+	default:
+		p.o.Logger.Error("pump: the OTLP endpoint refused an event for what it holds, and it could not be set aside: DROPPED",
+			append(attrs, "store_error", err)...)
+	}
 }
 
 // retry calls fn until it succeeds (true) or ctx ends (false), pausing with
-// exponential backoff between attempts, each bounded by AttemptTimeout.
+// exponential backoff between attempts (or the delay the endpoint asked
+// for), each bounded by AttemptTimeout.
 func (p *Pump) retry(ctx context.Context, what string, fn func(context.Context) error) bool {
-	bo := p.newBackoff()
-	for {
-		actx, cancel := context.WithTimeout(ctx, p.o.AttemptTimeout)
-		err := fn(actx)
-		cancel()
-		if err == nil {
-			p.recovered()
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		p.retries.Add(context.Background(), 1, metric.WithAttributes(attrOperation(what)))
-		p.failed(what, err)
-		if !sleep(ctx, bo.NextBackOff()) {
-			return false
-		}
+	err := retry.Do(ctx, retry.Policy{
+		Min: p.o.MinBackoff, Max: p.o.MaxBackoff, Timeout: p.o.AttemptTimeout, MaxAfter: time.Minute,
+		OnRetry: func(_ int, _ time.Duration, err error) {
+			p.retries.Add(context.Background(), 1, metric.WithAttributes(attrOperation(what)))
+			p.failed(what, err)
+		},
+	}, fn)
+	if err != nil {
+		return false // only ctx ends it
 	}
+	p.recovered()
+	return true
 }
 
 func (p *Pump) failed(what string, err error) {
 	p.fails++
-	if !p.failing {
-		p.failing = true
-		p.o.Logger.Warn("pump: export failing; retrying with backoff (events stay queued)", "operation", what, "error", err)
-		p.o.OnHealth(err)
+	if p.failing {
+		return
 	}
+	p.failing = true
+	if mis, _ := exporter.FailureOf(err); mis {
+		p.o.Logger.Error("pump: the OTLP endpoint refuses every export: check the endpoint, path and credentials "+
+			"(OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS); events stay queued and are retried with backoff",
+			"operation", what, "error", err)
+	} else {
+		p.o.Logger.Warn("pump: export failing; retrying with backoff (events stay queued)", "operation", what, "error", err)
+	}
+	p.o.OnHealth(err)
 }
 
 func (p *Pump) recovered() {
@@ -344,16 +434,6 @@ func (p *Pump) recovered() {
 		p.failing, p.fails = false, 0
 		p.o.OnHealth(nil)
 	}
-}
-
-func (p *Pump) newBackoff() *backoff.ExponentialBackOff {
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval = p.o.MinBackoff
-	bo.MaxInterval = p.o.MaxBackoff
-	bo.Multiplier = 2
-	bo.RandomizationFactor = 0.2
-	bo.Reset()
-	return bo
 }
 
 // sleep waits d or until ctx ends (false).

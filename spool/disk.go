@@ -780,6 +780,23 @@ func (d *Disk) Read(after uint64, max int, maxBytes int64) ([]Record, error) {
 	return out, err
 }
 
+// Body returns the stored body of the record seq (verified against its
+// checksum), for a reader that was handed the decoded event instead (Hint)
+// and needs the body after all, e.g. to set the event aside.
+func (d *Disk) Body(seq uint64) ([]byte, error) {
+	var body []byte
+	err := d.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketEvents).Get(seqKey(seq))
+		if v == nil {
+			return fmt.Errorf("spool: record %d not found", seq)
+		}
+		_, b, err := decodeValue(v, true)
+		body = append([]byte(nil), b...)
+		return err
+	})
+	return body, err
+}
+
 // Delete implements Queue.
 func (d *Disk) Delete(recs []Record) error {
 	return d.remove(opDelete, recs, "")

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/assistant-otel/assistant-otel/internal/retry"
 )
 
 // DefaultVersion is the API version date sent when none is configured: the
@@ -193,47 +195,47 @@ func (e *TransientError) Unwrap() error { return e.Err }
 func (c *Client) ListLogs(ctx context.Context, q Query) (Page, error) {
 	u := c.pageURL(q)
 	refreshed := false
-	for attempt := 1; ; attempt++ {
-		page, err := c.once(ctx, u)
-		if err == nil {
-			return page, nil
-		}
-		if ctx.Err() != nil {
-			return Page{}, ctx.Err()
-		}
+	attempts := 0
+	var page Page
+	var last error // the last transient failure
+	err := retry.Do(ctx, retry.Policy{
+		Min: c.cfg.MinBackoff, Max: c.cfg.MaxBackoff, MaxAfter: c.cfg.MaxRetryAfter,
+		MaxAttempts: c.cfg.MaxRetries + 1,
+		OnRetry:     c.cfg.OnRetry,
+	}, func(ctx context.Context) error {
+		attempts++
+		var err error
+		page, err = c.once(ctx, u)
 		var re *refusedError
-		if errors.As(err, &re) {
-			if !refreshed && c.cfg.Tokens.Invalidate(re.tok) {
-				refreshed = true
-				attempt-- // a token refresh is not a retry
-				continue
-			}
-			re.APIError.Attempts = attempt
-			return Page{}, fmt.Errorf("%w: the service refused the credentials (a fresh token too, where one can be had)", re.APIError)
+		if errors.As(err, &re) && !refreshed && c.cfg.Tokens.Invalidate(re.tok) {
+			refreshed = true // a token refresh is not a retry
+			page, err = c.once(ctx, u)
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &re):
+			re.APIError.Attempts = attempts
+			return retry.Permanent(fmt.Errorf("%w: the service refused the credentials (a fresh token too, where one can be had)", re.APIError))
+		}
+		var te *TransientError
+		if errors.As(err, &te) {
+			last = te.Err
+			return retry.After(te.Err, te.RetryAfter)
 		}
 		var ae *APIError
-		errors.As(err, &ae)
-		var te *TransientError
-		if !errors.As(err, &te) {
-			if ae != nil {
-				ae.Attempts = attempt
-			}
-			return Page{}, err
+		if errors.As(err, &ae) {
+			ae.Attempts = attempts
 		}
-		if attempt > c.cfg.MaxRetries {
-			return Page{}, fmt.Errorf("giving up after %d attempts: %w", attempt, te.Err)
-		}
-		wait := c.backoff(attempt)
-		if te.RetryAfter > 0 {
-			wait = min(te.RetryAfter, c.cfg.MaxRetryAfter)
-		}
-		if c.cfg.OnRetry != nil {
-			c.cfg.OnRetry(attempt, wait, te.Err)
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return Page{}, err
-		}
+		return retry.Permanent(err)
+	})
+	if errors.Is(err, retry.ErrAttempts) {
+		return Page{}, fmt.Errorf("giving up after %d attempts: %w", attempts, last)
 	}
+	if err != nil {
+		return Page{}, err
+	}
+	return page, nil
 }
 
 // refusedError is a 401 together with the refused token, so that ListLogs

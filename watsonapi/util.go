@@ -1,11 +1,9 @@
 package watsonapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -113,33 +111,6 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		}
 	}
 	return 0
-}
-
-// backoff is MinBackoff·2^(attempt-1), capped at MaxBackoff, with equal
-// jitter (half fixed, half random) so parallel runs spread out.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.cfg.MinBackoff
-	for i := 1; i < attempt && d < c.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.cfg.MaxBackoff)
-	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(half)+1))
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // checkURL accepts absolute https URLs, and http ones only for loopback hosts

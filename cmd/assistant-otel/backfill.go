@@ -12,6 +12,7 @@ import (
 
 	"github.com/assistant-otel/assistant-otel/backfill"
 	"github.com/assistant-otel/assistant-otel/exporter"
+	"github.com/assistant-otel/assistant-otel/internal/retry"
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/sender"
 	"github.com/assistant-otel/assistant-otel/watson"
@@ -28,7 +29,10 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		return 2
 	}
 	return runImport(ctx, "backfill", cfg.Mapping, cfg.Metrics, cfg.DryRun, backfill.SourceBackfill, stdout, stderr,
-		func(deps backfill.Deps) (backfill.Stats, error) { return backfill.Run(ctx, cfg, deps) },
+		func(deps backfill.Deps) (backfill.Stats, error) {
+			deps.Sink = skipRefused(deps.Sink, deps.Logger)
+			return backfill.Run(ctx, cfg, deps)
+		},
 		"rerun with the same --checkpoint to resume")
 }
 
@@ -43,7 +47,10 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return 2
 	}
 	return runImport(ctx, "replay", cfg.Mapping, cfg.Metrics, cfg.DryRun, backfill.SourceReplay, stdout, stderr,
-		func(deps backfill.Deps) (backfill.Stats, error) { return backfill.Replay(ctx, cfg, deps) },
+		func(deps backfill.Deps) (backfill.Stats, error) {
+			deps.Sink = skipRefused(deps.Sink, deps.Logger)
+			return backfill.Replay(ctx, cfg, deps)
+		},
 		"rerun with the same --dedupe-file to skip what was imported")
 }
 
@@ -68,18 +75,14 @@ func runImport(ctx context.Context, name string, m backfill.Mapping, withMetrics
 		deps.Sink = viaWebhook(m.Via, []byte(m.WebhookSecret))
 	default:
 		exp, err = exporter.New(ctx, exporter.WithServiceVersion(version()), exporter.WithLogger(logger),
-			exporter.WithConsole(stdout), exporter.WithSynchronous())
+			exporter.WithConsole(stdout), exporter.WithSynchronous(), exporter.WithMaxRequestBytes(m.MaxRequestBytes))
 		if err != nil {
 			fmt.Fprintf(stderr, "assistant-otel %s: setting up telemetry export: %v\n", name, err)
 			return 1
 		}
 		logger.Info("exporting telemetry", "to", exp.Describe())
-		deps.Sink = backfill.SinkFunc(func(ctx context.Context, ev watson.Event, received time.Time) error {
-			b, err := exp.Build(ctx, []mapping.Telemetry{backfill.Imported(mapper.Map(ev, received), source, withMetrics)})
-			if err != nil {
-				return err
-			}
-			return exp.Send(ctx, b)
+		deps.Sink = exportSink(exp, func(ev watson.Event, received time.Time) mapping.Telemetry {
+			return backfill.Imported(mapper.Map(ev, received), source, withMetrics)
 		})
 	}
 	stats, runErr := run(deps)
@@ -104,6 +107,50 @@ func runImport(ctx context.Context, name string, m backfill.Mapping, withMetrics
 	}
 }
 
+// exportSink exports each event with acknowledgement: transient failures
+// are retried with backoff (a few times: an import can be rerun), a
+// misconfiguration is returned at once, and an event the endpoint refused
+// for what it holds is an error wrapping backfill.ErrRefused.
+func exportSink(exp *exporter.Exporter, mapEvent func(watson.Event, time.Time) mapping.Telemetry) backfill.Sink {
+	return backfill.SinkFunc(func(ctx context.Context, ev watson.Event, received time.Time) error {
+		b, err := exp.Build(ctx, []mapping.Telemetry{mapEvent(ev, received)})
+		if err != nil {
+			return err
+		}
+		err = retry.Do(ctx, retry.Policy{MaxAttempts: 8, Max: 10 * time.Second, Timeout: time.Minute}, func(ctx context.Context) error {
+			err := exp.Send(ctx, b)
+			mis, after := exporter.FailureOf(err)
+			if mis {
+				return retry.Permanent(err)
+			}
+			return retry.After(err, after)
+		})
+		if err != nil {
+			return err
+		}
+		if dead := b.DeadLetters(); len(dead) > 0 {
+			return fmt.Errorf("%w (%s): %s", backfill.ErrRefused, dead[0].Reason, dead[0].Message)
+		}
+		return nil
+	})
+}
+
+// skipRefused makes an import go on past an event the endpoint refuses for
+// what it holds: it is logged (its id, never its content) and skipped.
+func skipRefused(sink backfill.Sink, logger *slog.Logger) backfill.Sink {
+	if sink == nil {
+		return nil
+	}
+	return backfill.SinkFunc(func(ctx context.Context, ev watson.Event, received time.Time) error {
+		err := sink.Consume(ctx, ev, received)
+		if errors.Is(err, backfill.ErrRefused) {
+			logger.Error("the OTLP endpoint refused an event for what it holds; skipped", "id", backfill.DedupeKey(ev), "error", err)
+			return nil
+		}
+		return err
+	})
+}
+
 // viaWebhook posts each event, signed like Watson would, to a running
 // service. 503 (a full spool or queue) and network errors are retried with
 // backoff; any other non-2xx answer stops the import.
@@ -113,23 +160,21 @@ func viaWebhook(url string, secret []byte) backfill.Sink {
 		if len(ev.Raw) == 0 {
 			return errors.New("event has no webhook body to post")
 		}
-		wait := 200 * time.Millisecond
-		for attempt := 1; ; attempt++ {
+		err := retry.Do(ctx, retry.Policy{MaxAttempts: 10, Max: 10 * time.Second}, func(ctx context.Context) error {
 			status, _, err := sender.Send(ctx, client, url, secret, ev.Raw)
 			switch {
 			case err == nil && status >= 200 && status < 300:
 				return nil
 			case err == nil && status != http.StatusServiceUnavailable:
-				return fmt.Errorf("posting to %s: HTTP %d", url, status)
-			case attempt == 10:
-				return fmt.Errorf("posting to %s: gave up after %d attempts (last: HTTP %d, %v)", url, attempt, status, err)
+				return retry.Permanent(fmt.Errorf("HTTP %d", status))
+			case err == nil:
+				return fmt.Errorf("HTTP %d", status)
 			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-			wait = min(2*wait, 10*time.Second)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("posting to %s: %w", url, err)
 		}
+		return nil
 	})
 }

@@ -7,6 +7,7 @@
 //	assistant-otel send    --url URL FILE.json  sign and post an event (for testing a deployment)
 //	assistant-otel backfill --url URL --assistant-id ID --from T --to T   import from the logs API
 //	assistant-otel replay  FILE…                 import saved webhook bodies or log entries
+//	assistant-otel dead-letters list|retry --spool-dir DIR   events the OTLP endpoint refused
 //	assistant-otel version                      print the version
 package main
 
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return backfillCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "replay":
 		return replayCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "dead-letters":
+		return deadLettersCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "assistant-otel", version())
 		return 0
@@ -70,6 +73,8 @@ Commands:
   send      sign a webhook body with the secret and POST it (test a deployment)
   backfill  import historic conversations from the Watson logs API
   replay    import saved webhook bodies or log entries from files
+  dead-letters list|retry
+            list, or export again, the events the OTLP endpoint refused (kept in the spool)
   version   print the version
 
 Run "assistant-otel COMMAND -h" for the flags of a command.

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/assistant-otel/assistant-otel/config"
+	"github.com/assistant-otel/assistant-otel/deadletter"
 	"github.com/assistant-otel/assistant-otel/exporter"
 	"github.com/assistant-otel/assistant-otel/internal/pprofserver"
 	"github.com/assistant-otel/assistant-otel/mapping"
@@ -90,7 +92,8 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		exporter.WithServiceVersion(version()),
 		exporter.WithLogger(logger),
 		exporter.WithConsole(stdout),
-		exporter.WithSynchronous())
+		exporter.WithSynchronous(),
+		exporter.WithMaxRequestBytes(cfg.MaxRequestBytes))
 	if err != nil {
 		return fmt.Errorf("setting up telemetry export: %w", err)
 	}
@@ -100,14 +103,19 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return errors.Join(err, exp.Shutdown(context.Background()))
 	}
+	dead, err := openDeadLetters(cfg.Spool, logger)
+	if err != nil {
+		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
+	}
 	health := &exportHealth{}
 	pmp, err := pump.New(pump.Options{
-		Queue:    queue,
-		Map:      mapper.Map,
-		Exporter: exp,
-		Meter:    exp.Meter(),
-		Logger:   logger,
-		OnHealth: health.set,
+		Queue:       queue,
+		Map:         mapper.Map,
+		Exporter:    exp,
+		Meter:       exp.Meter(),
+		Logger:      logger,
+		OnHealth:    health.set,
+		DeadLetters: dead,
 	})
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
@@ -285,6 +293,25 @@ func openQueue(c config.Spool, logger *slog.Logger) (spool.Queue, error) {
 		logger.Info("spool opened", attrs...)
 	}
 	return d, nil
+}
+
+// openDeadLetters opens the dead-letter store in the spool directory.
+// Without a spool there is none: refused events are counted and logged,
+// not kept (the in-memory queue does not keep anything across a restart
+// either).
+func openDeadLetters(c config.Spool, logger *slog.Logger) (pump.DeadLetters, error) {
+	if c.Dir == "" {
+		return nil, nil
+	}
+	s, err := deadletter.Open(filepath.Join(c.Dir, deadletter.DirName), c.DeadLetterMaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	if list, err := s.List(); err == nil && len(list) > 0 {
+		logger.Warn("dead letters are waiting: events the OTLP endpoint refused; see assistant-otel dead-letters list",
+			"count", len(list), "dir", s.Dir())
+	}
+	return s, nil
 }
 
 func describeSpool(c config.Spool) string {

@@ -41,11 +41,43 @@ type Server struct {
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced whenever something arrives
 	failing  bool
+	refuse   func(spans []Span, logs []LogRecord) Refusal
 	requests int // accepted export requests, all signals
 	refused  int // export requests answered with an error
+	sizes    []int
 	spans    []Span
 	logs     []LogRecord
 	metrics  []Metric
+}
+
+// Refusal is how a Server answers a trace or logs request (SetRefuse).
+type Refusal int
+
+const (
+	// Accept takes the request.
+	Accept Refusal = iota
+	// RefuseContent refuses it for what it holds: gRPC InvalidArgument,
+	// HTTP 400.
+	RefuseContent
+	// RefuseAuth refuses it as unauthenticated: gRPC Unauthenticated,
+	// HTTP 401.
+	RefuseAuth
+)
+
+// SetRefuse makes the server ask f about every trace and logs request
+// (its spans or log records) and answer as it says; nil accepts all.
+func (s *Server) SetRefuse(f func(spans []Span, logs []LogRecord) Refusal) {
+	s.mu.Lock()
+	s.refuse = f
+	s.mu.Unlock()
+}
+
+// RequestSizes returns the size in bytes (serialized, uncompressed) of
+// every export request received, accepted or not, in arrival order.
+func (s *Server) RequestSizes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.sizes...)
 }
 
 // Option configures a Server.
@@ -60,7 +92,10 @@ func Failing() Option { return func(s *Server) { s.failing = true } }
 func StartGRPC(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s, lis := newServer(tb, GRPC, opts)
-	s.grpc = grpc.NewServer()
+	// A sink takes what it is sent, whatever the size (a Collector's batch
+	// processor in front of it may merge requests beyond gRPC's 4 MiB
+	// default); size limits are the Collector's under test.
+	s.grpc = grpc.NewServer(grpc.MaxRecvMsgSize(256 << 20))
 	collectortrace.RegisterTraceServiceServer(s.grpc, traceService{s: s})
 	collectorlogs.RegisterLogsServiceServer(s.grpc, logsService{s: s})
 	collectormetrics.RegisterMetricsServiceServer(s.grpc, metricsService{s: s})
@@ -77,15 +112,21 @@ func StartHTTP(tb testing.TB, opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/traces", s.handleHTTP(
 		func() proto.Message { return &collectortrace.ExportTraceServiceRequest{} },
-		func(m proto.Message) { s.addTraces(m.(*collectortrace.ExportTraceServiceRequest)) },
+		func(m proto.Message) ([]Span, []LogRecord, []Metric) {
+			return flattenSpans(m.(*collectortrace.ExportTraceServiceRequest)), nil, nil
+		},
 		&collectortrace.ExportTraceServiceResponse{}))
 	mux.HandleFunc("POST /v1/logs", s.handleHTTP(
 		func() proto.Message { return &collectorlogs.ExportLogsServiceRequest{} },
-		func(m proto.Message) { s.addLogs(m.(*collectorlogs.ExportLogsServiceRequest)) },
+		func(m proto.Message) ([]Span, []LogRecord, []Metric) {
+			return nil, flattenLogs(m.(*collectorlogs.ExportLogsServiceRequest)), nil
+		},
 		&collectorlogs.ExportLogsServiceResponse{}))
 	mux.HandleFunc("POST /v1/metrics", s.handleHTTP(
 		func() proto.Message { return &collectormetrics.ExportMetricsServiceRequest{} },
-		func(m proto.Message) { s.addMetrics(m.(*collectormetrics.ExportMetricsServiceRequest)) },
+		func(m proto.Message) ([]Span, []LogRecord, []Metric) {
+			return nil, nil, flattenMetrics(m.(*collectormetrics.ExportMetricsServiceRequest))
+		},
 		&collectormetrics.ExportMetricsServiceResponse{}))
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.http.Serve(lis) }()
@@ -287,37 +328,67 @@ func (s *Server) points(name string, match []Attr) []Point {
 	return out
 }
 
-// record stores what add returns, or refuses the request when failing.
-func (s *Server) record(add func()) error {
+// record stores a request's contents, or refuses it when failing or when
+// the refuse function says so.
+func (s *Server) record(size int, spans []Span, logs []LogRecord, metrics []Metric) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() {
 		close(s.changed)
 		s.changed = make(chan struct{})
 	}()
+	s.sizes = append(s.sizes, size)
 	if s.failing {
 		s.refused++
 		return errFailing
 	}
+	if s.refuse != nil && (len(spans) > 0 || len(logs) > 0) {
+		if r := s.refuse(spans, logs); r != Accept {
+			s.refused++
+			return &refusal{r}
+		}
+	}
 	s.requests++
-	add()
+	s.spans = append(s.spans, spans...)
+	s.logs = append(s.logs, logs...)
+	s.metrics = append(s.metrics, metrics...)
 	return nil
 }
 
 var errFailing = errors.New("otlptest: refusing exports on purpose")
 
-// The add methods store a request's contents; the lock must be held.
+// refusal is a refusal of SetRefuse's function.
+type refusal struct{ r Refusal }
 
-func (s *Server) addTraces(req *collectortrace.ExportTraceServiceRequest) {
-	s.spans = append(s.spans, flattenSpans(req)...)
+func (r *refusal) Error() string {
+	if r.r == RefuseAuth {
+		return "otlptest: not authenticated (on purpose)"
+	}
+	return "otlptest: refusing this content (on purpose)"
 }
 
-func (s *Server) addLogs(req *collectorlogs.ExportLogsServiceRequest) {
-	s.logs = append(s.logs, flattenLogs(req)...)
+// grpcError is err as the gRPC status the server answers.
+func grpcError(err error) error {
+	var r *refusal
+	switch {
+	case errors.As(err, &r) && r.r == RefuseAuth:
+		return status.Error(codes.Unauthenticated, err.Error())
+	case errors.As(err, &r):
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	return status.Error(codes.Unavailable, err.Error())
 }
 
-func (s *Server) addMetrics(req *collectormetrics.ExportMetricsServiceRequest) {
-	s.metrics = append(s.metrics, flattenMetrics(req)...)
+// httpStatus is err as the HTTP status the server answers.
+func httpStatus(err error) int {
+	var r *refusal
+	switch {
+	case errors.As(err, &r) && r.r == RefuseAuth:
+		return http.StatusUnauthorized
+	case errors.As(err, &r):
+		return http.StatusBadRequest
+	}
+	return http.StatusServiceUnavailable
 }
 
 type traceService struct {
@@ -326,8 +397,8 @@ type traceService struct {
 }
 
 func (t traceService) Export(_ context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
-	if err := t.s.record(func() { t.s.addTraces(req) }); err != nil {
-		return nil, status.Error(codes.Unavailable, err.Error())
+	if err := t.s.record(proto.Size(req), flattenSpans(req), nil, nil); err != nil {
+		return nil, grpcError(err)
 	}
 	return &collectortrace.ExportTraceServiceResponse{}, nil
 }
@@ -338,8 +409,8 @@ type logsService struct {
 }
 
 func (l logsService) Export(_ context.Context, req *collectorlogs.ExportLogsServiceRequest) (*collectorlogs.ExportLogsServiceResponse, error) {
-	if err := l.s.record(func() { l.s.addLogs(req) }); err != nil {
-		return nil, status.Error(codes.Unavailable, err.Error())
+	if err := l.s.record(proto.Size(req), nil, flattenLogs(req), nil); err != nil {
+		return nil, grpcError(err)
 	}
 	return &collectorlogs.ExportLogsServiceResponse{}, nil
 }
@@ -350,15 +421,15 @@ type metricsService struct {
 }
 
 func (m metricsService) Export(_ context.Context, req *collectormetrics.ExportMetricsServiceRequest) (*collectormetrics.ExportMetricsServiceResponse, error) {
-	if err := m.s.record(func() { m.s.addMetrics(req) }); err != nil {
-		return nil, status.Error(codes.Unavailable, err.Error())
+	if err := m.s.record(proto.Size(req), nil, nil, flattenMetrics(req)); err != nil {
+		return nil, grpcError(err)
 	}
 	return &collectormetrics.ExportMetricsServiceResponse{}, nil
 }
 
 // handleHTTP serves one OTLP/HTTP signal path: a protobuf request body,
 // optionally gzipped, and a protobuf response.
-func (s *Server) handleHTTP(newReq func() proto.Message, add func(proto.Message), resp proto.Message) http.HandlerFunc {
+func (s *Server) handleHTTP(newReq func() proto.Message, flatten func(proto.Message) ([]Span, []LogRecord, []Metric), resp proto.Message) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body io.Reader = r.Body
 		if r.Header.Get("Content-Encoding") == "gzip" {
@@ -380,8 +451,9 @@ func (s *Server) handleHTTP(newReq func() proto.Message, add func(proto.Message)
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if err := s.record(func() { add(req) }); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		spans, logs, metrics := flatten(req)
+		if err := s.record(len(data), spans, logs, metrics); err != nil {
+			http.Error(w, err.Error(), httpStatus(err))
 			return
 		}
 		out, err := proto.Marshal(resp)

@@ -5,7 +5,8 @@
 // configuration is read from the standard OTEL_EXPORTER_OTLP_* environment
 // variables with the precedence, defaults and parsing of the OpenTelemetry Go
 // SDK's OTLP exporters (see FromEnv), and a Client never retries: the caller
-// retries with its own backoff, helped by Retryable.
+// retries with its own backoff, helped by Classify (transient, refused for
+// the content, or misconfigured, as the OTLP specification sorts failures).
 package otlpclient
 
 import (

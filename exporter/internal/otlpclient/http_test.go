@@ -248,7 +248,7 @@ func TestHTTPErrors(t *testing.T) {
 		}, 429, "HTTP 429 Too Many Requests: slow down please", true, 0},
 		{"500 echoing the header", func(w http.ResponseWriter, r *http.Request) {
 			writeProto(w, http.StatusInternalServerError, status.New(codes.Internal, "bad key "+r.Header.Get(secretKey)).Proto())
-		}, 500, "bad key [redacted]", false, 0},
+		}, 500, "bad key [redacted]", true, 0}, // a server fault: retried, not held against the data
 		{"502 long message", func(w http.ResponseWriter, _ *http.Request) {
 			writeProto(w, http.StatusBadGateway, status.New(codes.Unavailable, long).Proto())
 		}, 502, strings.Repeat("é", 100) + "…", true, 0},

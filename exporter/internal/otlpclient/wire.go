@@ -1,12 +1,9 @@
 package otlpclient
 
 import (
-	"errors"
-	"net/http"
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -90,39 +87,6 @@ func fields(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte
 		}
 	}
 	return nil
-}
-
-// Retryable reports whether an Export error is worth retrying and the delay
-// the server asked for, if any, with the rules of the SDK's OTLP exporters:
-// gRPC codes Canceled, DeadlineExceeded, Aborted, OutOfRange, Unavailable
-// and DataLoss, and ResourceExhausted with a RetryInfo; HTTP statuses 429,
-// 502, 503 and 504 (with Retry-After). Unlike the SDK's OTLP/HTTP exporter,
-// any failure to get an HTTP response (connection refused, timeout) is
-// retryable too. An export after Shutdown is not.
-func Retryable(err error) (retry bool, after time.Duration) {
-	if err == nil || errors.Is(err, errShutdown) {
-		return false, 0
-	}
-	var he *HTTPError
-	if errors.As(err, &he) {
-		switch he.StatusCode {
-		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			return true, he.RetryAfter
-		}
-		return false, 0
-	}
-	st, ok := status.FromError(err)
-	if !ok {
-		return true, 0 // no HTTP response
-	}
-	delay, hasDelay := retryDelay(st)
-	switch st.Code() {
-	case codes.Canceled, codes.DeadlineExceeded, codes.Aborted, codes.OutOfRange, codes.Unavailable, codes.DataLoss:
-		return true, delay
-	case codes.ResourceExhausted:
-		return hasDelay, delay
-	}
-	return false, 0
 }
 
 // retryDelay returns the retry_delay of a google.rpc.RetryInfo detail of st.

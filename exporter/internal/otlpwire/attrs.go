@@ -65,9 +65,13 @@ func (w *buf) anyValue(field protowire.Number, v attribute.Value, valueLimit int
 	case attribute.FLOAT64:
 		w.double(anyDouble, v.AsFloat64())
 	case attribute.STRING:
-		w.stringAlways(anyString, truncate(validUTF8(v.AsString()), valueLimit))
+		w.stringAlways(anyString, w.text(truncate(validUTF8(v.AsString()), valueLimit)))
 	case attribute.BYTESLICE:
-		w.bytes(anyBytes, v.AsByteSlice())
+		b := v.AsByteSlice()
+		if w.cut != nil && len(b) > w.cut.text {
+			b = b[:w.cut.text]
+		}
+		w.bytes(anyBytes, b)
 	case attribute.BOOLSLICE:
 		array(w, v.AsBoolSlice(), attribute.BoolValue, valueLimit)
 	case attribute.INT64SLICE:
@@ -80,7 +84,7 @@ func (w *buf) anyValue(field protowire.Number, v attribute.Value, valueLimit int
 		array(w, v.AsSlice(), func(v attribute.Value) attribute.Value { return v }, valueLimit)
 	case attribute.MAP:
 		m := w.begin(anyKvlist)
-		for _, kv := range v.AsMap() {
+		for _, kv := range cutList(w, v.AsMap()) {
 			w.keyValue(kvlistValues, kv, valueLimit)
 		}
 		w.end(m)
@@ -94,7 +98,7 @@ func (w *buf) anyValue(field protowire.Number, v attribute.Value, valueLimit int
 // array writes vals as an ArrayValue field of an AnyValue.
 func array[T any](w *buf, vals []T, value func(T) attribute.Value, valueLimit int) {
 	start := w.begin(anyArray)
-	for _, v := range vals {
+	for _, v := range cutList(w, vals) {
 		w.anyValue(arrayValues, value(v), valueLimit)
 	}
 	w.end(start)

@@ -19,8 +19,12 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// buf is a protobuf writer appending to a byte slice.
-type buf struct{ b []byte }
+// buf is a protobuf writer appending to a byte slice. While cut is set,
+// texts, arrays and maps are cut down by it (bound.go).
+type buf struct {
+	b   []byte
+	cut *cut
+}
 
 func (w *buf) tag(field protowire.Number, typ protowire.Type) {
 	w.b = protowire.AppendTag(w.b, field, typ)

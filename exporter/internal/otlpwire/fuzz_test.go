@@ -89,5 +89,23 @@ func FuzzEncode(f *testing.F) {
 		if got.EventName != validUTF8(name) || got.Body.GetStringValue() != validUTF8(value) || len(got.Attributes) != len(DedupAttributes(attrs)) || got.Flags != 1 {
 			t.Fatalf("log record %v", got)
 		}
+
+		// Bounded items: never over the bound, and still decodable.
+		bound := minItemBound + int(uint64(n)%(64<<10))
+		full, _ := e.AppendSpan(nil, &s, SpanMeta{Flags: 0x101}, 0)
+		item, cut := e.AppendSpan(nil, &s, SpanMeta{Flags: 0x101}, bound)
+		if len(item) > bound || cut != (len(full) > bound) {
+			t.Fatalf("span item of %d bytes under a bound of %d (cut %v)", len(item), bound, cut)
+		}
+		if err := proto.Unmarshal(e.TracesRequest(nil, item), &treq); err != nil {
+			t.Fatalf("bounded span does not decode: %v", err)
+		}
+		item, _ = e.AppendLog(nil, &r, LogMeta{}, bound)
+		if len(item) > bound {
+			t.Fatalf("log item of %d bytes under a bound of %d", len(item), bound)
+		}
+		if err := proto.Unmarshal(e.LogsRequest(nil, item), &lreq); err != nil {
+			t.Fatalf("bounded log record does not decode: %v", err)
+		}
 	})
 }

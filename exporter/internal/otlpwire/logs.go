@@ -47,22 +47,31 @@ func (e *Encoder) Logs(dst []byte) *Logs {
 
 // Add writes r.
 func (l *Logs) Add(r *mapping.LogRecord, m LogMeta) {
-	lim := l.e.logLimits
-	w := &l.w
 	l.items++
+	l.w.logRecord(r, m, l.e.logLimits, nil)
+}
+
+// logRecord writes r as a ScopeLogs.log_records field, with the SDK's
+// limits and, when c is set, cut down by c (see bound.go).
+func (w *buf) logRecord(r *mapping.LogRecord, m LogMeta, lim LogLimits, c *cut) {
+	w.cut = c
+	defer func() { w.cut = nil }()
 	start := w.begin(scopeLogsLogRecords)
 	w.fixed64(logTime, unixNano(r.Time))
 	w.fixed64(logObservedTime, unixNano(m.Observed))
-	w.string(logEventName, validUTF8(r.EventName))
+	w.string(logEventName, w.text(validUTF8(r.EventName)))
 	w.varint(logSeverityNumber, uint64(max(r.Severity, 0)))
-	w.string(logSeverityText, validUTF8(r.SeverityText))
+	w.string(logSeverityText, w.text(validUTF8(r.SeverityText)))
 	// An empty body is an AnyValue with nothing set, as the SDK sends it.
 	body := attribute.Value{}
 	if r.Body != "" {
 		body = attribute.StringValue(r.Body)
 	}
 	w.anyValue(logBody, body, -1)
-	dropped := w.keyValues(logAttributes, DedupAttributes(r.Attributes), lim.AttributeCount, lim.AttributeValueLength)
+	dropped := w.keyValues(logAttributes, DedupAttributes(r.Attributes), c.attrLimit(lim.AttributeCount), lim.AttributeValueLength)
+	if c != nil {
+		w.keyValue(logAttributes, truncatedMarker, -1)
+	}
 	w.varint(logDroppedAttributes, uint64(dropped))
 	w.fixed32(logFlags, uint32(m.TraceFlags))
 	// Without a trace the record belongs to no span either (the exporter

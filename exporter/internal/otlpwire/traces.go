@@ -79,9 +79,15 @@ func (e *Encoder) Traces(dst []byte) *Traces {
 
 // Add writes s.
 func (t *Traces) Add(s *mapping.Span, m SpanMeta) {
-	lim := t.e.spanLimits
-	w := &t.w
 	t.items++
+	t.w.span(s, m, t.e.spanLimits, nil)
+}
+
+// span writes s as a ScopeSpans.spans field, with the SDK's limits and,
+// when c is set, cut down by c (see bound.go).
+func (w *buf) span(s *mapping.Span, m SpanMeta, lim SpanLimits, c *cut) {
+	w.cut = c
+	defer func() { w.cut = nil }()
 	start := w.begin(scopeSpansSpans)
 	w.bytes(spanTraceID, s.TraceID[:])
 	w.bytes(spanSpanID, s.SpanID[:])
@@ -90,7 +96,7 @@ func (t *Traces) Add(s *mapping.Span, m SpanMeta) {
 		w.bytes(spanParentSpanID, s.ParentID[:])
 	}
 	w.fixed32(spanFlags, m.Flags)
-	w.string(spanName, validUTF8(s.Name))
+	w.string(spanName, w.text(validUTF8(s.Name)))
 	w.varint(spanKind, uint64(kind(s.Kind)))
 	w.fixed64(spanStartTime, unixNano(orNow(s.Start, m.Now)))
 	w.fixed64(spanEndTime, unixNano(orNow(s.End, m.Now)))
@@ -99,29 +105,32 @@ func (t *Traces) Add(s *mapping.Span, m SpanMeta) {
 	if len(m.SamplerAttributes) > 0 {
 		attrs = append(append(make([]attribute.KeyValue, 0, len(m.SamplerAttributes)+len(attrs)), m.SamplerAttributes...), attrs...)
 	}
-	dropped := w.keyValues(spanAttributes, DedupAttributes(attrs), lim.AttributeCount, lim.AttributeValueLength)
+	dropped := w.keyValues(spanAttributes, DedupAttributes(attrs), c.attrLimit(lim.AttributeCount), lim.AttributeValueLength)
+	if c != nil {
+		w.keyValue(spanAttributes, truncatedMarker, -1)
+	}
 	w.varint(spanDroppedAttributes, uint64(dropped))
 
-	events, droppedEvents := latest(s.Events, lim.EventCount)
+	events, droppedEvents := latest(s.Events, c.itemLimit(lim.EventCount))
 	w.varint(spanDroppedEvents, uint64(droppedEvents))
 	for i := range events {
 		ev := &events[i]
 		es := w.begin(spanEvents)
 		w.fixed64(eventTime, unixNano(orNow(ev.Time, m.Now)))
-		w.string(eventName, validUTF8(ev.Name))
-		dropped := w.keyValues(eventAttributes, ev.Attributes, lim.AttributePerEvent, lim.AttributeValueLength)
+		w.string(eventName, w.text(validUTF8(ev.Name)))
+		dropped := w.keyValues(eventAttributes, ev.Attributes, c.attrLimit(lim.AttributePerEvent), lim.AttributeValueLength)
 		w.varint(eventDroppedAttributes, uint64(dropped))
 		w.end(es)
 	}
 
-	links, droppedLinks := latest(s.Links, lim.LinkCount)
+	links, droppedLinks := latest(s.Links, c.itemLimit(lim.LinkCount))
 	w.varint(spanDroppedLinks, uint64(droppedLinks))
 	for i := range links {
 		l := &links[i]
 		ls := w.begin(spanLinks)
 		w.bytes(linkTraceID, l.TraceID[:])
 		w.bytes(linkSpanID, l.SpanID[:])
-		dropped := w.keyValues(linkAttributes, l.Attributes, lim.AttributePerLink, lim.AttributeValueLength)
+		dropped := w.keyValues(linkAttributes, l.Attributes, c.attrLimit(lim.AttributePerLink), lim.AttributeValueLength)
 		w.varint(linkDroppedAttributes, uint64(dropped))
 		// A link's span context is remote and carries no trace flags.
 		w.fixed32(linkFlags, FlagContextHasIsRemote|FlagContextIsRemote)
@@ -131,7 +140,7 @@ func (t *Traces) Add(s *mapping.Span, m SpanMeta) {
 	st := w.begin(spanStatus)
 	switch s.Status {
 	case codes.Error:
-		w.string(statusMessage, validUTF8(s.StatusDescription))
+		w.string(statusMessage, w.text(validUTF8(s.StatusDescription)))
 		w.varint(statusCode, 2) // STATUS_CODE_ERROR
 	case codes.Ok:
 		w.varint(statusCode, 1) // STATUS_CODE_OK
