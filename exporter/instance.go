@@ -58,8 +58,8 @@ func resolveInstanceID(ctx context.Context, dir string, getenv func(string) stri
 	if err != nil && env == nil {
 		return "", "", err
 	}
-	if v, ok := env.Set().Value(attribute.Key(InstanceIDKey)); ok && v.Emit() != "" {
-		return v.Emit(), InstanceIDFromEnv, nil
+	if v, ok := env.Set().Value(attribute.Key(InstanceIDKey)); ok && v.String() != "" {
+		return v.String(), InstanceIDFromEnv, nil
 	}
 	if dir != "" {
 		id, err := keptInstanceID(dir, logger)

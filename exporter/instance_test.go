@@ -45,7 +45,7 @@ func resourceInstanceID(t *testing.T, id string) string {
 		t.Fatal(err)
 	}
 	v, _ := res.Set().Value(InstanceIDKey)
-	return v.Emit()
+	return v.String()
 }
 
 // TestInstanceIDKeptInSpoolDir: the first start creates <dir>/instance-id, every later start
@@ -160,8 +160,8 @@ func TestInstanceIDFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k, want := range map[attribute.Key]string{InstanceIDKey: "replica-a", "service.name": "my-assistant", "deployment.environment.name": "prod"} {
-		if v, _ := res.Set().Value(k); v.Emit() != want {
-			t.Errorf("resource %s = %q, want %q", k, v.Emit(), want)
+		if v, _ := res.Set().Value(k); v.String() != want {
+			t.Errorf("resource %s = %q, want %q", k, v.String(), want)
 		}
 	}
 }
