@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -93,7 +94,7 @@ func writeYAMLFile(t *testing.T, path string, m map[string]any) {
 }
 
 // background runs a program until the test ends, keeping its output for a failure.
-func background(t *testing.T, name string, cmd *exec.Cmd) {
+func background(t *testing.T, name string, cmd *exec.Cmd) *syncBuffer {
 	t.Helper()
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -109,22 +110,63 @@ func background(t *testing.T, name string, cmd *exec.Cmd) {
 			t.Logf("%s output:\n%s", name, out.String())
 		}
 	})
+	return out
 }
 
-// waitFor polls cond until it returns "" (done) or the deadline passes; the last message is the
-// failure.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() string) {
+// shippedCollector runs the real Collector with the shipped otel-collector.yaml, changed only where a
+// test must: every address on a free loopback port, the queue directory in dir, Jaeger and Loki
+// replaced by the sinks, and whatever edit changes (nil: nothing). It returns the OTLP gRPC port,
+// the prometheus exporter's port and the port of the Collector's own metrics, once it listens.
+func shippedCollector(t *testing.T, bin, dir string, jaeger, loki *otlptest.Server, edit func(map[string]any)) (grpcPort, promExpPort, telemetryPort int) {
 	t.Helper()
+	grpcPort, promExpPort, telemetryPort = freePort(t), freePort(t), freePort(t)
+	col := readYAMLFile(t, "../../otel-collector.yaml")
+	loop := func(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
+	setPath(t, col, loop(grpcPort), "receivers", "otlp", "protocols", "grpc", "endpoint")
+	setPath(t, col, loop(freePort(t)), "receivers", "otlp", "protocols", "http", "endpoint")
+	setPath(t, col, loop(freePort(t)), "extensions", "health_check", "endpoint")
+	storage := filepath.Join(dir, "otelcol-storage")
+	setPath(t, col, storage, "extensions", "file_storage", "directory")
+	setPath(t, col, storage, "extensions", "file_storage", "compaction", "directory")
+	setPath(t, col, strings.TrimPrefix(jaeger.Endpoint(), "http://"), "exporters", "otlp_grpc/jaeger", "endpoint")
+	setPath(t, col, loki.Endpoint(), "exporters", "otlp_http/loki", "endpoint")
+	setPath(t, col, loop(promExpPort), "exporters", "prometheus", "endpoint")
+	setPath(t, col, []any{map[string]any{"pull": map[string]any{"exporter": map[string]any{"prometheus": map[string]any{
+		"host": "127.0.0.1", "port": telemetryPort}}}}}, "service", "telemetry", "metrics", "readers")
+	if edit != nil {
+		edit(col)
+	}
+	colFile := filepath.Join(dir, "otelcol.yaml")
+	writeYAMLFile(t, colFile, col)
+	out := background(t, "collector", exec.Command(bin, "--config", colFile))
+	waitFor(t, 30*time.Second, "Collector listening", func() string {
+		conn, err := net.DialTimeout("tcp", loop(grpcPort), time.Second)
+		if err != nil {
+			return err.Error() + "\n" + out.String()
+		}
+		conn.Close()
+		return ""
+	})
+	return grpcPort, promExpPort, telemetryPort
+}
+
+// poll calls cond until it returns "" (done) or the deadline passes, and returns its last message.
+func poll(timeout time.Duration, cond func() string) string {
 	deadline := time.Now().Add(timeout)
 	for {
 		msg := cond()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %s", what, timeout, msg)
+		if msg == "" || time.Now().After(deadline) {
+			return msg
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// waitFor polls cond until it returns "" (done), and fails the test if the deadline passes first.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() string) {
+	t.Helper()
+	if msg := poll(timeout, cond); msg != "" {
+		t.Fatalf("%s: not within %s: %s", what, timeout, msg)
 	}
 }
 
@@ -189,23 +231,8 @@ func TestTwoReplicasOneCollectorPrometheus(t *testing.T) {
 	// The Collector: the shipped otel-collector.yaml on loopback ports and a temporary queue
 	// directory, with OTLP sinks for Jaeger and Loki.
 	jaeger, loki := otlptest.StartGRPC(t), otlptest.StartHTTP(t)
-	grpcPort, promExpPort, telemetryPort := freePort(t), freePort(t), freePort(t)
-	col := readYAMLFile(t, "../../otel-collector.yaml")
+	grpcPort, promExpPort, telemetryPort := shippedCollector(t, otelcol, dir, jaeger, loki, nil)
 	loop := func(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
-	setPath(t, col, loop(grpcPort), "receivers", "otlp", "protocols", "grpc", "endpoint")
-	setPath(t, col, loop(freePort(t)), "receivers", "otlp", "protocols", "http", "endpoint")
-	setPath(t, col, loop(freePort(t)), "extensions", "health_check", "endpoint")
-	storage := filepath.Join(dir, "otelcol-storage")
-	setPath(t, col, storage, "extensions", "file_storage", "directory")
-	setPath(t, col, storage, "extensions", "file_storage", "compaction", "directory")
-	setPath(t, col, strings.TrimPrefix(jaeger.Endpoint(), "http://"), "exporters", "otlp_grpc/jaeger", "endpoint")
-	setPath(t, col, loki.Endpoint(), "exporters", "otlp_http/loki", "endpoint")
-	setPath(t, col, loop(promExpPort), "exporters", "prometheus", "endpoint")
-	setPath(t, col, []any{map[string]any{"pull": map[string]any{"exporter": map[string]any{"prometheus": map[string]any{
-		"host": "127.0.0.1", "port": telemetryPort}}}}}, "service", "telemetry", "metrics", "readers")
-	colFile := filepath.Join(dir, "otelcol.yaml")
-	writeYAMLFile(t, colFile, col)
-	background(t, "collector", exec.Command(otelcol, "--config", colFile))
 
 	// Prometheus: the shipped prometheus.yml (relabelling, rules) scraping every second.
 	webPort := freePort(t)
