@@ -326,6 +326,19 @@ func TestKill9UnderLoad(t *testing.T) {
 	if !strings.Contains(svc2.stderr.String(), "events_to_replay") {
 		t.Error("restart did not report the spool it replays")
 	}
+	// Spans sent before the kill and re-sent after it carry one resource: the service.instance.id
+	// kept in the spool directory.
+	kept, err := os.ReadFile(filepath.Join(r.spool, "instance-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources := map[any]int{}
+	for _, s := range r.sink.Spans() {
+		resources[s.Resource["service.instance.id"]]++
+	}
+	if len(resources) != 1 || resources[strings.TrimSpace(string(kept))] == 0 {
+		t.Errorf("spans by service.instance.id: %v, want all with the kept %s", resources, kept)
+	}
 }
 
 // TestCollectorDownUnderLoad: the Collector stops for a while during a
