@@ -81,6 +81,8 @@ type Exporter struct {
 	log         *slog.Logger
 	description string
 
+	instanceID, instanceIDSource string // the resource's service.instance.id (instance.go)
+
 	// Synchronous mode (WithSynchronous): spans and log records are
 	// collected by Build and exported by Send, with these exporters.
 	sync      *syncParts
@@ -105,8 +107,9 @@ type options struct {
 	console        io.Writer
 	resourceAttrs  []attribute.KeyValue
 	synchronous    bool
-	sdkOnly        bool // synchronous mode without the wire path (tests compare the two)
+	sdkOnly        bool   // synchronous mode without the wire path (tests compare the two)
 	maxRequest     int
+	instanceIDDir  string // where service.instance.id is kept (instance.go)
 }
 
 // DefaultMaxRequestBytes is the default bound of one OTLP export request:
@@ -171,7 +174,11 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("exporter: %w", err)
 	}
-	res, err := newResource(ctx, o)
+	instanceID, instanceIDSource, err := resolveInstanceID(ctx, o.instanceIDDir, os.Getenv, o.logger)
+	if err != nil {
+		return nil, fmt.Errorf("exporter: %s: %w", InstanceIDKey, err)
+	}
+	res, err := newResource(ctx, o, instanceID)
 	if err != nil {
 		return nil, fmt.Errorf("exporter: resource: %w", err)
 	}
@@ -184,6 +191,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 	}
 	p := parts{
 		resource:    res,
+		instanceID:  [2]string{instanceID, instanceIDSource},
 		sampler:     sampler,
 		description: cfg.describe(samplerName),
 		failures:    failures,
@@ -220,6 +228,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 // counts its own export failures.
 type parts struct {
 	resource    *resource.Resource
+	instanceID  [2]string // service.instance.id and its source
 	sampler     sdktrace.Sampler
 	description string
 	failures    *exportFailures
@@ -235,7 +244,8 @@ type parts struct {
 
 // assemble builds the providers and the instruments.
 func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
-	e := &Exporter{sampler: p.sampler, log: o.logger, description: p.description, failures: p.failures, noMetrics: p.metrics == nil}
+	e := &Exporter{sampler: p.sampler, log: o.logger, description: p.description, failures: p.failures, noMetrics: p.metrics == nil,
+		instanceID: p.instanceID[0], instanceIDSource: p.instanceID[1]}
 
 	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(p.resource)}
 	if p.metrics != nil {
@@ -304,8 +314,11 @@ func shutdownAll(ctx context.Context, parts ...interface{ Shutdown(context.Conte
 	return errors.Join(errs...)
 }
 
-func newResource(ctx context.Context, o options) (*resource.Resource, error) {
+func newResource(ctx context.Context, o options, instanceID string) (*resource.Resource, error) {
 	base := []attribute.KeyValue{attribute.String("service.name", DefaultServiceName)}
+	if instanceID != "" {
+		base = append(base, attribute.String(InstanceIDKey, instanceID))
+	}
 	if o.serviceVersion != "" {
 		base = append(base, attribute.String("service.version", o.serviceVersion))
 	}

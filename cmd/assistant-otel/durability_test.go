@@ -1,8 +1,9 @@
 package main
 
 // Durability tests (issue 4): the real binary with a spool, exporting to the
-// real OpenTelemetry Collector (otlp receiver → batch → otlp exporter with
-// retry and a persistent sending queue), which forwards to an in-process
+// real OpenTelemetry Collector in the shape of the shipped otel-collector.yaml
+// (otlp receiver → memory_limiter → otlp exporter with retry and a persistent
+// sending queue that batches behind it), which forwards to an in-process
 // OTLP sink where every turn's log_id is counted. The Collector binary comes
 // from ASSISTANT_OTEL_OTELCOL (scripts/tools.sh builds it; scripts/test.sh
 // sets the variable). Without it the tests fail under CI and skip elsewhere.
@@ -76,9 +77,10 @@ receivers:
       grpc:
         endpoint: 127.0.0.1:%[2]d
 processors:
-  batch:
-    timeout: 100ms
-    send_batch_size: 1024
+  memory_limiter:
+    check_interval: 1s
+    limit_percentage: 80
+    spike_limit_percentage: 20
 exporters:
   otlp_grpc/sink:
     endpoint: %[3]s
@@ -93,7 +95,13 @@ exporters:
       enabled: true
       storage: file_storage
       num_consumers: 2
-      queue_size: 100000
+      sizer: bytes
+      queue_size: 1073741824
+      batch:
+        flush_timeout: 100ms
+        sizer: bytes
+        min_size: 1048576
+        max_size: 3145728
 service:
   extensions: [file_storage]
   telemetry:
@@ -104,15 +112,15 @@ service:
   pipelines:
     traces:
       receivers: [otlp]
-      processors: [batch]
+      processors: [memory_limiter]
       exporters: [otlp_grpc/sink]
     logs:
       receivers: [otlp]
-      processors: [batch]
+      processors: [memory_limiter]
       exporters: [otlp_grpc/sink]
     metrics:
       receivers: [otlp]
-      processors: [batch]
+      processors: [memory_limiter]
       exporters: [otlp_grpc/sink]
 `
 
@@ -317,6 +325,19 @@ func TestKill9UnderLoad(t *testing.T) {
 	}
 	if !strings.Contains(svc2.stderr.String(), "events_to_replay") {
 		t.Error("restart did not report the spool it replays")
+	}
+	// Spans sent before the kill and re-sent after it carry one resource: the service.instance.id
+	// kept in the spool directory.
+	kept, err := os.ReadFile(filepath.Join(r.spool, "instance-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources := map[any]int{}
+	for _, s := range r.sink.Spans() {
+		resources[s.Resource["service.instance.id"]]++
+	}
+	if len(resources) != 1 || resources[strings.TrimSpace(string(kept))] == 0 {
+		t.Errorf("spans by service.instance.id: %v, want all with the kept %s", resources, kept)
 	}
 }
 

@@ -93,11 +93,16 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		exporter.WithLogger(logger),
 		exporter.WithConsole(stdout),
 		exporter.WithSynchronous(),
-		exporter.WithMaxRequestBytes(cfg.MaxRequestBytes))
+		exporter.WithMaxRequestBytes(cfg.MaxRequestBytes),
+		// Kept next to the spool: after a restart, metrics continue the same series
+		// and re-sent spans carry the same resource.
+		exporter.WithInstanceIDDir(cfg.Spool.Dir))
 	if err != nil {
 		return fmt.Errorf("setting up telemetry export: %w", err)
 	}
-	logger.Info("exporting telemetry", "to", exp.Describe())
+	instanceID, instanceIDSource := exp.InstanceID()
+	logger.Info("exporting telemetry", "to", exp.Describe(),
+		"service.instance.id", instanceID, "service.instance.id_from", instanceIDSource)
 
 	queue, err := openQueue(cfg.Spool, logger)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/assistant-otel/assistant-otel/exporter"
 	"github.com/assistant-otel/assistant-otel/mapping"
+	"github.com/assistant-otel/assistant-otel/pump"
 	"github.com/assistant-otel/assistant-otel/receiver"
 )
 
@@ -160,6 +161,12 @@ func TestMetricNamesFileListsEveryMetric(t *testing.T) {
 	want = append(want, expectedSeries(t, receiver.MetricAuthFailures, "{failure}", otlptranslator.MetricTypeMonotonicCounter)...)
 	want = append(want, expectedSeries(t, receiver.MetricRequestDuration, "s", otlptranslator.MetricTypeHistogram)...)
 	want = append(want, expectedSeries(t, exporter.ExportErrorsMetric, "{export}", otlptranslator.MetricTypeMonotonicCounter)...)
+	want = append(want, expectedSeries(t, pump.MetricDepth, "{event}", otlptranslator.MetricTypeGauge)...)
+	want = append(want, expectedSeries(t, pump.MetricOldestAge, "s", otlptranslator.MetricTypeGauge)...)
+	// The export alerts' other inputs (issue 12), named here until their packages define them:
+	// the dead-letter counter of the export path and the receiver's 503 counter.
+	want = append(want, expectedSeries(t, "assistant_otel.export.dead_letters", "{event}", otlptranslator.MetricTypeMonotonicCounter)...)
+	want = append(want, expectedSeries(t, "assistant_otel.webhook.refused", "{request}", otlptranslator.MetricTypeMonotonicCounter)...)
 	for _, name := range want {
 		if !known[name] {
 			t.Errorf("%s is missing %s", metricNamesFile, name)
@@ -167,7 +174,8 @@ func TestMetricNamesFileListsEveryMetric(t *testing.T) {
 	}
 	// The names the brief and the rules rely on, spelled out: the translation must agree.
 	for _, name := range []string{"watson_assistant_turns_total", "gen_ai_server_request_duration_seconds_bucket",
-		"watson_assistant_intent_confidence_bucket", "assistant_otel_webhook_auth_failures_total", "assistant_otel_export_errors_total"} {
+		"watson_assistant_intent_confidence_bucket", "assistant_otel_webhook_auth_failures_total", "assistant_otel_export_errors_total",
+		"assistant_otel_spool_oldest_age_seconds", "assistant_otel_export_dead_letters_total"} {
 		if !slices.Contains(want, name) {
 			t.Errorf("translation does not produce %s (got %v)", name, want)
 		}
@@ -283,13 +291,46 @@ func TestPrometheusRules(t *testing.T) {
 	}
 	for _, want := range []string{"WatsonAssistantLowConfidenceRateHigh", "WatsonAssistantWeakUnderstandingSpike",
 		"WatsonAssistantCoverageLow", "WatsonAssistantContainmentLow", "WatsonAssistantLatencyP95High",
-		"AssistantOtelWebhookAuthFailures", "AssistantOtelExportErrors", "AssistantOtelSpoolBacklog", "WatsonAssistantNoEvents"} {
+		"AssistantOtelWebhookAuthFailures", "AssistantOtelExportErrors", "AssistantOtelSpoolBacklog", "WatsonAssistantNoEvents",
+		"AssistantOtelExportStalled", "AssistantOtelWebhookRefused", "AssistantOtelDeadLetters"} {
 		if !seen[want] {
 			t.Errorf("alert %s missing", want)
 		}
 	}
 	if alerts < 9 {
 		t.Errorf("only %d alerts", alerts)
+	}
+}
+
+// TestExportAlertsPerReplica: the export alerts (issue 12) must give the same answer whether the
+// service's metrics are scraped through the Collector, directly from the service, or both. So they
+// never select or group by job or instance (which differ between the two paths), and they merge
+// copies with max by (service_instance_id, ...) (the replica label both paths carry) before
+// anything else.
+func TestExportAlertsPerReplica(t *testing.T) {
+	var rf ruleFile
+	readYAML(t, rulesFile, &rf)
+	byJob := regexp.MustCompile(`\b(job|instance)\b`)
+	found := 0
+	for _, g := range rf.Groups {
+		if g.Name != "assistant-otel-export-alerts" {
+			continue
+		}
+		for _, r := range g.Rules {
+			found++
+			if m := byJob.FindString(r.Expr); m != "" {
+				t.Errorf("%s: the expression uses %q: it differs between the Collector path and a direct scrape", r.Alert, m)
+			}
+			if !strings.Contains(r.Expr, "max by (service_instance_id") {
+				t.Errorf("%s: no max by (service_instance_id, ...): copies of a series from two jobs would add up", r.Alert)
+			}
+			if strings.Contains(r.Expr, "increase(") && !strings.Contains(r.Expr, " offset ") {
+				t.Errorf("%s: increase() alone misses a counter's first appearance", r.Alert)
+			}
+		}
+	}
+	if found < 3 {
+		t.Errorf("group assistant-otel-export-alerts has %d rules, want 3", found)
 	}
 }
 
