@@ -107,7 +107,7 @@ type options struct {
 	console        io.Writer
 	resourceAttrs  []attribute.KeyValue
 	synchronous    bool
-	sdkOnly        bool   // synchronous mode without the wire path (tests compare the two)
+	sdkOnly        bool // synchronous mode without the wire path (tests compare the two)
 	maxRequest     int
 	instanceIDDir  string // where service.instance.id is kept (instance.go)
 }
