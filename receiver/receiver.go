@@ -45,6 +45,7 @@ type config struct {
 	logger        *slog.Logger
 	meter         metric.Meter
 	clock         func() time.Time
+	readyDetails  bool
 }
 
 // Option configures a Receiver. Invalid values make New fail.
@@ -103,6 +104,12 @@ func WithAcceptCheck(check func() error) Option { return func(c *config) { c.acc
 // token, a secret or body text.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
+// WithReadyDetails shows the reason of a failed ready check in /readyz to
+// every caller. Off (the default), only a loopback caller sees it (see
+// ReadyDetails): /readyz is unauthenticated, and the reason may name
+// internal endpoints, paths or an upstream's error text.
+func WithReadyDetails(always bool) Option { return func(c *config) { c.readyDetails = always } }
+
 // WithMeter sets the meter for the receiver's own metrics (default: noop).
 func WithMeter(m metric.Meter) Option { return func(c *config) { c.meter = m } }
 
@@ -118,15 +125,16 @@ type Receiver struct {
 	path     string
 	maxBody  int64
 	// tooLargeMsg answers a body over maxBody.
-	tooLargeMsg string
-	log         *slog.Logger
-	clock       func() time.Time
-	ins         instruments
-	ready       atomic.Bool
-	slots       chan struct{} // nil: no concurrency cap
-	budget      *budget       // nil: no in-flight byte cap
-	readyCheck  func() error  // nil: none
-	acceptCheck func() error  // nil: none
+	tooLargeMsg  string
+	log          *slog.Logger
+	clock        func() time.Time
+	readyDetails bool
+	ins          instruments
+	ready        atomic.Bool
+	slots        chan struct{} // nil: no concurrency cap
+	budget       *budget       // nil: no in-flight byte cap
+	readyCheck   func() error  // nil: none
+	acceptCheck  func() error  // nil: none
 }
 
 // New returns a Receiver handing accepted events to consumer after auth
@@ -175,17 +183,18 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 		return nil, err
 	}
 	rc := &Receiver{
-		budget:      bud,
-		readyCheck:  cfg.readyCheck,
-		acceptCheck: cfg.acceptCheck,
-		consumer:    consumer,
-		auth:        auth,
-		path:        cfg.path,
-		maxBody:     cfg.maxBody,
-		tooLargeMsg: fmt.Sprintf("body exceeds %d bytes", cfg.maxBody),
-		log:         cfg.logger,
-		clock:       cfg.clock,
-		ins:         ins,
+		budget:       bud,
+		readyCheck:   cfg.readyCheck,
+		acceptCheck:  cfg.acceptCheck,
+		consumer:     consumer,
+		auth:         auth,
+		path:         cfg.path,
+		maxBody:      cfg.maxBody,
+		tooLargeMsg:  fmt.Sprintf("body exceeds %d bytes", cfg.maxBody),
+		log:          cfg.logger,
+		clock:        cfg.clock,
+		readyDetails: cfg.readyDetails,
+		ins:          ins,
 	}
 	if cfg.maxConcurrent > 0 {
 		rc.slots = make(chan struct{}, cfg.maxConcurrent)
@@ -525,7 +534,11 @@ func (rc *Receiver) probe(w http.ResponseWriter, r *http.Request) {
 	default:
 		if rc.readyCheck != nil {
 			if err := rc.readyCheck(); err != nil {
-				writeJSONFields(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+				fields := map[string]string{"status": "not ready"}
+				if ReadyDetails(r, rc.readyDetails) {
+					fields["reason"] = err.Error()
+				}
+				writeJSONFields(w, http.StatusServiceUnavailable, fields)
 				return
 			}
 		}
