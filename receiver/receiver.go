@@ -46,6 +46,7 @@ type config struct {
 	meter         metric.Meter
 	clock         func() time.Time
 	readyDetails  bool
+	logInterval   time.Duration
 }
 
 // Option configures a Receiver. Invalid values make New fail.
@@ -110,6 +111,12 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // internal endpoints, paths or an upstream's error text.
 func WithReadyDetails(always bool) Option { return func(c *config) { c.readyDetails = always } }
 
+// WithLogInterval sets how often at most one line per reason is logged for
+// authentication failures (default DefaultLogInterval; 0 logs every one).
+// Held-back lines are counted in the next line's "suppressed"; the
+// auth-failures metric counts every failure.
+func WithLogInterval(d time.Duration) Option { return func(c *config) { c.logInterval = d } }
+
 // WithMeter sets the meter for the receiver's own metrics (default: noop).
 func WithMeter(m metric.Meter) Option { return func(c *config) { c.meter = m } }
 
@@ -129,6 +136,7 @@ type Receiver struct {
 	log          *slog.Logger
 	clock        func() time.Time
 	readyDetails bool
+	authLog      *logLimiter // one authentication-failure line per reason per interval
 	ins          instruments
 	ready        atomic.Bool
 	slots        chan struct{} // nil: no concurrency cap
@@ -153,6 +161,8 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 		logger:  slog.New(slog.DiscardHandler),
 		meter:   noop.NewMeterProvider().Meter(""),
 		clock:   time.Now,
+
+		logInterval: DefaultLogInterval,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -195,6 +205,7 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 		clock:        cfg.clock,
 		readyDetails: cfg.readyDetails,
 		ins:          ins,
+		authLog:      newLogLimiter(cfg.logInterval, cfg.clock),
 	}
 	if cfg.maxConcurrent > 0 {
 		rc.slots = make(chan struct{}, cfg.maxConcurrent)
@@ -550,10 +561,13 @@ func (rc *Receiver) logOutcome(r *http.Request, res *outcome, d time.Duration) {
 	switch res.status {
 	case http.StatusOK:
 		rc.log.Debug("webhook: accepted",
-			"event", res.event, "log_id", res.logID, "bytes", res.bytes, "duration", d)
+			"event", res.event, "log_id", logSafe(res.logID), "bytes", res.bytes, "duration", d)
 	case http.StatusUnauthorized, http.StatusForbidden:
-		rc.log.Warn("webhook: authentication failed",
-			"status", res.status, "reason", res.authReason, "remote", r.RemoteAddr)
+		// Anyone can cause these: one line per reason per interval.
+		if ok, suppressed := rc.authLog.allow(res.authReason); ok {
+			rc.log.Warn("webhook: authentication failed",
+				"status", res.status, "reason", res.authReason, "remote", r.RemoteAddr, "suppressed", suppressed)
+		}
 	case http.StatusServiceUnavailable:
 		switch {
 		case errors.Is(res.err, errBusy):
@@ -571,10 +585,14 @@ func (rc *Receiver) logOutcome(r *http.Request, res *outcome, d time.Duration) {
 			level = slog.LevelWarn
 		}
 		rc.log.Log(r.Context(), level, "webhook: consumer refused event",
-			"event", res.event, "log_id", res.logID, "error", res.err)
+			"event", res.event, "log_id", logSafe(res.logID), "error", res.err)
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		rc.log.Debug("webhook: rejected",
 			"status", res.status, "method", r.Method, "remote", r.RemoteAddr)
+	case http.StatusUnprocessableEntity:
+		// The event name is the sender's choice: a fingerprint, never the name.
+		rc.log.Info("webhook: rejected",
+			"status", res.status, "error", "unsupported event", "event_fingerprint", logSafe("\x00"+res.msg), "remote", r.RemoteAddr)
 	default:
 		rc.log.Info("webhook: rejected",
 			"status", res.status, "error", res.msg, "remote", r.RemoteAddr)

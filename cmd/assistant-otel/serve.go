@@ -144,6 +144,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	limits := cfg.Security.HTTP
 	srvOpts := []receiver.ServerOption{
 		receiver.WithServerLogger(logger),
+		receiver.WithServerMeter(exp.Meter()),
 		receiver.WithMaxHeaderBytes(limits.MaxHeaderBytes),
 		receiver.WithReadHeaderTimeout(limits.ReadHeaderTimeout),
 		receiver.WithReadTimeout(limits.ReadTimeout),
