@@ -38,7 +38,7 @@ func TestServeWindow(t *testing.T) {
 		tel := m.Map(ev, received)
 		v, ok := attrOf(tel.Spans[0].Attributes, AttrClamped)
 		if ok != tc.clamped {
-			t.Errorf("age %v: clamped %v (%v), want %v", now.Sub(tc.at), ok, v.Emit(), tc.clamped)
+			t.Errorf("age %v: clamped %v (%v), want %v", now.Sub(tc.at), ok, v.String(), tc.clamped)
 		}
 		wantStart := tc.at
 		if tc.clamped {
