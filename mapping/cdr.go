@@ -42,6 +42,10 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 	c.MaxResponseMilliseconds.Assistant = cl.millis(c.MaxResponseMilliseconds.Assistant)
 	c.MaxResponseMilliseconds.TextToSpeech = cl.millis(c.MaxResponseMilliseconds.TextToSpeech)
 	c.MaxResponseMilliseconds.SpeechToText = cl.millis(c.MaxResponseMilliseconds.SpeechToText)
+	for _, st := range []*watson.RTPStream{&c.Network.Inbound, &c.Network.Outbound} {
+		st.AverageJitter, st.MaximumJitter = cl.millis(st.AverageJitter), cl.millis(st.MaximumJitter)
+		st.PacketsLost, st.PacketsTransmitted = cl.count(st.PacketsLost), cl.count(st.PacketsTransmitted)
+	}
 	start, stop := m.window(c.Call.StartTimestamp, c.Call.StopTimestamp, received, &cl)
 	if stop.Sub(start) > MaxCallDuration {
 		stop = start.Add(MaxCallDuration)
@@ -71,6 +75,7 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 			sessions = append(sessions, s.SessionID)
 		}
 		for _, t := range s.Turns {
+			cl.sttConfidence(&t) // out of range: left out, and counted
 			if conf, ok := sttConfidence(&t); ok {
 				if sttN == 0 || conf < sttMin {
 					sttMin = conf

@@ -25,10 +25,14 @@ const (
 	// ClampLatency: a turn took longer than MaxTurnLatency; its duration is
 	// clamped to it.
 	ClampLatency = "latency_out_of_range"
-	// ClampDuration: a call's or component's duration was negative, not
-	// finite or longer than MaxCallDuration; it counts as absent (a call
-	// whose timestamps span more is cut at MaxCallDuration).
+	// ClampDuration: a call's or component's duration (or an RTP jitter)
+	// was negative, not finite or longer than MaxCallDuration; it counts as
+	// absent, i.e. 0 (a call whose timestamps span more is cut at
+	// MaxCallDuration).
 	ClampDuration = "duration_out_of_range"
+	// ClampCount: an RTP packet count was negative or not finite; it
+	// counts as 0.
+	ClampCount = "count_out_of_range"
 )
 
 // Bounds of the time checks.
@@ -93,6 +97,25 @@ func (c *clamps) millis(v watson.Float) watson.Float {
 		return 0 // absent: a day's worth would still pin the histogram
 	}
 	return v
+}
+
+// count returns a packet count, or 0 when it is negative or not finite.
+func (c *clamps) count(v watson.Float) watson.Float {
+	if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		c.add(ClampCount)
+		return 0
+	}
+	return v
+}
+
+// sttConfidence records why a speech-to-text confidence that is present is
+// left out (sttConfidence keeps only values inside [0, 1]).
+func (c *clamps) sttConfidence(t *watson.CDRTurn) {
+	st := t.Request.StreamingStatistics
+	if st == nil || st.Confidence == nil {
+		return
+	}
+	c.confidence(*st.Confidence)
 }
 
 // intent returns a copy of in with its confidence clamped (nil stays

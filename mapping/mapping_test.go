@@ -337,7 +337,7 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 		AttrReason:           {"all_steps_done", "no_steps_visited", "ended_by_step", "connect_to_agent", "max_retries_reached", "fallback", "other", "unknown"},
 		AttrCallEndReason:    {"assistant_transfer", "assistant_hangup", "caller_hangup", "failed", "other", "unknown"},
 		AttrCallComponent:    {ComponentAssistant, ComponentTextToSpeech, ComponentSpeechToText},
-		AttrClampReason:      {ClampConfidenceNotFinite, ClampConfidenceRange, ClampTimestampWindow, ClampLatency, ClampDuration},
+		AttrClampReason:      {ClampConfidenceNotFinite, ClampConfidenceRange, ClampTimestampWindow, ClampLatency, ClampDuration, ClampCount},
 	}
 	m := goldenMapper(t)
 	files, _ := filepath.Glob("testdata/edge/*.json")
