@@ -132,7 +132,7 @@ func TestTLSHandshakeErrorsRateLimited(t *testing.T) {
 	el.Printf("http: TLS handshake error from 198.51.100.7:40003: read tcp 127.0.0.1:8443->198.51.100.7:40003: i/o timeout")
 	el.Printf("http: TLS handshake error from 198.51.100.7:40004: remote error: tls: bad certificate")
 	el.Printf("http: TLS handshake error from 198.51.100.7:40005: tls: no cipher suite supported by both client and server")
-	el.Printf("http: TLS handshake error from 198.51.100.7:40006: something SECRET-ish the client sent")
+	el.Printf("http: TLS handshake error from [2001:db8::7]:40006: something SECRET-ish the client sent")
 	clock.advance(10 * time.Second)
 	el.Printf("http: TLS handshake error from 198.51.100.7:40007: EOF")
 	el.Printf("http: Accept error: too many open files; retrying in 5ms")
@@ -140,6 +140,9 @@ func TestTLSHandshakeErrorsRateLimited(t *testing.T) {
 	got := lines(t, buf.String(), "TLS handshake failed")
 	if len(got) != 8 {
 		t.Fatalf("%d handshake lines, want 8 (7 reasons, then eof again after the interval):\n%s", len(got), buf.String())
+	}
+	if got[0]["remote"] != "198.51.100.7" || got[6]["remote"] != "2001:db8::7" {
+		t.Errorf("remote addresses %v and %v, want the peers' IPs", got[0]["remote"], got[6]["remote"])
 	}
 	if last := got[7]; last["reason"] != receiver.TLSReasonEOF || last["suppressed"] != float64(99) {
 		t.Errorf("line after the interval: %v, want eof with 99 suppressed", last)

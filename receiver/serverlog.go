@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -74,9 +75,19 @@ func (s *serverLog) Write(p []byte) (int, error) {
 		s.counter.Add(context.Background(), 1, metric.WithAttributes(attribute.String(AttrReason, reason)))
 	}
 	if ok, suppressed := s.limit.allow(reason); ok {
-		s.log.Warn("TLS handshake failed", "reason", reason, "remote", logSafe(remote), "suppressed", suppressed)
+		s.log.Warn("TLS handshake failed", "reason", reason, "remote", remoteIP(remote), "suppressed", suppressed)
 	}
 	return len(p), nil
+}
+
+// remoteIP is the peer's IP address of a "host:port", or a fingerprint of
+// whatever else net/http wrote there.
+func remoteIP(hostport string) string {
+	host, _, err := net.SplitHostPort(hostport)
+	if ip := net.ParseIP(host); err == nil && ip != nil {
+		return ip.String()
+	}
+	return logSafe("\x00" + hostport)
 }
 
 func newServerLog(l *slog.Logger, every time.Duration, now func() time.Time, m metric.Meter) (*log.Logger, error) {
