@@ -264,8 +264,15 @@ func (a *Authenticator) match(r *http.Request) (*principal, error) {
 	return p, nil
 }
 
-// AuthorizeEvent refuses an event whose assistant is not one whose secret
-// verified the request (reason assistant_mismatch).
+// AuthorizeEvent binds an event to the assistants (or, in the new
+// experience, environments) whose secret verified the request: every
+// assistant_id the event names must be one of theirs (403,
+// assistant_mismatch). An event that names none is refused too (403,
+// assistant_missing): a message_logged without assistant_id always, a
+// cdr_logged whose interaction summaries are missing or name no assistant
+// whenever several assistants are configured, since it could then not be
+// told whose call it is. With one assistant configured such a call summary
+// is accepted: only that assistant's secret verifies anything.
 func (a *Authenticator) AuthorizeEvent(r *http.Request, ev watson.Event) error {
 	p, _ := r.Context().Value(ctxKey{}).(*principal)
 	if p == nil { // authenticated with Authenticate: verify again
@@ -283,16 +290,31 @@ func (a *Authenticator) AuthorizeEvent(r *http.Request, ev watson.Event) error {
 		return false
 	}
 	mismatch := &receiver.AuthError{Reason: receiver.ReasonAssistantMismatch}
+	missing := &receiver.AuthError{Reason: receiver.ReasonAssistantMissing}
 	switch {
 	case ev.Log != nil:
-		if !owns(ev.Log.AssistantID) {
+		switch {
+		case ev.Log.AssistantID == "":
+			return missing
+		case !owns(ev.Log.AssistantID):
 			return mismatch
 		}
 	case ev.CDR != nil:
+		named := 0
 		for _, s := range ev.CDR.AssistantInteractionSummaries {
-			if s.AssistantID != "" && !owns(s.AssistantID) {
+			switch {
+			case s.AssistantID == "":
+				if len(p.st.assistants) > 1 {
+					return missing
+				}
+			case !owns(s.AssistantID):
 				return mismatch
+			default:
+				named++
 			}
+		}
+		if named == 0 && len(p.st.assistants) > 1 {
+			return missing
 		}
 	default:
 		return mismatch

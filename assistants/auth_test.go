@@ -523,14 +523,16 @@ func TestAuthorizeWithoutContext(t *testing.T) {
 	if got := assistants.FromContext(context.Background()); got != nil {
 		t.Errorf("FromContext of a bare context = %v", got)
 	}
-	// An event naming no assistant: message_logged is refused, an empty
-	// call summary is not.
+	// An event naming no assistant is refused, a call summary too since
+	// two assistants are configured (receiver/attack_test.go has the rest).
 	for _, c := range []struct {
 		body string
 		want string
 	}{
-		{`{"event":{"name":"message_logged"},"payload":{}}`, receiver.ReasonAssistantMismatch},
-		{`{"event":{"name":"cdr_logged"},"payload":{}}`, ""},
+		{`{"event":{"name":"message_logged"},"payload":{}}`, receiver.ReasonAssistantMissing},
+		{`{"event":{"name":"cdr_logged"},"payload":{}}`, receiver.ReasonAssistantMissing},
+		{`{"event":{"name":"cdr_logged"},"payload":{"assistant_interaction_summaries":[{"assistant_id":"` + bankID + `"},{}]}}`, receiver.ReasonAssistantMissing},
+		{`{"event":{"name":"cdr_logged"},"payload":{"assistant_interaction_summaries":[{"assistant_id":"` + bankID + `"}]}}`, ""},
 	} {
 		ev, err := watson.Decode([]byte(c.body))
 		if err != nil {
@@ -538,6 +540,31 @@ func TestAuthorizeWithoutContext(t *testing.T) {
 		}
 		if err := a.AuthorizeEvent(req, ev); err != nil && receiver.ReasonOf(err) != c.want || err == nil && c.want != "" {
 			t.Errorf("%s: %v, want %q", c.body, err, c.want)
+		}
+	}
+}
+
+// TestSingleAssistantAcceptsAnonymousCallSummary: with one assistant
+// configured, a call summary that names none can only be that assistant's.
+func TestSingleAssistantAcceptsAnonymousCallSummary(t *testing.T) {
+	f := newFixture(t)
+	f.write("retail.secret", "retail-secret-1")
+	f.write("assistants.yaml", "assistants:\n  - id: "+retailID+"\n    secret_files: [retail.secret]\n")
+	a := f.mustNew()
+	req := httptest.NewRequest(http.MethodPost, "/webhook", nil)
+	req.Header.Set("Authorization", token(t, "retail-secret-1"))
+	for body, want := range map[string]string{
+		`{"event":{"name":"cdr_logged"},"payload":{}}`:                                                                      "",
+		`{"event":{"name":"cdr_logged"},"payload":{"assistant_interaction_summaries":[{}]}}`:                                "",
+		`{"event":{"name":"message_logged"},"payload":{}}`:                                                                  receiver.ReasonAssistantMissing,
+		`{"event":{"name":"cdr_logged"},"payload":{"assistant_interaction_summaries":[{"assistant_id":"` + bankID + `"}]}}`: receiver.ReasonAssistantMismatch,
+	} {
+		ev, err := watson.Decode([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.AuthorizeEvent(req, ev); err != nil && receiver.ReasonOf(err) != want || err == nil && want != "" {
+			t.Errorf("%s: %v, want %q", body, err, want)
 		}
 	}
 }

@@ -32,10 +32,18 @@
 // remembers which assistants own a secret that verified it. After decoding,
 // AuthorizeEvent refuses (403, reason assistant_mismatch) an event whose
 // assistant_id is not one of them: a secret of one assistant cannot be used
-// to inject events into another assistant's telemetry. A message_logged event
-// without an assistant_id is refused too; a cdr_logged event must name only
-// matching assistants in its interaction summaries (one naming none is
-// accepted: it claims no assistant).
+// to inject events into another assistant's telemetry. An event that names no
+// assistant is refused (403, reason assistant_missing): a message_logged
+// without assistant_id always; a cdr_logged whose interaction summaries are
+// missing, or any of which has no assistant_id, when several assistants are
+// configured. Every accepted event therefore names, in gen_ai.agent.id, an
+// assistant whose secret signed it.
+//
+// In the new experience secrets are set per environment, and a log event's
+// assistant_id may carry the environment id: list each environment (draft,
+// live) as its own entry, with the environment id and that environment's
+// secret, so that the draft secret cannot write events of the live
+// environment.
 //
 // # Reload
 //

@@ -64,6 +64,9 @@ type Serve struct {
 	// MaxRequestBytes bounds one OTLP export request (and so one span or
 	// log record, cut down to fit).
 	MaxRequestBytes int
+	// ReadyzDetails shows why /readyz is not ready or degraded to every
+	// caller; off, only loopback callers (without X-Forwarded-For) see it.
+	ReadyzDetails bool
 }
 
 // DefaultMaxRequestBytes is --max-request-bytes: under the 4 MiB a
@@ -110,6 +113,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	addSecurityFlags(fs, &c.Security)
 	fs.BoolVar(&c.CaptureContent, "capture-content", true, "export what users said and what the assistant answered; false removes every text")
 	fs.IntVar(&c.MaxTextLength, "max-text-length", 4096, "longest exported text, in characters; longer ones are truncated")
+	fs.BoolVar(&c.ReadyzDetails, "readyz-details", false, "show why /readyz is not ready or degraded (internal endpoints, error texts) to every caller; by default only to loopback callers")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 8<<20, "largest accepted request body in bytes (also after gzip decompression)")
 	fs.StringVar(&pseudonymKeyFile, "pseudonym-key-file", "", "file holding the key that hashes user ids into enduser.pseudo.id (or set "+EnvPseudonymKey+"); default: derived from the webhook secret")
 	fs.DurationVar(&c.ShutdownTimeout, "drain-timeout", 15*time.Second, "how long SIGTERM waits for requests to finish and queued events to be exported; what is left stays in the spool")

@@ -290,3 +290,28 @@ func TestMaxInflightBytes(t *testing.T) {
 		t.Errorf("a budget of exactly the max body: %v", err)
 	}
 }
+
+func TestReadyzDetailsSwitch(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{nil, nil, false},
+		{[]string{"--readyz-details"}, nil, true},
+		{nil, map[string]string{"ASSISTANT_OTEL_READYZ_DETAILS": "true"}, true},
+		{[]string{"--readyz-details=false"}, map[string]string{"ASSISTANT_OTEL_READYZ_DETAILS": "true"}, false},
+	} {
+		e := map[string]string{EnvSecret: "s3cret"}
+		for k, v := range tc.env {
+			e[k] = v
+		}
+		c, err := ParseServe(tc.args, env(e), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ReadyzDetails != tc.want {
+			t.Errorf("%v %v: ReadyzDetails %v, want %v", tc.args, tc.env, c.ReadyzDetails, tc.want)
+		}
+	}
+}

@@ -81,6 +81,8 @@ const (
 	AttrHandler               = attribute.Key("watson_assistant.handler")
 	AttrConditionType         = attribute.Key("watson_assistant.condition_type")
 	AttrReason                = attribute.Key("watson_assistant.reason")
+	AttrClamped               = attribute.Key("assistant_otel.mapping.clamped")
+	AttrClampReason           = attribute.Key("reason")
 	AttrLogLevel              = attribute.Key("watson_assistant.log_message.level")
 	AttrLogCode               = attribute.Key("watson_assistant.log_message.code")
 	AttrLogMessage            = attribute.Key("watson_assistant.log_message.text")

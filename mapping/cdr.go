@@ -32,7 +32,25 @@ var endReasons = map[string]bool{
 // metrics. Phone numbers, SIP headers and injected custom data are never
 // exported.
 func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
-	start, stop := window(c.Call.StartTimestamp, c.Call.StopTimestamp, received)
+	// Durations out of range are clamped on a copy: the payload is never
+	// modified.
+	var cl clamps
+	cc := *c
+	c = &cc
+	c.Call.MillisecondsElapsed = cl.millis(c.Call.MillisecondsElapsed)
+	c.SIP.SetupMilliseconds = cl.millis(c.SIP.SetupMilliseconds)
+	c.MaxResponseMilliseconds.Assistant = cl.millis(c.MaxResponseMilliseconds.Assistant)
+	c.MaxResponseMilliseconds.TextToSpeech = cl.millis(c.MaxResponseMilliseconds.TextToSpeech)
+	c.MaxResponseMilliseconds.SpeechToText = cl.millis(c.MaxResponseMilliseconds.SpeechToText)
+	for _, st := range []*watson.RTPStream{&c.Network.Inbound, &c.Network.Outbound} {
+		st.AverageJitter, st.MaximumJitter = cl.millis(st.AverageJitter), cl.millis(st.MaximumJitter)
+		st.PacketsLost, st.PacketsTransmitted = cl.count(st.PacketsLost), cl.count(st.PacketsTransmitted)
+	}
+	start, stop := m.window(c.Call.StartTimestamp, c.Call.StopTimestamp, received, &cl)
+	if stop.Sub(start) > MaxCallDuration {
+		stop = start.Add(MaxCallDuration)
+		cl.add(ClampDuration)
+	}
 	elapsed := time.Duration(float64(c.Call.MillisecondsElapsed) * float64(time.Millisecond))
 	if c.Call.StartTimestamp == "" && c.Call.StopTimestamp != "" && elapsed > 0 {
 		start = stop.Add(-elapsed) // only the stop time and the duration are known
@@ -57,6 +75,7 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 			sessions = append(sessions, s.SessionID)
 		}
 		for _, t := range s.Turns {
+			cl.sttConfidence(&t) // out of range: left out, and counted
 			if conf, ok := sttConfidence(&t); ok {
 				if sttN == 0 || conf < sttMin {
 					sttMin = conf
@@ -103,6 +122,7 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 	if len(sessions) > 1 {
 		attrs = append(attrs, AttrCallSessionIDs.StringSlice(truncateAll(sessions, n)))
 	}
+	attrs = append(attrs, cl.attrs()...)
 	if len(codesSeen) > 0 {
 		attrs = append(attrs, AttrCallWarningCodes.StringSlice(codesSeen))
 	}
@@ -169,6 +189,7 @@ func (m *Mapper) mapCall(c *watson.CDR, received time.Time) Telemetry {
 	tel.Logs = append(tel.Logs, rec)
 	tel.Logs = append(tel.Logs, m.callWarnings(c, stop, traceID, spanID)...)
 	tel.Metrics = m.callMetrics(c, agentName, endReason, failed, durationMS/1000, traceID, spanID)
+	tel.Metrics = append(tel.Metrics, cl.measurements(traceID, spanID)...)
 	return tel
 }
 

@@ -21,6 +21,7 @@ func goldenMapper(t *testing.T) *Mapper {
 	t.Helper()
 	opts := DefaultOptions()
 	opts.PseudonymKey = []byte("golden-test-key")
+	opts.Now = func() time.Time { return goldenReceived } // the window of plausible timestamps
 	m, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

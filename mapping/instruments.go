@@ -41,6 +41,7 @@ const (
 	CallPacketLoss
 	CallJitter
 	HAPDetected
+	ClampedValues
 	instrumentCount
 )
 
@@ -158,6 +159,10 @@ var instrumentSpecs = [instrumentCount]InstrumentSpec{
 	HAPDetected: {
 		Name: "watson_assistant.generative_ai.hap_detected", Unit: "{answer}", Kind: Counter,
 		Description: "Generative answers in which Watson detected hate, abuse or profanity (is_hap_detected).",
+	},
+	ClampedValues: {
+		Name: "assistant_otel.mapping.clamped", Unit: "{event}", Kind: Counter,
+		Description: "Events with a number or timestamp out of range that the mapping clamped or ignored, by reason (one per reason and event).",
 	},
 	Clarifications: {
 		Name: "watson_assistant.clarifications", Unit: "{turn}", Kind: Counter,

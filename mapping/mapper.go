@@ -56,20 +56,3 @@ func (m *Mapper) agentName(assistantID string) string {
 func (m *Mapper) content(s string) string {
 	return truncate(m.opts.Redactor.Redact(s), m.opts.MaxTextLength)
 }
-
-// window returns a span's start and end from two optional timestamps.
-func window(startS, endS string, received time.Time) (time.Time, time.Time) {
-	start, end := watson.ParseTime(startS), watson.ParseTime(endS)
-	switch {
-	case start.IsZero() && end.IsZero():
-		start, end = received, received
-	case start.IsZero():
-		start = end
-	case end.IsZero():
-		end = start
-	}
-	if end.Before(start) {
-		end = start
-	}
-	return start, end
-}

@@ -322,7 +322,7 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 		AttrGenAIAgentName: true, AttrSkillType: true, AttrOutcome: true, AttrIntent: true,
 		AttrGenAIOperationName: true, AttrGenAIProviderName: true,
 		AttrReason: true, AttrCallEndReason: true, AttrCallComponent: true, AttrRecognition: true, AttrClarificationChoice: true, AttrAction: true, AttrActionTitle: true, AttrCallDirection: true,
-		AttrSearchOutcome: true, AttrExtensionOutcome: true,
+		AttrSearchOutcome: true, AttrExtensionOutcome: true, AttrClampReason: true,
 	}
 	enumerated := map[attribute.Key][]string{
 		AttrSkillType:           {SkillDialog, SkillActions, SkillSearch, SkillUnknown},
@@ -337,6 +337,7 @@ func TestMetricAttributesAreBounded(t *testing.T) {
 		AttrReason:           {"all_steps_done", "no_steps_visited", "ended_by_step", "connect_to_agent", "max_retries_reached", "fallback", "other", "unknown"},
 		AttrCallEndReason:    {"assistant_transfer", "assistant_hangup", "caller_hangup", "failed", "other", "unknown"},
 		AttrCallComponent:    {ComponentAssistant, ComponentTextToSpeech, ComponentSpeechToText},
+		AttrClampReason:      {ClampConfidenceNotFinite, ClampConfidenceRange, ClampTimestampWindow, ClampLatency, ClampDuration, ClampCount},
 	}
 	m := goldenMapper(t)
 	files, _ := filepath.Glob("testdata/edge/*.json")

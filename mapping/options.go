@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/assistant-otel/assistant-otel/redact"
 )
@@ -38,6 +39,15 @@ type Options struct {
 	// PseudonymKey keys the hash that turns user ids into enduser.pseudo.id.
 	// Without a key no user identifier is exported at all.
 	PseudonymKey []byte
+	// Now is the clock that places the window of plausible timestamps; nil
+	// is time.Now. Tests pin it.
+	Now func() time.Time
+	// MaxEventAge is how far before Now a payload timestamp may lie; an
+	// older one (or one more than MaxClockSkew after Now) counts as absent
+	// and is counted as timestamp_out_of_window. 0 is DefaultMaxEventAge,
+	// serve's window; DefaultOptions, which backfill and replay use, sets
+	// HistoryMaxEventAge.
+	MaxEventAge time.Duration
 }
 
 // DefaultOptions returns the documented defaults.
@@ -47,6 +57,7 @@ func DefaultOptions() Options {
 		AmbiguityMargin:        0.1,
 		CaptureContent:         true,
 		MaxTextLength:          4096,
+		MaxEventAge:            HistoryMaxEventAge,
 	}
 }
 

@@ -26,6 +26,7 @@ const (
 // turnFacts is what the mapping concludes about one turn before it builds
 // any telemetry.
 type turnFacts struct {
+	clamped                                  clamps // why numbers of the payload were clamped
 	sessionID, channel, skillType, agentName string
 	userID                                   string
 	turnCount                                int64
@@ -79,6 +80,9 @@ func (m *Mapper) analyze(l *watson.Log) turnFacts {
 			f.runnerUp = in
 		}
 	}
+	// Confidences outside [0, 1] are clamped on copies (a 1e308 would pin
+	// the histogram's sum); NaN ranks nowhere and counts as 0.
+	f.top, f.runnerUp = f.clamped.intent(f.top), f.clamped.intent(f.runnerUp)
 	f.lowConfidence = f.top != nil && float64(f.top.Confidence) < m.opts.LowConfidenceThreshold
 	f.clarify(l)
 	f.margin, f.hasMargin, f.ambiguous = m.ambiguity(f.top, f.runnerUp)
@@ -221,7 +225,7 @@ func (f *turnFacts) clarify(l *watson.Log) {
 			if top == nil || len(f.candidates) == maxCandidates {
 				continue // "None of the above" names no intent
 			}
-			f.candidates = append(f.candidates, *top)
+			f.candidates = append(f.candidates, *f.clamped.intent(top))
 			f.candidateLabels = append(f.candidateLabels, c.Label)
 		}
 	}
@@ -352,7 +356,11 @@ func isFallback(d *watson.Debug) bool {
 
 func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetry {
 	f := m.analyze(l)
-	start, end := window(l.RequestTimestamp, l.ResponseTimestamp, received)
+	start, end := m.window(l.RequestTimestamp, l.ResponseTimestamp, received, &f.clamped)
+	if end.Sub(start) > MaxTurnLatency {
+		end = start.Add(MaxTurnLatency)
+		f.clamped.add(ClampLatency)
+	}
 	spanEnd := extent(start, end) // no zero-length span, even without a duration
 
 	var traceID trace.TraceID
@@ -455,6 +463,7 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		AttrSpellingCorrected.Bool(f.spellingCorrected),
 		AttrLatencyMS.Int64(end.Sub(start).Milliseconds()),
 	)
+	spanAttrs = append(spanAttrs, f.clamped.attrs()...)
 	if l.SkillID != "" {
 		spanAttrs = append(spanAttrs, AttrSkillID.String(truncate(l.SkillID, n)))
 	}
@@ -570,7 +579,7 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 	return Telemetry{
 		Spans:   spans,
 		Logs:    []LogRecord{rec},
-		Metrics: m.turnMetrics(&f, start, end, traceID, spanID),
+		Metrics: append(m.turnMetrics(&f, start, end, traceID, spanID), f.clamped.measurements(traceID, spanID)...),
 	}
 }
 

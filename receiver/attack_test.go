@@ -10,12 +10,16 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/assistant-otel/assistant-otel/assistants"
+	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/receiver"
 )
 
@@ -192,4 +196,152 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("original after max age: %d, want 401", r.status)
 	}
 	assertCounts(t, receiver.MetricAuthFailures, counter(h.collect(), receiver.MetricAuthFailures), map[string]int64{"reason=too_old": 2})
+}
+
+// Tenants of the isolation suite: two classic assistants, and the draft and
+// live environments of one new-experience assistant, each with its own
+// secret (the new experience sets secrets per environment, and a log
+// event's assistant_id carries the environment id).
+const (
+	retailID  = "cbd2c063-3677-445f-9144-20882a1bfe52"
+	bankID    = "0ddd74a5-98d0-4bb0-9f6c-6cc5ba9e7068"
+	draftEnv  = "aaaaaaaa-0000-4000-8000-00000000d4af"
+	liveEnv   = "bbbbbbbb-0000-4000-8000-0000000011fe"
+	bankSess  = "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e" // a session of the bank assistant
+	retailKey = "retail-secret"
+)
+
+func isolationHarness(t *testing.T) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	for name, secret := range map[string]string{"retail": retailKey, "bank": "bank-secret", "draft": "draft-secret", "live": "live-secret"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(secret), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "assistants.yaml")
+	if err := os.WriteFile(file, []byte(`assistants:
+  - {id: `+retailID+`, name: Retail, secret_files: [retail]}
+  - {id: `+bankID+`, name: Bank, secret_files: [bank]}
+  - {id: `+draftEnv+`, name: Help (draft), secret_files: [draft]}
+  - {id: `+liveEnv+`, name: Help (live), secret_files: [live]}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := assistants.New(file, assistants.WithJWTOptions(receiver.WithJWTClock(now)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarness(t, a)
+}
+
+func signedBy(t *testing.T, secret string) http.Header {
+	return auth(sign(t, jwt.SigningMethodHS256, []byte(secret), goodClaims()))
+}
+
+// turn is a message_logged event; assistant is the raw JSON member (or "").
+func turn(assistant, session, logID string) []byte {
+	return []byte(`{"event":{"name":"message_logged"},"payload":{` + assistant +
+		`"log_id":"` + logID + `","session_id":"` + session + `","request":{"input":{"text":"hi"}},"response":{"output":{}},` +
+		`"request_timestamp":"2026-03-01T11:59:59.000Z","response_timestamp":"2026-03-01T11:59:59.100Z"}}`)
+}
+
+// call is a cdr_logged event with the given interaction summaries (raw JSON).
+func call(summaries string) []byte {
+	return []byte(`{"event":{"name":"cdr_logged"},"payload":{"global_session_id":"g-1","call":{"end_reason":"caller_hangup"}` + summaries + `}}`)
+}
+
+func id(s string) string { return `"assistant_id":"` + s + `",` }
+
+// TestAttackSuiteIsolation: with --assistants-file, a holder of one
+// assistant's (or environment's) secret tries to write another's telemetry.
+// Each attempt is refused with 403 and counted by its reason; nothing
+// reaches the consumer.
+func TestAttackSuiteIsolation(t *testing.T) {
+	h := isolationHarness(t)
+	attacks := []struct {
+		name   string
+		secret string
+		body   []byte
+		reason string
+	}{
+		{"turn naming another assistant", retailKey, turn(id(bankID), bankSess, "l-1"), receiver.ReasonAssistantMismatch},
+		{"turn naming another assistant, upper case", retailKey, turn(id(strings.ToUpper(bankID)), bankSess, "l-2"), receiver.ReasonAssistantMismatch},
+		{"turn naming another assistant with a trailing space", retailKey, turn(id(retailID+" "), bankSess, "l-3"), receiver.ReasonAssistantMismatch},
+		{"turn without assistant_id", retailKey, turn("", bankSess, "l-4"), receiver.ReasonAssistantMissing},
+		{"turn with an empty assistant_id", retailKey, turn(id(""), bankSess, "l-5"), receiver.ReasonAssistantMissing},
+		{"turn with assistant_id null", retailKey, turn(`"assistant_id":null,`, bankSess, "l-6"), receiver.ReasonAssistantMissing},
+		{"call summary naming another assistant", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + bankID + `","session_id":"` + bankSess + `"}]`), receiver.ReasonAssistantMismatch},
+		{"call summary naming its own and another assistant", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + retailID + `"},{"assistant_id":"` + bankID + `"}]`), receiver.ReasonAssistantMismatch},
+		{"call summary without summaries", retailKey, call(""), receiver.ReasonAssistantMissing},
+		{"call summary with empty summaries", retailKey, call(`,"assistant_interaction_summaries":[]`), receiver.ReasonAssistantMissing},
+		{"call summary whose summary has no assistant_id", retailKey, call(`,"assistant_interaction_summaries":[{"session_id":"` + bankSess + `"}]`), receiver.ReasonAssistantMissing},
+		{"call summary with its own and an anonymous summary", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + retailID + `"},{"assistant_id":""}]`), receiver.ReasonAssistantMissing},
+		{"draft secret, live environment's turn", "draft-secret", turn(id(liveEnv), bankSess, "l-7"), receiver.ReasonAssistantMismatch},
+		{"live secret, draft environment's turn", "live-secret", turn(id(draftEnv), bankSess, "l-8"), receiver.ReasonAssistantMismatch},
+		{"draft secret, live environment's call summary", "draft-secret", call(`,"assistant_interaction_summaries":[{"assistant_id":"` + liveEnv + `"}]`), receiver.ReasonAssistantMismatch},
+		{"draft secret, anonymous call summary", "draft-secret", call(""), receiver.ReasonAssistantMissing},
+	}
+	want := map[string]int64{}
+	for _, c := range attacks {
+		t.Run(c.name, func(t *testing.T) {
+			resp := h.post(c.body, signedBy(t, c.secret))
+			if resp.status != http.StatusForbidden || resp.body["error"] != "forbidden: "+c.reason {
+				t.Errorf("got %d %s, want 403 forbidden: %s", resp.status, resp.raw, c.reason)
+			}
+		})
+		want["reason="+c.reason]++
+	}
+	if n := h.consumer.calls(); n != 0 {
+		t.Errorf("consumer called %d times during the attacks", n)
+	}
+	assertCounts(t, receiver.MetricAuthFailures, counter(h.collect(), receiver.MetricAuthFailures), want)
+}
+
+// TestIsolationWhatASecretCanDo checks the README's list of what a holder of
+// one assistant's secret can do: write events of its own assistant, with any
+// session id. A turn naming another assistant's session UUID joins that
+// conversation's trace (trace id = session UUID), and its span carries the
+// signer's assistant id, never the other's.
+func TestIsolationWhatASecretCanDo(t *testing.T) {
+	h := isolationHarness(t)
+	for _, c := range []struct {
+		name, secret string
+		body         []byte
+	}{
+		{"own turn", retailKey, turn(id(retailID), "11111111-2222-4333-8444-555555555555", "ok-1")},
+		{"own turn in another assistant's session", retailKey, turn(id(retailID), bankSess, "ok-2")},
+		{"own call summary", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + retailID + `","session_id":"` + bankSess + `"}]`)},
+		{"draft secret, draft turn", "draft-secret", turn(id(draftEnv), bankSess, "ok-3")},
+		{"live secret, live turn", "live-secret", turn(id(liveEnv), bankSess, "ok-4")},
+	} {
+		if resp := h.post(c.body, signedBy(t, c.secret)); resp.status != http.StatusOK {
+			t.Errorf("%s: %d %s", c.name, resp.status, resp.raw)
+		}
+	}
+	m, err := mapping.New(mapping.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.consumer.mu.Lock()
+	defer h.consumer.mu.Unlock()
+	if len(h.consumer.events) != 5 {
+		t.Fatalf("consumer got %d events, want 5", len(h.consumer.events))
+	}
+	for i, signer := range []string{retailID, retailID, retailID, draftEnv, liveEnv} {
+		tel := m.Map(h.consumer.events[i], now())
+		span := tel.Spans[0]
+		if i > 0 && span.TraceID != mapping.ConversationTraceID(bankSess) && i != 2 {
+			t.Errorf("event %d: trace %s, want the session's", i, span.TraceID)
+		}
+		agent := ""
+		for _, kv := range span.Attributes {
+			if kv.Key == mapping.AttrGenAIAgentID {
+				agent = kv.Value.AsString()
+			}
+		}
+		if agent != signer {
+			t.Errorf("event %d: gen_ai.agent.id %q, want the signer %q", i, agent, signer)
+		}
+	}
 }

@@ -68,6 +68,7 @@ const (
 	ReasonInvalidClaims     = "invalid_claims"     // exp/nbf/iat of the wrong type
 	ReasonBadCredentials    = "bad_credentials"    // header mode: the value matches no configured one
 	ReasonAssistantMismatch = "assistant_mismatch" // 403: the event's assistant_id does not own the secret that verified it
+	ReasonAssistantMissing  = "assistant_missing"  // 403: the event names no assistant, so it cannot be bound to the one that signed it
 	ReasonInvalid           = "invalid"            // any other failure
 )
 

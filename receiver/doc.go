@@ -109,15 +109,28 @@
 //	assistant_otel.webhook.request.duration  histogram s          http.response.status_code, watson_assistant.event
 //	assistant_otel.webhook.refused           counter   {request}  reason
 //	assistant_otel.webhook.inflight_bytes    updown    By         (with WithMaxInflightBytes)
+//	assistant_otel.tls.handshake_errors      counter   {handshake} reason (NewServer, with WithServerMeter)
 //
 // watson_assistant.event is message_logged, cdr_logged, unknown (a 422), or
 // empty when the request was rejected before its body was decoded. Probes
 // (/healthz, /readyz) are not counted. Reasons are the Reason* constants;
-// a 403 counts assistant_mismatch, a 503 for the concurrency cap counts
+// a 403 counts assistant_mismatch or assistant_missing, a 503 for the concurrency cap counts
 // under status 503 with an empty event. Every 503 is also counted in
 // assistant_otel.webhook.refused with its reason: concurrent_requests,
 // inflight_bytes, unavailable (the accept check), overloaded (the Consumer's
 // ErrOverloaded) or consumer_error.
+//
+// # Logs
+//
+// What anyone on the network can cause is logged at most once per reason
+// per DefaultLogInterval (WithLogInterval, WithServerLogInterval), the next
+// line saying how many were "suppressed": authentication failures (401,
+// 403) and failed TLS handshakes (whose error text is not logged). The
+// metrics count every one. Strings the sender chooses are never logged
+// verbatim: a 422's event name appears as a fingerprint (event_fingerprint),
+// a log_id that is not a short plain token likewise. /readyz shows the
+// reason it is not ready only to loopback callers (ReadyDetails) unless
+// WithReadyDetails is set.
 //
 // # Memory
 //

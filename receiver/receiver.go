@@ -45,6 +45,8 @@ type config struct {
 	logger        *slog.Logger
 	meter         metric.Meter
 	clock         func() time.Time
+	readyDetails  bool
+	logInterval   time.Duration
 }
 
 // Option configures a Receiver. Invalid values make New fail.
@@ -103,6 +105,18 @@ func WithAcceptCheck(check func() error) Option { return func(c *config) { c.acc
 // token, a secret or body text.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
+// WithReadyDetails shows the reason of a failed ready check in /readyz to
+// every caller. Off (the default), only a loopback caller sees it (see
+// ReadyDetails): /readyz is unauthenticated, and the reason may name
+// internal endpoints, paths or an upstream's error text.
+func WithReadyDetails(always bool) Option { return func(c *config) { c.readyDetails = always } }
+
+// WithLogInterval sets how often at most one line per reason is logged for
+// authentication failures (default DefaultLogInterval; 0 logs every one).
+// Held-back lines are counted in the next line's "suppressed"; the
+// auth-failures metric counts every failure.
+func WithLogInterval(d time.Duration) Option { return func(c *config) { c.logInterval = d } }
+
 // WithMeter sets the meter for the receiver's own metrics (default: noop).
 func WithMeter(m metric.Meter) Option { return func(c *config) { c.meter = m } }
 
@@ -118,15 +132,17 @@ type Receiver struct {
 	path     string
 	maxBody  int64
 	// tooLargeMsg answers a body over maxBody.
-	tooLargeMsg string
-	log         *slog.Logger
-	clock       func() time.Time
-	ins         instruments
-	ready       atomic.Bool
-	slots       chan struct{} // nil: no concurrency cap
-	budget      *budget       // nil: no in-flight byte cap
-	readyCheck  func() error  // nil: none
-	acceptCheck func() error  // nil: none
+	tooLargeMsg  string
+	log          *slog.Logger
+	clock        func() time.Time
+	readyDetails bool
+	authLog      *logLimiter // one authentication-failure line per reason per interval
+	ins          instruments
+	ready        atomic.Bool
+	slots        chan struct{} // nil: no concurrency cap
+	budget       *budget       // nil: no in-flight byte cap
+	readyCheck   func() error  // nil: none
+	acceptCheck  func() error  // nil: none
 }
 
 // New returns a Receiver handing accepted events to consumer after auth
@@ -145,6 +161,8 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 		logger:  slog.New(slog.DiscardHandler),
 		meter:   noop.NewMeterProvider().Meter(""),
 		clock:   time.Now,
+
+		logInterval: DefaultLogInterval,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -175,17 +193,19 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 		return nil, err
 	}
 	rc := &Receiver{
-		budget:      bud,
-		readyCheck:  cfg.readyCheck,
-		acceptCheck: cfg.acceptCheck,
-		consumer:    consumer,
-		auth:        auth,
-		path:        cfg.path,
-		maxBody:     cfg.maxBody,
-		tooLargeMsg: fmt.Sprintf("body exceeds %d bytes", cfg.maxBody),
-		log:         cfg.logger,
-		clock:       cfg.clock,
-		ins:         ins,
+		budget:       bud,
+		readyCheck:   cfg.readyCheck,
+		acceptCheck:  cfg.acceptCheck,
+		consumer:     consumer,
+		auth:         auth,
+		path:         cfg.path,
+		maxBody:      cfg.maxBody,
+		tooLargeMsg:  fmt.Sprintf("body exceeds %d bytes", cfg.maxBody),
+		log:          cfg.logger,
+		clock:        cfg.clock,
+		readyDetails: cfg.readyDetails,
+		ins:          ins,
+		authLog:      newLogLimiter(cfg.logInterval, cfg.clock),
 	}
 	if cfg.maxConcurrent > 0 {
 		rc.slots = make(chan struct{}, cfg.maxConcurrent)
@@ -525,7 +545,11 @@ func (rc *Receiver) probe(w http.ResponseWriter, r *http.Request) {
 	default:
 		if rc.readyCheck != nil {
 			if err := rc.readyCheck(); err != nil {
-				writeJSONFields(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+				fields := map[string]string{"status": "not ready"}
+				if ReadyDetails(r, rc.readyDetails) {
+					fields["reason"] = err.Error()
+				}
+				writeJSONFields(w, http.StatusServiceUnavailable, fields)
 				return
 			}
 		}
@@ -537,10 +561,13 @@ func (rc *Receiver) logOutcome(r *http.Request, res *outcome, d time.Duration) {
 	switch res.status {
 	case http.StatusOK:
 		rc.log.Debug("webhook: accepted",
-			"event", res.event, "log_id", res.logID, "bytes", res.bytes, "duration", d)
+			"event", res.event, "log_id", logSafe(res.logID), "bytes", res.bytes, "duration", d)
 	case http.StatusUnauthorized, http.StatusForbidden:
-		rc.log.Warn("webhook: authentication failed",
-			"status", res.status, "reason", res.authReason, "remote", r.RemoteAddr)
+		// Anyone can cause these: one line per reason per interval.
+		if ok, suppressed := rc.authLog.allow(res.authReason); ok {
+			rc.log.Warn("webhook: authentication failed",
+				"status", res.status, "reason", res.authReason, "remote", r.RemoteAddr, "suppressed", suppressed)
+		}
 	case http.StatusServiceUnavailable:
 		switch {
 		case errors.Is(res.err, errBusy):
@@ -558,10 +585,14 @@ func (rc *Receiver) logOutcome(r *http.Request, res *outcome, d time.Duration) {
 			level = slog.LevelWarn
 		}
 		rc.log.Log(r.Context(), level, "webhook: consumer refused event",
-			"event", res.event, "log_id", res.logID, "error", res.err)
+			"event", res.event, "log_id", logSafe(res.logID), "error", res.err)
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		rc.log.Debug("webhook: rejected",
 			"status", res.status, "method", r.Method, "remote", r.RemoteAddr)
+	case http.StatusUnprocessableEntity:
+		// The event name is the sender's choice: a fingerprint, never the name.
+		rc.log.Info("webhook: rejected",
+			"status", res.status, "error", "unsupported event", "event_fingerprint", logSafe("\x00"+res.msg), "remote", r.RemoteAddr)
 	default:
 		rc.log.Info("webhook: rejected",
 			"status", res.status, "error", res.msg, "remote", r.RemoteAddr)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Server defaults: bounded reads and writes against slow clients
@@ -24,6 +26,9 @@ type serverConfig struct {
 	maxHeaderBytes                int
 	tls                           *tls.Config
 	logger                        *slog.Logger
+	meter                         metric.Meter
+	logInterval                   time.Duration
+	clock                         func() time.Time
 }
 
 // ServerOption configures NewServer.
@@ -53,8 +58,21 @@ func WithMaxHeaderBytes(n int) ServerOption { return func(c *serverConfig) { c.m
 func WithTLSConfig(cfg *tls.Config) ServerOption { return func(c *serverConfig) { c.tls = cfg } }
 
 // WithServerLogger routes net/http's own messages (TLS handshake errors,
-// connection errors) to l at warn level.
+// connection errors) to l at warn level. Failed TLS handshakes are logged at
+// most once per reason per DefaultLogInterval (see WithServerLogInterval),
+// without the error text.
 func WithServerLogger(l *slog.Logger) ServerOption { return func(c *serverConfig) { c.logger = l } }
+
+// WithServerMeter counts failed TLS handshakes in
+// assistant_otel.tls.handshake_errors{reason} (with WithServerLogger).
+func WithServerMeter(m metric.Meter) ServerOption { return func(c *serverConfig) { c.meter = m } }
+
+// WithServerLogInterval sets how often at most one TLS handshake failure is
+// logged per reason (default DefaultLogInterval; 0 logs every one), and the
+// clock that measures it (nil: time.Now).
+func WithServerLogInterval(d time.Duration, now func() time.Time) ServerOption {
+	return func(c *serverConfig) { c.logInterval, c.clock = d, now }
+}
 
 // NewServer returns an *http.Server for h on addr with the Default* limits,
 // overridden by opts. Every timeout and the header cap must be positive: a
@@ -69,6 +87,7 @@ func NewServer(addr string, h http.Handler, opts ...ServerOption) (*http.Server,
 		write:          DefaultWriteTimeout,
 		idle:           DefaultIdleTimeout,
 		maxHeaderBytes: DefaultMaxHeaderBytes,
+		logInterval:    DefaultLogInterval,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -107,7 +126,14 @@ func NewServer(addr string, h http.Handler, opts ...ServerOption) (*http.Server,
 		srv.TLSConfig = t
 	}
 	if cfg.logger != nil {
-		srv.ErrorLog = slog.NewLogLogger(cfg.logger.Handler(), slog.LevelWarn)
+		if cfg.clock == nil {
+			cfg.clock = time.Now
+		}
+		el, err := newServerLog(cfg.logger, cfg.logInterval, cfg.clock, cfg.meter)
+		if err != nil {
+			return nil, err
+		}
+		srv.ErrorLog = el
 	}
 	return srv, nil
 }

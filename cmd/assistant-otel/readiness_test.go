@@ -154,3 +154,69 @@ func TestInflightBudgetDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestReadyzDetails: /readyz names why it is degraded or not ready (the
+// OTLP endpoint, the Collector's error text, the queue) only to a loopback
+// caller without X-Forwarded-For, or to everyone with --readyz-details;
+// others get the status alone.
+func TestReadyzDetails(t *testing.T) {
+	const maxBody = 64 << 10
+	for _, details := range []bool{false, true} {
+		q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 1 << 20})
+		st := &intakeState{queue: q, maxBody: maxBody}
+		rcv, err := receiver.New(receiver.ConsumerFunc(func(context.Context, watson.Event, time.Time) error { return nil }),
+			receiver.NoAuth(), receiver.WithMaxBodyBytes(maxBody), receiver.WithReadyCheck(st.ready), receiver.WithReadyDetails(details))
+		if err != nil {
+			t.Fatal(err)
+		}
+		health := &exportHealth{details: details}
+		h := health.wrap(rcv.Handler(), st.ready)
+		get := func(remote string, header http.Header) (int, map[string]string) {
+			req := httptest.NewRequest(http.MethodGet, receiver.ReadyPath, nil)
+			req.RemoteAddr = remote
+			for k, v := range header {
+				req.Header[k] = v
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			var body map[string]string
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %q: %v", w.Body.String(), err)
+			}
+			return w.Code, body
+		}
+		callers := []struct {
+			name   string
+			remote string
+			header http.Header
+			shown  bool
+		}{
+			{"loopback IPv4", "127.0.0.1:40000", nil, true},
+			{"loopback IPv6", "[::1]:40000", nil, true},
+			{"remote", "203.0.113.9:40000", nil, details},
+			{"private network", "10.0.0.7:40000", nil, details},
+			{"loopback behind a proxy", "127.0.0.1:40000", http.Header{"X-Forwarded-For": {"203.0.113.9"}}, details},
+			{"loopback behind a Forwarded proxy", "127.0.0.1:40000", http.Header{"Forwarded": {"for=203.0.113.9"}}, details},
+		}
+		health.set(errors.New(`Post "http://otel-collector.internal:4318/v1/traces": dial tcp 10.1.2.3:4318: connection refused`))
+		for _, c := range callers {
+			code, body := get(c.remote, c.header)
+			if code != http.StatusOK || body["status"] != "degraded" {
+				t.Errorf("details=%v %s, degraded: %d %v", details, c.name, code, body)
+			}
+			if _, shown := body["reason"]; shown != c.shown {
+				t.Errorf("details=%v %s, degraded: reason shown %v, want %v (%v)", details, c.name, shown, c.shown, body)
+			}
+		}
+		appendN(t, q, 15, 64<<10)
+		for _, c := range callers {
+			code, body := get(c.remote, c.header)
+			if code != http.StatusServiceUnavailable || body["status"] != "not ready" {
+				t.Errorf("details=%v %s, full: %d %v", details, c.name, code, body)
+			}
+			if _, shown := body["reason"]; shown != c.shown {
+				t.Errorf("details=%v %s, full: reason shown %v, want %v (%v)", details, c.name, shown, c.shown, body)
+			}
+		}
+	}
+}

@@ -112,7 +112,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
-	health := &exportHealth{}
+	health := &exportHealth{details: cfg.ReadyzDetails}
 	pmp, err := pump.New(pump.Options{
 		Queue:       queue,
 		Map:         mapper.Map,
@@ -143,6 +143,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		receiver.WithMaxInflightBytes(inflight),
 		receiver.WithAcceptCheck(state.accepting),
 		receiver.WithReadyCheck(state.ready),
+		receiver.WithReadyDetails(cfg.ReadyzDetails),
 		receiver.WithLogger(logger),
 		receiver.WithMeter(exp.Meter()))
 	if err != nil {
@@ -156,6 +157,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	limits := cfg.Security.HTTP
 	srvOpts := []receiver.ServerOption{
 		receiver.WithServerLogger(logger),
+		receiver.WithServerMeter(exp.Meter()),
 		receiver.WithMaxHeaderBytes(limits.MaxHeaderBytes),
 		receiver.WithReadHeaderTimeout(limits.ReadHeaderTimeout),
 		receiver.WithReadTimeout(limits.ReadTimeout),
@@ -331,6 +333,7 @@ func describeSpool(c config.Spool) string {
 // purpose: events are still accepted (into the spool), and Watson
 // Assistant does not retry a refused call.
 type exportHealth struct {
+	details  bool // --readyz-details: the reason for every caller, not only loopback
 	mu       sync.Mutex
 	reason   string
 	stopping bool
@@ -371,7 +374,11 @@ func (h *exportHealth) wrap(next http.Handler, ready func() error) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == receiver.ReadyPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			if reason := h.degraded(); reason != "" && ready() == nil {
-				b, _ := json.Marshal(map[string]string{"status": "degraded", "reason": reason})
+				fields := map[string]string{"status": "degraded"}
+				if receiver.ReadyDetails(r, h.details) {
+					fields["reason"] = reason // the OTLP endpoint and the Collector's error text
+				}
+				b, _ := json.Marshal(fields)
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Cache-Control", "no-store")
 				w.WriteHeader(http.StatusOK)
