@@ -64,6 +64,9 @@ type Serve struct {
 	// MaxRequestBytes bounds one OTLP export request (and so one span or
 	// log record, cut down to fit).
 	MaxRequestBytes int
+	// MaxEventAge is how far in the past a payload timestamp may lie before
+	// the mapping treats it as implausible (mapping.Options.MaxEventAge).
+	MaxEventAge time.Duration
 	// ReadyzDetails shows why /readyz is not ready or degraded to every
 	// caller; off, only loopback callers (without X-Forwarded-For) see it.
 	ReadyzDetails bool
@@ -112,6 +115,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.Float64Var(&c.AmbiguityMargin, "ambiguity-margin", 0.1, "top two intents closer than this mark an ambiguous turn (0 turns it off)")
 	addSecurityFlags(fs, &c.Security)
 	fs.BoolVar(&c.CaptureContent, "capture-content", true, "export what users said and what the assistant answered; false removes every text")
+	fs.DurationVar(&c.MaxEventAge, "max-event-age", 90*24*time.Hour, "a payload timestamp older than this is implausible for a live webhook: the arrival time stands in and it is counted (assistant_otel.mapping.clamped, timestamp_out_of_window); raise it to post older logs through serve")
 	fs.IntVar(&c.MaxTextLength, "max-text-length", 4096, "longest exported text, in characters; longer ones are truncated")
 	fs.BoolVar(&c.ReadyzDetails, "readyz-details", false, "show why /readyz is not ready or degraded (internal endpoints, error texts) to every caller; by default only to loopback callers")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 8<<20, "largest accepted request body in bytes (also after gzip decompression)")
@@ -152,6 +156,9 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	// Below the largest body, such a body could never be accepted.
 	if n := c.Security.HTTP.MaxInflightBytes; n != 0 && n < c.MaxBodyBytes {
 		errs = append(errs, fmt.Errorf("--max-inflight-bytes %d must be 0 (derived from --memory-limit) or at least --max-body-bytes %d", n, c.MaxBodyBytes))
+	}
+	if c.MaxEventAge <= 0 {
+		errs = append(errs, fmt.Errorf("--max-event-age %v must be positive", c.MaxEventAge))
 	}
 	if c.MaxTextLength < 16 {
 		errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", c.MaxTextLength))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/assistant-otel/assistant-otel/mapping"
 )
 
 func env(m map[string]string) Getenv {
@@ -313,5 +315,19 @@ func TestReadyzDetailsSwitch(t *testing.T) {
 		if c.ReadyzDetails != tc.want {
 			t.Errorf("%v %v: ReadyzDetails %v, want %v", tc.args, tc.env, c.ReadyzDetails, tc.want)
 		}
+	}
+}
+
+// TestMaxEventAgeDefaultIsMappings: serve's --max-event-age default is the mapping's documented window.
+func TestMaxEventAgeDefaultIsMappings(t *testing.T) {
+	c, err := ParseServe(nil, env(map[string]string{"ASSISTANT_OTEL_SECRET": "s"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxEventAge != mapping.DefaultMaxEventAge {
+		t.Fatalf("--max-event-age default %v, mapping.DefaultMaxEventAge %v", c.MaxEventAge, mapping.DefaultMaxEventAge)
+	}
+	if _, err := ParseServe([]string{"--max-event-age", "0s"}, env(map[string]string{"ASSISTANT_OTEL_SECRET": "s"}), io.Discard); err == nil {
+		t.Fatal("--max-event-age 0s accepted")
 	}
 }

@@ -283,7 +283,8 @@ pass "go build ./cmd/assistant-otel"
 
 SECRET_FILE=$TMP/secret
 printf '%s' e2e-secret >"$SECRET_FILE"
-start assistant-otel env ASSISTANT_OTEL_LISTEN=$LISTEN ASSISTANT_OTEL_SECRET=e2e-secret \
+# The corpus turns are dated 2025: older than serve's plausible window (--max-event-age, 90 days), so widen it.
+start assistant-otel env ASSISTANT_OTEL_LISTEN=$LISTEN ASSISTANT_OTEL_SECRET=e2e-secret ASSISTANT_OTEL_MAX_EVENT_AGE=87600h \
 	OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_GRPC OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
 	OTEL_METRIC_EXPORT_INTERVAL=1000 OTEL_SERVICE_NAME=$SERVICE_NAME \
 	"$TMP/assistant-otel" serve
@@ -477,7 +478,7 @@ check_eventually "Prometheus: sum($PROM_LOWCONF) = $N_LOW low-confidence corpus 
 echo "== Alerts"
 # A second service run replays low-confidence traffic until the real Prometheus, with the shipped rules
 # loaded, reports the low-confidence alert as firing. It comes last: it adds turns to the counters above.
-start assistant-otel-alerts env ASSISTANT_OTEL_LISTEN=$LISTEN ASSISTANT_OTEL_SECRET=e2e-secret \
+start assistant-otel-alerts env ASSISTANT_OTEL_LISTEN=$LISTEN ASSISTANT_OTEL_SECRET=e2e-secret ASSISTANT_OTEL_MAX_EVENT_AGE=87600h \
 	OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_GRPC OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
 	OTEL_METRIC_EXPORT_INTERVAL=1000 OTEL_SERVICE_NAME=$SERVICE_NAME \
 	"$TMP/assistant-otel" serve

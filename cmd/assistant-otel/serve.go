@@ -78,6 +78,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		AssistantName:          cfg.AssistantName,
 		AssistantNames:         authn.names,
 		LowConfidenceThreshold: cfg.LowConfidenceThreshold,
+		MaxEventAge:            cfg.MaxEventAge,
 		AmbiguityMargin:        cfg.AmbiguityMargin,
 		CaptureContent:         cfg.CaptureContent,
 		MaxTextLength:          cfg.MaxTextLength,
