@@ -268,7 +268,12 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 // shot saves a PNG of the viewport in the test's temp dir (and in BROWSER_SCREENSHOTS when set).
 func (e *env) shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png := get(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
+	e.save(t, name, get(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot()))
+}
+
+// save writes a PNG to the test's temp dir (and to BROWSER_SCREENSHOTS when set).
+func (e *env) save(t *testing.T, name string, png []byte) {
+	t.Helper()
 	dirs := []string{t.TempDir()}
 	if e.shots != "" {
 		dirs = append(dirs, e.shots)
@@ -409,6 +414,7 @@ func testConversations(t *testing.T, e *env) {
 			e.shot(t, ctx, "jaeger-conversation.png")
 
 			// every span: expanded, no warning; turns: the user's words, the intent and the reply
+			var pictured string
 			for _, r := range rows {
 				text := expand(t, ctx, r.SpanID)
 				for i, ev := range turns {
@@ -433,22 +439,27 @@ func testConversations(t *testing.T, e *env) {
 							t.Errorf("turn %d (span %s): expanded detail does not show %q", i+1, r.SpanID, w)
 						}
 					}
-					// the picture: the turn with an intent, its tags opened as a table
 					if len(ev.Payload.Response.Output.Intents) > 0 && ev.Payload.Request.Input.Text != "" {
-						e.shotTurn(t, ctx, r.SpanID)
+						pictured = r.SpanID
 					}
 				}
 				collapse(t, ctx, r.SpanID)
+			}
+			// the picture: a turn with the user's words and an intent
+			if pictured != "" {
+				e.shotTurn(t, ctx, pictured)
 			}
 		})
 	}
 }
 
-// shotTurn takes the "one turn" picture.
+// shotTurn expands a turn, opens its Tags as a table and saves a picture of the whole detail.
 func (e *env) shotTurn(t *testing.T, ctx context.Context, spanID string) {
 	detail := fmt.Sprintf(`.VirtualizedTraceView--row[data-item-key="%s--detail"]`, spanID)
-	run(t, ctx, "scroll to the detail", chromedp.ScrollIntoView(chromedp.CSS(detail)))
-	e.shot(t, ctx, "jaeger-turn.png")
+	expand(t, ctx, spanID)
+	run(t, ctx, "open Tags of "+spanID, chromedp.Click(chromedp.CSS(detail+` .AccordianKeyValues--header`)))
+	waitJS(t, ctx, "the Tags table", fmt.Sprintf(`!!document.querySelector('%s .KeyValueTable')`, detail))
+	e.save(t, "jaeger-turn.png", get(t, ctx, "screenshot of the turn", chromedp.Screenshot(chromedp.CSS(detail))))
 }
 
 func testPhoneCall(t *testing.T, e *env) {
