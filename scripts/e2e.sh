@@ -480,27 +480,11 @@ prom_equals() { # prom_equals QUERY WANT
 check_eventually "Prometheus: sum($PROM_TURNS) = $N_TURNS accepted turns" prom_equals "sum($PROM_TURNS)" "$N_TURNS"
 check_eventually "Prometheus: sum($PROM_LOWCONF) = $N_LOW low-confidence corpus turns" prom_equals "sum($PROM_LOWCONF)" "$N_LOW"
 
-echo "== Alerts"
-# A second service run replays low-confidence traffic until the real Prometheus, with the shipped rules
-# loaded, reports the low-confidence alert as firing. It comes last: it adds turns to the counters above.
-start assistant-otel-alerts env ASSISTANT_OTEL_LISTEN=$LISTEN ASSISTANT_OTEL_SECRET=e2e-secret \
-	OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_GRPC OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
-	OTEL_METRIC_EXPORT_INTERVAL=1000 OTEL_SERVICE_NAME=$SERVICE_NAME \
-	"$TMP/assistant-otel" serve
-wait_ready assistant-otel-alerts "http://$LISTEN/readyz" 60 || exit 1
-feed() { # one more low-confidence turn with a fresh log id
-	jq --arg id "alert-feed-$ALERTS_FEED_N" '.payload.log_id=$id' "$CORPUS/04-low-confidence-alternates.json" >"$TMP/feed.json" &&
-		"$TMP/assistant-otel" send --url "http://$LISTEN/webhook" --secret-file "$SECRET_FILE" "$TMP/feed.json" >/dev/null
-}
-export -f feed
-export CORPUS TMP LISTEN SECRET_FILE
-check "Prometheus: alert WatsonAssistantLowConfidenceRateHigh fires on low-confidence traffic" \
-	bash "$ROOT/scripts/e2e/alerts.sh" wait "$PROM" --timeout 120 --feed feed
-
 echo "== Browser: what a person sees (the Jaeger UI and VictoriaLogs' web UI in headless Chromium)"
 # scripts/e2e/browser (its own Go module: chromedp) opens each multi-turn conversation and the phone call
 # in the real Jaeger UI, and the low-confidence log record in vmui, and asserts on the rendered page.
-# Without Chromium or the UI build it says so and skips; with CI=true that fails.
+# Without Chromium or the UI build it says so and skips; with CI=true that fails. It runs before the alert
+# step, which replays one corpus turn (same timestamps) many times.
 SHOTS=""
 if [[ -n ${E2E_SCREENSHOTS:-} ]]; then mkdir -p "$E2E_SCREENSHOTS" && SHOTS=$(cd "$E2E_SCREENSHOTS" && pwd); fi
 browser_t0=$SECONDS
@@ -517,5 +501,22 @@ else
 	fail "browser: Jaeger UI and vmui show the conversations, the phone call and the low-confidence log ($((SECONDS - browser_t0))s)" \
 		"$(grep -E -- '--- FAIL|_test.go:[0-9]+:' "$TMP/logs/browser.log" | head -n 30)"
 fi
+
+echo "== Alerts"
+# A second service run replays low-confidence traffic until the real Prometheus, with the shipped rules
+# loaded, reports the low-confidence alert as firing. It comes last: it adds turns to the counters above.
+start assistant-otel-alerts env ASSISTANT_OTEL_LISTEN=$LISTEN ASSISTANT_OTEL_SECRET=e2e-secret \
+	OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_GRPC OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+	OTEL_METRIC_EXPORT_INTERVAL=1000 OTEL_SERVICE_NAME=$SERVICE_NAME \
+	"$TMP/assistant-otel" serve
+wait_ready assistant-otel-alerts "http://$LISTEN/readyz" 60 || exit 1
+feed() { # one more low-confidence turn with a fresh log id
+	jq --arg id "alert-feed-$ALERTS_FEED_N" '.payload.log_id=$id' "$CORPUS/04-low-confidence-alternates.json" >"$TMP/feed.json" &&
+		"$TMP/assistant-otel" send --url "http://$LISTEN/webhook" --secret-file "$SECRET_FILE" "$TMP/feed.json" >/dev/null
+}
+export -f feed
+export CORPUS TMP LISTEN SECRET_FILE
+check "Prometheus: alert WatsonAssistantLowConfidenceRateHigh fires on low-confidence traffic" \
+	bash "$ROOT/scripts/e2e/alerts.sh" wait "$PROM" --timeout 120 --feed feed
 
 exit 0 # the EXIT trap stops everything, prints the summary and exits 1 if anything failed

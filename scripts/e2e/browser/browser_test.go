@@ -521,11 +521,41 @@ func testLogs(t *testing.T, e *env) {
 		t.Fatal("04-low-confidence-alternates.json has no intents")
 	}
 	words, intent := ev.Payload.Request.Input.Text, ev.Payload.Response.Output.Intents[0].Intent
+	lows := lowConfidenceTurns(t, os.Getenv("BROWSER_CORPUS"))
 	// The Group and Table views show the message only; the JSON view shows every chosen field.
 	waitJS(t, ctx, "the results' JSON tab", `(() => { const b = [...document.querySelectorAll('button, [role=tab], div')]
 		.find(e => e.childElementCount <= 2 && e.textContent.trim() === 'JSON'); if (b) b.click(); return !!b })()`)
 	waitJS(t, ctx, fmt.Sprintf("the low-confidence log record (%q, intent %s)", words, intent), fmt.Sprintf(
 		`document.body.innerText.includes('"watson_assistant.intent": "' + %q) &&
 		 document.body.innerText.includes('"watson_assistant.input.text": "' + %q)`, intent, words))
+	n := get(t, ctx, "count the records shown", chromedp.Evaluate[int](
+		`document.body.innerText.split('"watson_assistant.intent.confidence": ').length - 1`))
+	if n != lows {
+		t.Errorf("vmui shows %d low-confidence records, want %d (the corpus's turns with top confidence < 0.5)", n, lows)
+	}
 	e.shot(t, ctx, "victorialogs-low-confidence.png")
+}
+
+// lowConfidenceTurns counts the corpus turns whose top intent confidence is below 0.5.
+func lowConfidenceTurns(t *testing.T, dir string) int {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e event
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		top := -1.0
+		for _, in := range e.Payload.Response.Output.Intents {
+			top = max(top, in.Confidence)
+		}
+		if top >= 0 && top < 0.5 {
+			n++
+		}
+	}
+	return n
 }
