@@ -77,6 +77,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		AssistantNames:         authn.names,
 		LowConfidenceThreshold: cfg.LowConfidenceThreshold,
 		AmbiguityMargin:        cfg.AmbiguityMargin,
+		TurnSpanName:           cfg.TurnSpanName,
 		CaptureContent:         cfg.CaptureContent,
 		MaxTextLength:          cfg.MaxTextLength,
 		PseudonymKey:           cfg.PseudonymKey,
