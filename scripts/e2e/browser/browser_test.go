@@ -459,7 +459,20 @@ func (e *env) shotTurn(t *testing.T, ctx context.Context, spanID string) {
 	expand(t, ctx, spanID)
 	run(t, ctx, "open Tags of "+spanID, chromedp.Click(chromedp.CSS(detail+` .AccordianKeyValues--header`)))
 	waitJS(t, ctx, "the Tags table", fmt.Sprintf(`!!document.querySelector('%s .KeyValueTable')`, detail))
-	e.save(t, "jaeger-turn.png", get(t, ctx, "screenshot of the turn", chromedp.Screenshot(chromedp.CSS(detail))))
+	// The table scrolls inside a bounded height: for the picture, unbound it (and its scrolling ancestors).
+	waitJS(t, ctx, "the Tags table unbounded", fmt.Sprintf(`(() => {
+		for (let e = document.querySelector('%s .KeyValueTable'); e; e = e.parentElement) {
+			const cs = getComputedStyle(e);
+			if (cs.maxHeight !== 'none' || cs.overflowY === 'auto' || cs.overflowY === 'scroll') {
+				e.style.maxHeight = 'none'; e.style.overflow = 'visible'; }
+			if (e.matches('%s')) break; }
+		// rows below keep their positions and would overlap the grown detail
+		const d = document.querySelector('%s');
+		document.querySelectorAll('.VirtualizedTraceView--row').forEach(r => {
+			if (r.offsetTop > d.offsetTop) r.style.visibility = 'hidden' });
+		return true })()`, detail, detail, detail))
+	// The virtualized row keeps its measured height: picture its content, now whole.
+	e.save(t, "jaeger-turn.png", get(t, ctx, "screenshot of the turn", chromedp.Screenshot(chromedp.CSS(detail+" > *"))))
 }
 
 func testPhoneCall(t *testing.T, e *env) {
