@@ -490,7 +490,7 @@ if [[ -n ${E2E_SCREENSHOTS:-} ]]; then mkdir -p "$E2E_SCREENSHOTS" && SHOTS=$(cd
 browser_t0=$SECONDS
 browser_rc=0
 (cd "$ROOT/scripts/e2e/browser" && BROWSER_JAEGER_URL=$JAEGER BROWSER_VLOGS_URL=$VLOGS BROWSER_JAEGER_UI=$E2E_JAEGER_UI \
-	BROWSER_CORPUS=$CORPUS BROWSER_ARTIFACTS=$TMP/browser BROWSER_SCREENSHOTS=$SHOTS \
+	BROWSER_OTLP_URL=$OTLP_HTTP BROWSER_CORPUS=$CORPUS BROWSER_ARTIFACTS=$TMP/browser BROWSER_SCREENSHOTS=$SHOTS \
 	go test -count=1 -timeout 110s -v .) >"$TMP/logs/browser.log" 2>&1 || browser_rc=$?
 if ((browser_rc == 0)) && grep -q -- '--- SKIP: TestBrowser ' "$TMP/logs/browser.log"; then
 	echo "SKIP: browser check: $(grep -m1 -o 'SKIP the browser check: .*' "$TMP/logs/browser.log")"
