@@ -173,7 +173,11 @@ func setup(t *testing.T) *env {
 		missing(fmt.Sprintf("no Jaeger UI build at %s (%v)", ui, err))
 	}
 	chrome := os.Getenv("ASSISTANT_OTEL_CHROMIUM")
-	if chrome == "" {
+	if chrome != "" {
+		if _, err := exec.LookPath(chrome); err != nil {
+			missing(fmt.Sprintf("ASSISTANT_OTEL_CHROMIUM=%s: %v", chrome, err))
+		}
+	} else {
 		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 			if p, err := exec.LookPath(name); err == nil {
 				chrome = p
