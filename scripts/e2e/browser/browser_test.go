@@ -519,6 +519,21 @@ func testPhoneCall(t *testing.T, e *env) {
 		if want := fmt.Sprintf("References (%d)", links); !strings.Contains(text, want) {
 			t.Errorf("phone_call detail: no %q (its links): %.600s", want, text)
 		}
+		// open References: each link's span id is listed
+		detail := fmt.Sprintf(`.VirtualizedTraceView--row[data-item-key="%s--detail"]`, r.SpanID)
+		waitJS(t, ctx, "the References section opened", fmt.Sprintf(`(() => {
+			const h = [...document.querySelectorAll('%s *')].find(e =>
+				String(e.className).includes('header') && /^References/.test(e.textContent.trim()));
+			if (!h) return false; h.click(); return true })()`, detail))
+		var ids []string
+		for _, s := range call.Spans {
+			for _, ref := range s.References {
+				ids = append(ids, ref.SpanID)
+			}
+		}
+		idsJSON, _ := json.Marshal(ids)
+		waitJS(t, ctx, "every linked span id listed", fmt.Sprintf(
+			`%s.every(id => document.querySelector('%s').innerText.includes(id))`, idsJSON, detail))
 		e.shot(t, ctx, "jaeger-phone-call.png")
 		return
 	}
