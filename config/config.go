@@ -42,7 +42,10 @@ type Serve struct {
 	// Secrets are every secret accepted: several for rotation.
 	Secrets         [][]byte
 	AmbiguityMargin float64
-	Security        Security
+	// TurnSpanName names turn spans: "convention" (invoke_agent {agent}) or
+	// "descriptive" (turn {n}: {action title or intent}); see mapping.Options.
+	TurnSpanName string
+	Security     Security
 	// PseudonymKeyDerived is true when PseudonymKey comes from the first
 	// secret (no key configured): rotating that secret changes every hash.
 	PseudonymKeyDerived bool
@@ -113,6 +116,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.StringVar(&c.AssistantName, "assistant-name", "", "name of the assistant in telemetry (gen_ai.agent.name); default: the assistant id")
 	fs.Float64Var(&c.LowConfidenceThreshold, "low-confidence-threshold", 0.5, "a top intent confidence below this marks a low-confidence turn")
 	fs.Float64Var(&c.AmbiguityMargin, "ambiguity-margin", 0.1, "top two intents closer than this mark an ambiguous turn (0 turns it off)")
+	fs.StringVar(&c.TurnSpanName, "turn-span-name", "convention", "name of each turn's span: convention (invoke_agent {agent}) or descriptive (turn {n}: {action title or intent}, at most 64 characters)")
 	addSecurityFlags(fs, &c.Security)
 	fs.BoolVar(&c.CaptureContent, "capture-content", true, "export what users said and what the assistant answered; false removes every text")
 	fs.DurationVar(&c.MaxEventAge, "max-event-age", 90*24*time.Hour, "a payload timestamp older than this is implausible for a live webhook: the arrival time stands in and it is counted (assistant_otel.mapping.clamped, timestamp_out_of_window); raise it to post older logs through serve")
@@ -159,6 +163,9 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	}
 	if c.MaxEventAge <= 0 {
 		errs = append(errs, fmt.Errorf("--max-event-age %v must be positive", c.MaxEventAge))
+	}
+	if c.TurnSpanName != "convention" && c.TurnSpanName != "descriptive" {
+		errs = append(errs, fmt.Errorf("--turn-span-name %q must be convention or descriptive", c.TurnSpanName))
 	}
 	if c.MaxTextLength < 16 {
 		errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", c.MaxTextLength))

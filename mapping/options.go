@@ -48,7 +48,21 @@ type Options struct {
 	// serve's window; DefaultOptions, which backfill and replay use, sets
 	// HistoryMaxEventAge.
 	MaxEventAge time.Duration
+	// TurnSpanName names each turn's root span: TurnSpanNameConvention ("",
+	// the default: "invoke_agent {agent}") or TurnSpanNameDescriptive ("turn
+	// {n}: {action title or intent or outcome}", at most
+	// MaxDescriptiveSpanName characters), which tells turns apart in a trace
+	// timeline without expanding them.
+	TurnSpanName string
 }
+
+// Turn span naming (Options.TurnSpanName).
+const (
+	TurnSpanNameConvention  = "convention"
+	TurnSpanNameDescriptive = "descriptive"
+	// MaxDescriptiveSpanName bounds a descriptive turn span name, in characters.
+	MaxDescriptiveSpanName = 64
+)
 
 // DefaultOptions returns the documented defaults.
 func DefaultOptions() Options {
@@ -69,6 +83,11 @@ func (o Options) Validate() error {
 	}
 	if o.AmbiguityMargin < 0 || o.AmbiguityMargin > 1 || math.IsNaN(o.AmbiguityMargin) {
 		errs = append(errs, fmt.Errorf("ambiguity margin %v is outside [0, 1]", o.AmbiguityMargin))
+	}
+	switch o.TurnSpanName {
+	case "", TurnSpanNameConvention, TurnSpanNameDescriptive:
+	default:
+		errs = append(errs, fmt.Errorf("turn span name %q is neither %q nor %q", o.TurnSpanName, TurnSpanNameConvention, TurnSpanNameDescriptive))
 	}
 	if o.MaxTextLength < 16 {
 		errs = append(errs, fmt.Errorf("max text length %d is below 16", o.MaxTextLength))

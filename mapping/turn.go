@@ -541,7 +541,7 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 	turn := Span{
 		TraceID:    traceID,
 		SpanID:     spanID,
-		Name:       OperationInvokeAgent + " " + truncate(f.agentName, n),
+		Name:       m.turnSpanName(&f, n),
 		Kind:       trace.SpanKindServer,
 		Start:      start,
 		End:        spanEnd,
@@ -581,6 +581,30 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 		Logs:    []LogRecord{rec},
 		Metrics: append(m.turnMetrics(&f, start, end, traceID, spanID), f.clamped.measurements(traceID, spanID)...),
 	}
+}
+
+// turnSpanName is the name of a turn's root span (Options.TurnSpanName). The
+// descriptive name holds no user content: the turn number, then the action
+// title, the top intent or else the outcome (names from the assistant's design).
+func (m *Mapper) turnSpanName(f *turnFacts, n int) string {
+	if m.opts.TurnSpanName != TurnSpanNameDescriptive {
+		return OperationInvokeAgent + " " + truncate(f.agentName, n)
+	}
+	what := f.outcome
+	switch {
+	case f.actionTitle != "":
+		what = f.actionTitle
+	case f.top != nil:
+		what = f.top.Intent
+	}
+	name := "turn"
+	if f.turnCount > 0 {
+		name = fmt.Sprintf("turn %d", f.turnCount)
+	}
+	if what != "" {
+		name += ": " + what
+	}
+	return truncate(name, MaxDescriptiveSpanName)
 }
 
 // turnBody is the log record's message: the user's words when content is

@@ -13,6 +13,9 @@
 # Env:   E2E_WAIT      seconds to wait for data to show up in a backend (default 60)
 #        E2E_KEEP_TMP  1 = keep the temp dir (data + logs) even on success
 #        ASSISTANT_OTEL_TOOLS  tools cache (see scripts/tools.sh)
+#        ASSISTANT_OTEL_JAEGER_UI  the built Jaeger UI (default ../shared/jaeger-ui) for the browser step
+#        E2E_SCREENSHOTS  a directory: the browser step also writes its pictures there (docs/img regenerates
+#                      the README's pictures); otherwise they go to the test's temp dir only
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,6 +67,9 @@ export E2E_OTLP_GRPC_PORT=${FREE[0]} E2E_OTLP_HTTP_PORT=${FREE[1]} E2E_COLLECTOR
 	E2E_JAEGER_OTLP_GRPC_PORT=${FREE[5]} E2E_JAEGER_OTLP_HTTP_PORT=${FREE[6]} E2E_JAEGER_HEALTH_PORT=${FREE[7]} \
 	E2E_JAEGER_QUERY_HTTP_PORT=${FREE[8]} E2E_JAEGER_QUERY_GRPC_PORT=${FREE[9]} E2E_JAEGER_METRICS_PORT=${FREE[10]}
 export E2E_VLOGS_PORT=${FREE[11]}
+E2E_JAEGER_UI=${ASSISTANT_OTEL_JAEGER_UI:-$ROOT/../shared/jaeger-ui}
+[[ -f $E2E_JAEGER_UI/index.html ]] && E2E_JAEGER_UI=$(cd "$E2E_JAEGER_UI" && pwd) || E2E_JAEGER_UI=""
+export E2E_JAEGER_UI # scripts/e2e/jaeger.yaml serves it; empty = Jaeger's placeholder page, the browser step skips
 VLOGS_PORT=$E2E_VLOGS_PORT
 PROM_PORT=${FREE[12]}
 JAEGER=http://127.0.0.1:$E2E_JAEGER_QUERY_HTTP_PORT
@@ -474,6 +480,28 @@ prom_equals() { # prom_equals QUERY WANT
 }
 check_eventually "Prometheus: sum($PROM_TURNS) = $N_TURNS accepted turns" prom_equals "sum($PROM_TURNS)" "$N_TURNS"
 check_eventually "Prometheus: sum($PROM_LOWCONF) = $N_LOW low-confidence corpus turns" prom_equals "sum($PROM_LOWCONF)" "$N_LOW"
+
+echo "== Browser: what a person sees (the Jaeger UI and VictoriaLogs' web UI in headless Chromium)"
+# scripts/e2e/browser (its own Go module: chromedp) opens each multi-turn conversation and the phone call
+# in the real Jaeger UI, and the low-confidence log record in vmui, and asserts on the rendered page.
+# Without Chromium or the UI build it says so and skips; with CI=true that fails. It runs before the alert
+# step, which replays one corpus turn (same timestamps) many times.
+SHOTS=""
+if [[ -n ${E2E_SCREENSHOTS:-} ]]; then mkdir -p "$E2E_SCREENSHOTS" && SHOTS=$(cd "$E2E_SCREENSHOTS" && pwd); fi
+browser_t0=$SECONDS
+browser_rc=0
+(cd "$ROOT/scripts/e2e/browser" && BROWSER_JAEGER_URL=$JAEGER BROWSER_VLOGS_URL=$VLOGS BROWSER_JAEGER_UI=$E2E_JAEGER_UI \
+	BROWSER_OTLP_URL=$OTLP_HTTP BROWSER_CORPUS=$CORPUS BROWSER_ARTIFACTS=$TMP/browser BROWSER_SCREENSHOTS=$SHOTS \
+	go test -count=1 -timeout 110s -v .) >"$TMP/logs/browser.log" 2>&1 || browser_rc=$?
+if ((browser_rc == 0)) && grep -q -- '--- SKIP: TestBrowser ' "$TMP/logs/browser.log"; then
+	echo "SKIP: browser check: $(grep -m1 -o 'SKIP the browser check: .*' "$TMP/logs/browser.log")"
+elif ((browser_rc == 0)); then
+	pass "browser: Jaeger UI and vmui show the conversations, the phone call and the low-confidence log ($((SECONDS - browser_t0))s)"
+	grep -E '^ *--- (PASS|FAIL)|screenshot ' "$TMP/logs/browser.log" | sed 's/^/[e2e]   /'
+else
+	fail "browser: Jaeger UI and vmui show the conversations, the phone call and the low-confidence log ($((SECONDS - browser_t0))s)" \
+		"$(grep -E -- '--- FAIL|_test.go:[0-9]+:' "$TMP/logs/browser.log" | head -n 30)"
+fi
 
 echo "== Alerts"
 # A second service run replays low-confidence traffic until the real Prometheus, with the shipped rules

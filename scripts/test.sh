@@ -76,6 +76,7 @@ if ! $quick; then
 
   step "deployment files validated by the real programs"
   (cd deploy/composetest && go vet ./...)
+  (cd scripts/e2e/browser && go vet ./... && staticcheck ./...)
   bash scripts/validate-deploy.sh
 
   step "end-to-end against the real stack"

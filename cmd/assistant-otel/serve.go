@@ -80,6 +80,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		LowConfidenceThreshold: cfg.LowConfidenceThreshold,
 		MaxEventAge:            cfg.MaxEventAge,
 		AmbiguityMargin:        cfg.AmbiguityMargin,
+		TurnSpanName:           cfg.TurnSpanName,
 		CaptureContent:         cfg.CaptureContent,
 		MaxTextLength:          cfg.MaxTextLength,
 		PseudonymKey:           cfg.PseudonymKey,
