@@ -36,6 +36,10 @@ VLOGS_VERSION=v1.52.1
 PROMETHEUS_MODULE_VERSION=v0.305.0
 PROMETHEUS_VERSION=3.5.0
 HELM_VERSION=v3.19.0
+# The Kubernetes version helm template and helm lint assume without a cluster: Helm's Makefile derives it from
+# its k8s.io/client-go (v0.34.0 in v3.19.0 = Kubernetes 1.34); `go install` alone leaves it at 1.20, which
+# refuses charts that require a newer kubeVersion.
+HELM_K8S_VERSION=1.34
 BUILDER_CONFIG=$ROOT/tools/otelcol/builder.yaml
 
 bash "$ROOT/scripts/prereqs.sh" || exit 1
@@ -126,9 +130,13 @@ build_prometheus() {
 # ---- Helm 3 ---------------------------------------------------------------------------------------
 build_helm() {
 	set -euo pipefail
-	# The version variable is what `helm version` prints (the release Makefile sets it the same way).
+	# The same -X flags as Helm's release Makefile: the version `helm version` prints, and the default
+	# Kubernetes version (see HELM_K8S_VERSION).
+	local major=${HELM_K8S_VERSION%%.*} minor=${HELM_K8S_VERSION#*.} pkg=helm.sh/helm/v3/pkg
 	GOBIN=$BIN go install -trimpath \
-		-ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+		-ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+			-X $pkg/lint/rules.k8sVersionMajor=$major -X $pkg/lint/rules.k8sVersionMinor=$minor \
+			-X $pkg/chartutil.k8sVersionMajor=$major -X $pkg/chartutil.k8sVersionMinor=$minor" \
 		"helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
@@ -150,7 +158,7 @@ COLLECTOR_KEY="builder=$OTELCOL_BUILDER_VERSION config=$(sha256sum "$BUILDER_CON
 JAEGER_KEY="jaeger=$JAEGER_MODULE_VERSION $GO_VERSION"
 VLOGS_KEY="victoria-logs=$VLOGS_VERSION $GO_VERSION"
 PROMETHEUS_KEY="prometheus=$PROMETHEUS_MODULE_VERSION $GO_VERSION"
-HELM_KEY="helm=$HELM_VERSION $GO_VERSION"
+HELM_KEY="helm=$HELM_VERSION k8s=$HELM_K8S_VERSION $GO_VERSION"
 
 declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY [prometheus]=$PROMETHEUS_KEY [helm]=$HELM_KEY)
 
