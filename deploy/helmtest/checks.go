@@ -461,7 +461,7 @@ func onSecretVolume(spec *corev1.PodSpec, c *corev1.Container, file string) erro
 					return nil
 				}
 			}
-			return fmt.Errorf("Secret volume %s projects no %s", v.Name, rel)
+			return fmt.Errorf("the Secret volume %s projects no %s", v.Name, rel)
 		}
 		return fmt.Errorf("no volume %s", m.Name)
 	}
@@ -665,7 +665,7 @@ func CheckMetrics(r *Rendered) error {
 				}
 			}
 			if ok, _ := selects(&metav1.LabelSelector{MatchLabels: svc.Spec.Selector}, s.Spec.Template.Labels); !ok {
-				errs = append(errs, fmt.Errorf("Service %s does not select the pods", svc.Name))
+				errs = append(errs, fmt.Errorf("the Service %s does not select the pods", svc.Name))
 			}
 		}
 		if !matched {
@@ -686,11 +686,11 @@ func CheckServices(r *Rendered) error {
 	governing := false
 	for _, svc := range All[corev1.Service](r) {
 		if ok, _ := selects(&metav1.LabelSelector{MatchLabels: svc.Spec.Selector}, s.Spec.Template.Labels); !ok {
-			errs = append(errs, fmt.Errorf("Service %s does not select the pods", svc.Name))
+			errs = append(errs, fmt.Errorf("the Service %s does not select the pods", svc.Name))
 		}
 		for _, p := range svc.Spec.Ports {
 			if p.TargetPort.StrVal == "" || !slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool { return cp.Name == p.TargetPort.StrVal }) {
-				errs = append(errs, fmt.Errorf("Service %s port %s targets %s, not a named container port", svc.Name, p.Name, p.TargetPort.String()))
+				errs = append(errs, fmt.Errorf("the Service %s port %s targets %s, not a named container port", svc.Name, p.Name, p.TargetPort.String()))
 			}
 		}
 		if svc.Name == s.Spec.ServiceName && svc.Spec.ClusterIP == corev1.ClusterIPNone {
@@ -720,29 +720,29 @@ func CheckIngress(r *Rendered) error {
 		tlsHosts := map[string]bool{}
 		for _, t := range ing.Spec.TLS {
 			if t.SecretName == "" {
-				errs = append(errs, fmt.Errorf("Ingress %s: a TLS entry without secretName", ing.Name))
+				errs = append(errs, fmt.Errorf("the Ingress %s: a TLS entry without secretName", ing.Name))
 			}
 			for _, h := range t.Hosts {
 				tlsHosts[h] = true
 			}
 		}
 		if len(ing.Spec.Rules) == 0 {
-			errs = append(errs, fmt.Errorf("Ingress %s has no rules", ing.Name))
+			errs = append(errs, fmt.Errorf("the Ingress %s has no rules", ing.Name))
 		}
 		for _, rule := range ing.Spec.Rules {
 			if !tlsHosts[rule.Host] {
-				errs = append(errs, fmt.Errorf("Ingress %s: host %q has no TLS (Watson requires https)", ing.Name, rule.Host))
+				errs = append(errs, fmt.Errorf("the Ingress %s: host %q has no TLS (Watson requires https)", ing.Name, rule.Host))
 			}
 			if rule.HTTP == nil {
 				continue
 			}
 			for _, p := range rule.HTTP.Paths {
 				if p.Path != path {
-					errs = append(errs, fmt.Errorf("Ingress %s: path %q is not the webhook path %q", ing.Name, p.Path, path))
+					errs = append(errs, fmt.Errorf("the Ingress %s: path %q is not the webhook path %q", ing.Name, p.Path, path))
 				}
 				b := p.Backend.Service
 				if b == nil || services[b.Name] == nil || b.Port.Name != "http" {
-					errs = append(errs, fmt.Errorf("Ingress %s: backend %+v is not the chart's Service port http", ing.Name, b))
+					errs = append(errs, fmt.Errorf("the Ingress %s: backend %+v is not the chart's Service port http", ing.Name, b))
 				}
 			}
 		}
