@@ -176,6 +176,8 @@ func TestChartRefuses(t *testing.T) {
 		{"secret in plain env", []string{"--set", "extraEnv[0].name=ASSISTANT_OTEL_SECRET", "--set", "extraEnv[0].value=x"}, "must not be a plain value"},
 		{"spool volume not larger than the spool", []string{"--set", "persistence.size=1Gi"}, "must exceed config.spoolMaxBytes"},
 		{"backfill with a moving start", []string{"-f", valuesFile("all-features-values.yaml"), "--set", "backfill.from=7d"}, "must be an absolute date"},
+		{"misspelt value (values.schema.json)", []string{"--set", "ingress.host=a.example.com"}, "additional properties 'host' not allowed"},
+		{"drain timeout not a duration (values.schema.json)", []string{"--set", "config.drainTimeout=15"}, "want string"},
 		{"serviceMonitor without metrics", []string{"--set", "serviceMonitor.enabled=true", "--set", "metrics.enabled=false"}, "needs metrics.enabled"},
 	}
 	for _, tc := range cases {

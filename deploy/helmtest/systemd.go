@@ -146,7 +146,7 @@ func CheckUnit(u Unit) error {
 	}
 	for k := range env {
 		if sensitiveEnv.MatchString(k) {
-			errs = append(errs, fmt.Errorf("a secret in Environment=%s: never in an environment variable", k))
+			errs = append(errs, fmt.Errorf("a secret in Environment=%s: use LoadCredential=", k))
 		}
 	}
 	creds := map[string]bool{}
