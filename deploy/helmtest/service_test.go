@@ -139,6 +139,30 @@ func TestServiceRunsWithChartEnv(t *testing.T) {
 		}
 	}
 
+	// The same for the systemd unit's Environment= and the EnvironmentFile example, commented lines
+	// included (they are the settings a reader will uncomment).
+	u, err := ParseUnit(readFile(t, UnitFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{}
+	for k := range u.Env() {
+		names = append(names, k)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^#?\s*(ASSISTANT_OTEL_[A-Z0-9_]+)=`).FindAllStringSubmatch(readFile(t, EnvFile()), -1) {
+		names = append(names, m[1])
+	}
+	for _, name := range names {
+		f, ok := strings.CutPrefix(name, "ASSISTANT_OTEL_")
+		if !ok {
+			continue
+		}
+		flag := strings.ToLower(strings.ReplaceAll(f, "_", "-"))
+		if !flags[flag] && !pendingFlags[flag] {
+			t.Errorf("systemd unit or env file: %s names no flag of serve (--%s)", name, flag)
+		}
+	}
+
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "secret", "webhook-secret")
 	if err := os.MkdirAll(filepath.Dir(secret), 0o700); err != nil {
