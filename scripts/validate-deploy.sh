@@ -75,7 +75,8 @@ run "go test deploy/helmtest (chart: strict API types, policies, refusals, break
 	env ASSISTANT_OTEL_HELM="$BIN/helm" bash -c 'cd deploy/helmtest && GOWORK=off go test -count=1 ./...'
 
 # ---- systemd unit ----------------------------------------------------------------------------------
-if command -v systemd-analyze >/dev/null 2>&1; then
+SYSTEMD_ANALYZE=${SYSTEMD_ANALYZE:-systemd-analyze} # another path, or a missing one to see the SKIP
+if command -v "$SYSTEMD_ANALYZE" >/dev/null 2>&1; then
 	# verify also checks that ExecStart's binary exists: point it at a real executable for the check.
 	unit_dir=$TMP/systemd
 	mkdir -p "$unit_dir"
@@ -83,7 +84,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	# verify exits 0 on an unknown key or a value it cannot parse, and only logs it: any output fails.
 	verify_quietly() {
 		local out rc=0
-		out=$(systemd-analyze verify "$1" 2>&1) || rc=$?
+		out=$("$SYSTEMD_ANALYZE" verify "$1" 2>&1) || rc=$?
 		[[ -z $out ]] || echo "$out"
 		[[ $rc == 0 && -z $out ]]
 	}
@@ -91,7 +92,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	# The hardening as systemd scores it: 0 (locked down) to 10 (exposed), in tenths for --threshold: above
 	# 2.0 fails (the unit scores 1.4 with systemd 252).
 	run "systemd-analyze security --threshold=20 deploy/systemd/assistant-otel.service" \
-		systemd-analyze security --offline=true --threshold=20 --no-pager "$unit_dir/assistant-otel.service"
+		"$SYSTEMD_ANALYZE" security --offline=true --threshold=20 --no-pager "$unit_dir/assistant-otel.service"
 else
 	skip "systemd-analyze verify deploy/systemd/assistant-otel.service" "systemd-analyze is not installed here; go test deploy/helmtest checks the unit's keys"
 fi
