@@ -300,6 +300,13 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"no liveness probe", "default", CheckProbes, func(t *testing.T, r *Rendered) {
 			container(r).LivenessProbe = nil
 		}},
+		{"startup probe on /readyz", "default", CheckProbes, func(t *testing.T, r *Rendered) {
+			container(r).StartupProbe.HTTPGet.Path = "/readyz"
+		}},
+		{"service links on", "all", CheckSecurity, func(t *testing.T, r *Rendered) {
+			cj, _ := One[batchv1.CronJob](r)
+			cj.Spec.JobTemplate.Spec.Template.Spec.EnableServiceLinks = nil
+		}},
 		{"probe scheme HTTP with TLS in the pod", "existing", CheckProbes, func(t *testing.T, r *Rendered) {
 			container(r).ReadinessProbe.HTTPGet.Scheme = corev1.URISchemeHTTP
 		}},

@@ -29,7 +29,7 @@ type Check struct {
 // Checks are run on every rendering of the chart.
 var Checks = []Check{
 	{"security context: non-root, read-only root filesystem, no escalation, no capabilities, seccomp", CheckSecurity},
-	{"probes: liveness /healthz, readiness /readyz on a named container port", CheckProbes},
+	{"probes: startup and liveness /healthz, readiness /readyz on a named container port", CheckProbes},
 	{"terminationGracePeriodSeconds longer than --drain-timeout", CheckGracePeriod},
 	{"PodDisruptionBudget selects the pods", CheckPDB},
 	{"NetworkPolicy: ingress to the webhook port, egress to the Collector and DNS only", CheckNetworkPolicy},
@@ -113,6 +113,9 @@ func CheckSecurity(r *Rendered) error {
 		if p.spec.AutomountServiceAccountToken == nil || *p.spec.AutomountServiceAccountToken {
 			errs = append(errs, fmt.Errorf("%s: automountServiceAccountToken is not false", p.owner))
 		}
+		if p.spec.EnableServiceLinks == nil || *p.spec.EnableServiceLinks {
+			errs = append(errs, fmt.Errorf("%s: enableServiceLinks is not false (a Service named assistant-otel would inject ASSISTANT_OTEL_* variables)", p.owner))
+		}
 		if p.spec.HostNetwork || p.spec.HostPID || p.spec.HostIPC {
 			errs = append(errs, fmt.Errorf("%s: uses a host namespace", p.owner))
 		}
@@ -190,7 +193,7 @@ func httpProbe(c *corev1.Container, p *corev1.Probe, what, path string) error {
 	return fmt.Errorf("%s probe port %q names no container port", what, port.StrVal)
 }
 
-// CheckProbes: liveness on /healthz, readiness on /readyz (which stays 200 while exports are degraded and
+// CheckProbes: start-up and liveness on /healthz, readiness on /readyz (which stays 200 while exports are degraded and
 // answers 503 only when events cannot be accepted), both on the webhook port.
 func CheckProbes(r *Rendered) error {
 	_, c, err := statefulSet(r)
@@ -198,6 +201,7 @@ func CheckProbes(r *Rendered) error {
 		return err
 	}
 	return errors.Join(
+		httpProbe(c, c.StartupProbe, "startup", "/healthz"),
 		httpProbe(c, c.LivenessProbe, "liveness", "/healthz"),
 		httpProbe(c, c.ReadinessProbe, "readiness", "/readyz"),
 	)
