@@ -225,6 +225,27 @@ func TestStrictDecoding(t *testing.T) {
 	}
 }
 
+// TestStrictDecodingServiceMonitor: a misspelt ServiceMonitor field fails both the Prometheus Operator's
+// type and the chart's subset.
+func TestStrictDecodingServiceMonitor(t *testing.T) {
+	out, err := Template("-f", valuesFile("all-features-values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ old, new, want string }{
+		{"      scrapeTimeout: ", "      scrapeTimout: ", "Prometheus Operator type"},
+		{"  namespaceSelector:", "  namespaceSelecter:", "Prometheus Operator type"},
+	} {
+		if !strings.Contains(string(out), tc.old) {
+			t.Fatalf("rendering lacks %q", tc.old)
+		}
+		_, err := Decode([]byte(strings.Replace(string(out), tc.old, tc.new, 1)))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: decoding error %v, want one naming the %s", tc.new, err, tc.want)
+		}
+	}
+}
+
 func container(r *Rendered) *corev1.Container {
 	_, c, _ := statefulSet(r)
 	return c

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -175,6 +176,17 @@ func decodeOne(doc []byte) (Object, error) {
 	obj, ok := newTyped(tm.APIVersion, tm.Kind)
 	if !ok {
 		return Object{}, fmt.Errorf("unknown apiVersion/kind %s/%s: add its API type to the test", tm.APIVersion, tm.Kind)
+	}
+	if tm.Kind == "ServiceMonitor" {
+		// Also into the Prometheus Operator's published type: the authority on what the CRD accepts.
+		var op monitoringv1.ServiceMonitor
+		strictErrs, err := kjson.UnmarshalStrict(js, &op)
+		if err != nil {
+			return Object{}, fmt.Errorf("ServiceMonitor %s (Prometheus Operator type): %w", tm.Metadata.Name, err)
+		}
+		if len(strictErrs) > 0 {
+			return Object{}, fmt.Errorf("ServiceMonitor %s (Prometheus Operator type): strict decoding: %w", tm.Metadata.Name, errors.Join(strictErrs...))
+		}
 	}
 	// The API server's own strict decoding: case-sensitive field names, unknown and duplicate fields
 	// reported.

@@ -3,10 +3,10 @@ package helmtest
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // ServiceMonitor mirrors the fields of the Prometheus Operator's monitoring.coreos.com/v1 ServiceMonitor
-// that the chart uses, with the operator's JSON names
-// (github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1). Strict decoding refuses
-// any field not listed here, so a misspelt or misplaced field fails the test instead of being ignored by
-// the API server's structural pruning.
+// that the chart uses, with the operator's JSON names. Decode checks a rendered ServiceMonitor strictly
+// against the operator's published type (github.com/prometheus-operator/prometheus-operator/pkg/apis/
+// monitoring/v1) and against this subset, which refuses any field the chart is not meant to set; the
+// checks then read it field by field.
 type ServiceMonitor struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
