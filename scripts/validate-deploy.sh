@@ -8,7 +8,7 @@
 #   docker-compose.yml, Dockerfile, Grafana provisioning    -> go test in deploy/composetest (compose-go)
 #   deploy/helm/assistant-otel (the Helm chart)             -> helm lint --strict and helm template with each
 #                                                             values file (default, ci/*-values.yaml), then
-#                                                             go vet + go test in deploy/helmtest (strict
+#                                                             go vet, staticcheck, go test in deploy/helmtest (strict
 #                                                             decoding into the Kubernetes API types, policies)
 #   deploy/systemd/assistant-otel.service                   -> go test in deploy/helmtest (hardening keys);
 #                                                             systemd-analyze verify and security when
@@ -73,6 +73,11 @@ for values in "$CHART"/ci/*-values.yaml; do
 	run "helm template $CHART -f $values" "$BIN/helm" template wa "$CHART" --namespace assistant-otel -f "$values"
 done
 run "go vet deploy/helmtest" bash -c 'cd deploy/helmtest && GOWORK=off go vet ./...'
+if command -v staticcheck >/dev/null 2>&1; then # scripts/test.sh installs it before calling this script
+	run "staticcheck deploy/helmtest" bash -c 'cd deploy/helmtest && GOWORK=off staticcheck ./...'
+else
+	skip "staticcheck deploy/helmtest" "staticcheck is not on PATH; scripts/test.sh installs it"
+fi
 run "go test deploy/helmtest (chart: strict API types, policies, refusals, breakage; systemd unit)" \
 	env ASSISTANT_OTEL_HELM="$BIN/helm" bash -c 'cd deploy/helmtest && GOWORK=off go test -count=1 ./...'
 
