@@ -5,6 +5,7 @@
 #   victoria-logs      VictoriaLogs (logs backend standing in for Loki; OTLP over HTTP)
 #   prometheus, promtool  Prometheus 3 (the major version docker-compose.yml ships), built from its Go module
 #                         in a throwaway module under the cache dir, never in the repo
+#   helm               Helm 3 (helm lint / helm template of deploy/helm/assistant-otel; no cluster needed)
 #
 # It installs nothing system-wide, starts no service and never needs sudo. What it needs from the system
 # (Go, a C compiler, curl, jq, openssl) is checked first; a missing one is reported with the command that
@@ -34,6 +35,11 @@ VLOGS_VERSION=v1.52.1
 # the prom/prometheus image in docker-compose.yml (deploy/composetest checks that the two agree).
 PROMETHEUS_MODULE_VERSION=v0.305.0
 PROMETHEUS_VERSION=3.5.0
+HELM_VERSION=v3.19.0
+# The Kubernetes version helm template and helm lint assume without a cluster: Helm's Makefile derives it from
+# its k8s.io/client-go (v0.34.0 in v3.19.0 = Kubernetes 1.34); `go install` alone leaves it at 1.20, which
+# refuses charts that require a newer kubeVersion.
+HELM_K8S_VERSION=1.34
 BUILDER_CONFIG=$ROOT/tools/otelcol/builder.yaml
 
 bash "$ROOT/scripts/prereqs.sh" || exit 1
@@ -121,6 +127,19 @@ build_prometheus() {
 	go build -trimpath -ldflags="$ldflags" -o "$BIN/promtool" "$mod/cmd/promtool"
 }
 
+# ---- Helm 3 ---------------------------------------------------------------------------------------
+build_helm() {
+	set -euo pipefail
+	# The same -X flags as Helm's release Makefile: the version `helm version` prints, and the default
+	# Kubernetes version (see HELM_K8S_VERSION).
+	local major=${HELM_K8S_VERSION%%.*} minor=${HELM_K8S_VERSION#*.} pkg=helm.sh/helm/v3/pkg
+	GOBIN=$BIN go install -trimpath \
+		-ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+			-X $pkg/lint/rules.k8sVersionMajor=$major -X $pkg/lint/rules.k8sVersionMinor=$minor \
+			-X $pkg/chartutil.k8sVersionMajor=$major -X $pkg/chartutil.k8sVersionMinor=$minor" \
+		"helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+}
+
 start() { # start NAME FUNCTION: run in the background, output to $CACHE/logs/NAME.log
 	local name=$1 fn=$2
 	STARTS[$name]=$(now)
@@ -139,8 +158,9 @@ COLLECTOR_KEY="builder=$OTELCOL_BUILDER_VERSION config=$(sha256sum "$BUILDER_CON
 JAEGER_KEY="jaeger=$JAEGER_MODULE_VERSION $GO_VERSION"
 VLOGS_KEY="victoria-logs=$VLOGS_VERSION $GO_VERSION"
 PROMETHEUS_KEY="prometheus=$PROMETHEUS_MODULE_VERSION $GO_VERSION"
+HELM_KEY="helm=$HELM_VERSION k8s=$HELM_K8S_VERSION $GO_VERSION"
 
-declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY [prometheus]=$PROMETHEUS_KEY)
+declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY [prometheus]=$PROMETHEUS_KEY [helm]=$HELM_KEY)
 
 if stamp_ok collector "$COLLECTOR_KEY" "$BIN/otelcol-assistant"; then
 	log "collector: up to date ($COLLECTOR_KEY)"
@@ -162,9 +182,14 @@ if stamp_ok prometheus "$PROMETHEUS_KEY" "$BIN/prometheus" "$BIN/promtool"; then
 else
 	start prometheus build_prometheus
 fi
+if stamp_ok helm "$HELM_KEY" "$BIN/helm"; then
+	log "helm: up to date ($HELM_KEY)"
+else
+	start helm build_helm
+fi
 
 failed=0
-for name in collector jaeger victoria-logs prometheus; do
+for name in collector jaeger victoria-logs prometheus helm; do
 	[[ -n ${PIDS[$name]:-} ]] || continue
 	if wait "${PIDS[$name]}"; then
 		stamp_write "$name" "${KEYS[$name]}"
@@ -182,5 +207,6 @@ log "  $("$BIN/otelcol-assistant" --version 2>&1 | head -n1)"
 log "  jaeger $(go version -m "$BIN/jaeger" | awk '$1 == "mod" { print $3 }') (= Jaeger v2.13.0): $BIN/jaeger"
 log "  victoria-logs $(go version -m "$BIN/victoria-logs" | awk '$1 == "mod" { print $3 }'): $BIN/victoria-logs"
 log "  $("$BIN/prometheus" --version 2>&1 | head -n1): $BIN/prometheus (+ promtool)"
+log "  helm $("$BIN/helm" version --short 2>&1): $BIN/helm"
 log "bin: $BIN"
 log "total: $(elapsed "$T0")s"
