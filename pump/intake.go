@@ -68,33 +68,13 @@ func NewIntake(q spool.Queue, meter metric.Meter, opts ...IntakeOption) (*Intake
 }
 
 // DedupeKey identifies an event for deduplication: the log_id of a turn,
-// the global_session_id of a call, each scoped by the assistant (or
-// environment) the event names, which the receiver has bound to the secret
-// that signed it. So a holder of one assistant's secret who learns another
-// assistant's log_id cannot get the real event dropped as a redelivery.
-// Empty when the event has no id.
+// the global_session_id of a call; empty when it has none.
 func DedupeKey(ev watson.Event) string {
 	switch {
 	case ev.Log != nil && ev.Log.LogID != "":
-		return "log:" + ev.Log.AssistantID + "/" + ev.Log.LogID
+		return "log:" + ev.Log.LogID
 	case ev.CDR != nil && ev.CDR.GlobalSessionID != "":
-		scope := ""
-		if s := ev.CDR.AssistantInteractionSummaries; len(s) > 0 {
-			scope = s[0].AssistantID
-		}
-		return "cdr:" + scope + "/" + ev.CDR.GlobalSessionID
-	}
-	return ""
-}
-
-// EventID is the event's own id, for logs: the log_id of a turn, the
-// global_session_id of a call; empty when it has none.
-func EventID(ev watson.Event) string {
-	switch {
-	case ev.Log != nil:
-		return ev.Log.LogID
-	case ev.CDR != nil:
-		return ev.CDR.GlobalSessionID
+		return "cdr:" + ev.CDR.GlobalSessionID
 	}
 	return ""
 }

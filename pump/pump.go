@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -312,7 +313,7 @@ func (p *Pump) map1(r spool.Record) (t mapping.Telemetry, id string, err error) 
 		}
 		// ev.Raw is the record's own copy of the body: valid while mapping.
 	}
-	id = EventID(ev)
+	_, id, _ = strings.Cut(DedupeKey(ev), ":")
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("mapping panicked: %v", v)
