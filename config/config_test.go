@@ -222,11 +222,11 @@ func TestSecuritySettings(t *testing.T) {
 	}
 	s := c.Security
 	if c.Auth != AuthHeader || s.AuthHeader != "X-Webhook-Key" || s.TLSCert != "c.pem" || s.HTTP.MaxConcurrent != 10 ||
-		s.HTTP.ReadHeaderTimeout != 3*time.Second || len(s.RedactDisable) != 2 || len(s.RedactPatterns) != 2 ||
-		len(s.ContextAllow) != 2 || c.AmbiguityMargin != 0.2 || len(s.SecretFiles) != 2 {
+		s.HTTP.ReadHeaderTimeout != 3*time.Second || len(c.Privacy.RedactDisable) != 2 || len(c.Privacy.RedactPatterns) != 2 ||
+		len(c.Privacy.ContextAllow) != 2 || c.AmbiguityMargin != 0.2 || len(s.SecretFiles) != 2 {
 		t.Errorf("settings not applied: %+v", c)
 	}
-	r, err := s.Redactor()
+	r, err := c.Privacy.Redactor()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestSecuritySettings(t *testing.T) {
 		t.Errorf("redactor built wrong: %q", got)
 	}
 	off, _ := ParseServe([]string{"--redact=false"}, env(map[string]string{EnvSecret: "x"}), io.Discard)
-	if r, err := off.Security.Redactor(); err != nil || r != nil {
+	if r, err := off.Privacy.Redactor(); err != nil || r != nil {
 		t.Errorf("--redact=false still redacts: %v %v", r, err)
 	}
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/pump"
 	"github.com/assistant-otel/assistant-otel/receiver"
-	"github.com/assistant-otel/assistant-otel/redact"
 	"github.com/assistant-otel/assistant-otel/spool"
 )
 
@@ -66,25 +65,12 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return fmt.Errorf("setting up authentication: %w", err)
 	}
-	redactor, err := cfg.Security.Redactor()
+	opts, err := cfg.Mapping.Options()
 	if err != nil {
-		return fmt.Errorf("setting up redaction: %w", err)
+		return err
 	}
-	contextAllow, err := redact.NewContextAllowList(cfg.Security.ContextAllow...)
-	if err != nil {
-		return fmt.Errorf("setting up the context allow-list: %w", err)
-	}
-	mapper, err := mapping.New(mapping.Options{
-		AssistantName:          cfg.AssistantName,
-		AssistantNames:         authn.names,
-		LowConfidenceThreshold: cfg.LowConfidenceThreshold,
-		AmbiguityMargin:        cfg.AmbiguityMargin,
-		CaptureContent:         cfg.CaptureContent,
-		MaxTextLength:          cfg.MaxTextLength,
-		PseudonymKey:           cfg.PseudonymKey,
-		Redactor:               redactor,
-		ContextAllow:           contextAllow,
-	})
+	opts.AssistantNames = authn.names
+	mapper, err := mapping.New(opts)
 	if err != nil {
 		return err
 	}
@@ -126,7 +112,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
 	var intakeOpts []pump.IntakeOption
-	if !contextAllow.Empty() && cfg.CaptureContent {
+	if !opts.ContextAllow.Empty() && cfg.CaptureContent {
 		intakeOpts = append(intakeOpts, pump.KeepRawBody()) // the mapping reads the context from it
 	}
 	intake, err := pump.NewIntake(queue, exp.Meter(), intakeOpts...)
@@ -200,7 +186,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	rcv.SetReady(true)
 	logger.Info("listening for Watson Assistant log webhooks",
 		"address", ln.Addr().String(), "path", cfg.Path, "auth", cfg.Auth, "tls", certs != nil,
-		"redaction", redactor.Enabled(),
+		"redaction", opts.Redactor.Enabled(),
 		"capture_content", cfg.CaptureContent, "spool", describeSpool(cfg.Spool),
 		"max_inflight_bytes", inflight, "version", version())
 
