@@ -111,11 +111,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
-	var intakeOpts []pump.IntakeOption
-	if !opts.ContextAllow.Empty() && cfg.CaptureContent {
-		intakeOpts = append(intakeOpts, pump.KeepRawBody()) // the mapping reads the context from it
-	}
-	intake, err := pump.NewIntake(queue, exp.Meter(), intakeOpts...)
+	intake, err := pump.NewIntake(queue, exp.Meter())
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
