@@ -255,7 +255,8 @@ func TestMappingFlagsDeclaredOnce(t *testing.T) {
 		"dead-letters": helpOf(func(w io.Writer) { _, _ = ParseDeadLetterFlags([]string{"retry", "-h"}, env(), w) }),
 	}
 	for _, name := range []string{"assistant-name", "low-confidence-threshold", "ambiguity-margin", "capture-content",
-		"max-text-length", "pseudonym-key-file", "redact", "redact-disable", "redact-pattern", "context-allow"} {
+		"max-text-length", "pseudonym-key-file", "redact", "redact-disable", "redact-pattern", "context-allow",
+		"metric-intents", "metric-label-limit"} {
 		if serve[name] == "" {
 			t.Fatalf("serve has no --%s", name)
 		}

@@ -290,3 +290,13 @@ func TestMaxInflightBytes(t *testing.T) {
 		t.Errorf("a budget of exactly the max body: %v", err)
 	}
 }
+
+func TestMetricLabelFlags(t *testing.T) {
+	c, err := ParseServe(nil, env(map[string]string{EnvSecret: "x", "ASSISTANT_OTEL_METRIC_INTENTS": "order_status, cancel"}), io.Discard)
+	if err != nil || strings.Join(c.MetricIntents, "|") != "order_status|cancel" || c.MetricLabelLimit != 200 {
+		t.Errorf("intents %q limit %d: %v", c.MetricIntents, c.MetricLabelLimit, err)
+	}
+	if _, err := ParseServe([]string{"--metric-label-limit", "0"}, env(map[string]string{EnvSecret: "x"}), io.Discard); err == nil || !strings.Contains(err.Error(), "--metric-label-limit") {
+		t.Errorf("limit 0: %v", err)
+	}
+}

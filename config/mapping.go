@@ -29,7 +29,16 @@ type Mapping struct {
 	PseudonymKeyDerived bool
 	// Privacy holds the redaction and context allow-list settings.
 	Privacy Privacy
+	// MetricIntents and MetricLabelLimit bound the intent and action labels
+	// of the metrics (the exporter applies them; spans and log records keep
+	// every name): the intents listed, else the first MetricLabelLimit
+	// values seen by this process; the others are labelled "other".
+	MetricIntents    []string
+	MetricLabelLimit int
 }
+
+// DefaultMetricLabelLimit is --metric-label-limit (exporter.DefaultMetricLabelLimit).
+const DefaultMetricLabelLimit = 200
 
 // Key is a secret key. It prints as [redacted] with every fmt verb, so a
 // configuration can be logged without leaking it.
@@ -48,6 +57,8 @@ func (m *Mapping) Register(fs *flag.FlagSet) {
 	fs.IntVar(&m.MaxTextLength, "max-text-length", d.MaxTextLength, "longest exported text, in characters; longer ones are truncated")
 	fs.StringVar(&m.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the key that hashes user ids into enduser.pseudo.id (or set "+EnvPseudonymKey+"); default: derived from the webhook secret")
 	AddPrivacyFlags(fs, &m.Privacy)
+	fs.Var(listFlag{&m.MetricIntents, ","}, "metric-intents", "intents that label metrics, comma-separated (the same on every replica); others are labelled other. Default: the first --metric-label-limit intents seen")
+	fs.IntVar(&m.MetricLabelLimit, "metric-label-limit", DefaultMetricLabelLimit, "distinct intent (without --metric-intents) and action values per metric label, per process; later ones are labelled other")
 }
 
 // Validate checks the parsed flags, applies
@@ -63,6 +74,9 @@ func (m *Mapping) Validate(getenv Getenv) []error {
 	}
 	if m.MaxTextLength < 16 {
 		errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", m.MaxTextLength))
+	}
+	if m.MetricLabelLimit < 1 {
+		errs = append(errs, fmt.Errorf("--metric-label-limit %d must be at least 1", m.MetricLabelLimit))
 	}
 	if v := getenv(EnvGenAICaptureContent); v != "" {
 		if on, err := strconv.ParseBool(v); err != nil {

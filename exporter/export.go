@@ -130,7 +130,7 @@ func (e *Exporter) record(ctx context.Context, m *mapping.Measurement, started m
 		return
 	}
 	ctx = e.correlated(ctx, m.TraceID, m.SpanID, started)
-	opt := metric.WithAttributes(m.Attributes...)
+	opt := metric.WithAttributes(e.labels.apply(m.Attributes)...)
 	switch {
 	case inst.counter != nil && m.Value >= 0:
 		inst.counter.Add(ctx, m.Value, opt)

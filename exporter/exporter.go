@@ -89,6 +89,7 @@ type Exporter struct {
 	failures  *exportFailures
 	noMetrics bool // no metric reader: FlushMetrics has nothing to do
 	truncs    metric.Int64Counter
+	labels    *labelBound // bounds the intent and action labels (labels.go)
 }
 
 // instrument is the SDK instrument of one mapping.Instrument: a counter or a
@@ -107,9 +108,11 @@ type options struct {
 	console        io.Writer
 	resourceAttrs  []attribute.KeyValue
 	synchronous    bool
-	sdkOnly        bool   // synchronous mode without the wire path (tests compare the two)
+	sdkOnly        bool // synchronous mode without the wire path (tests compare the two)
 	maxRequest     int
 	instanceIDDir  string // where service.instance.id is kept (instance.go)
+	metricIntents  []string
+	labelLimit     int
 }
 
 // DefaultMaxRequestBytes is the default bound of one OTLP export request:
@@ -155,6 +158,14 @@ func WithSynchronous() Option { return func(o *options) { o.synchronous = true }
 // one span or log record is cut down to fit (see Send).
 func WithMaxRequestBytes(n int) Option {
 	return func(o *options) { o.maxRequest = max(n, MinMaxRequestBytes) }
+}
+
+// WithMetricLabels bounds the intent and action labels of the metrics:
+// intents not in intents (when given) and, without that list, intents and
+// actions beyond the first limit distinct values (default
+// DefaultMetricLabelLimit) are labelled "other".
+func WithMetricLabels(intents []string, limit int) Option {
+	return func(o *options) { o.metricIntents, o.labelLimit = intents, limit }
 }
 
 // New builds the tracer, logger and meter providers from the environment and
@@ -245,7 +256,8 @@ type parts struct {
 // assemble builds the providers and the instruments.
 func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
 	e := &Exporter{sampler: p.sampler, log: o.logger, description: p.description, failures: p.failures, noMetrics: p.metrics == nil,
-		instanceID: p.instanceID[0], instanceIDSource: p.instanceID[1]}
+		instanceID: p.instanceID[0], instanceIDSource: p.instanceID[1],
+		labels: newLabelBound(o.metricIntents, o.labelLimit, o.logger)}
 
 	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(p.resource)}
 	if p.metrics != nil {
