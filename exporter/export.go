@@ -134,6 +134,7 @@ func (e *Exporter) record(ctx context.Context, m *mapping.Measurement, started m
 	switch {
 	case inst.counter != nil && m.Value >= 0:
 		inst.counter.Add(ctx, m.Value, opt)
+		e.handoffs.record(ctx, m, opt)
 	case inst.histogram != nil:
 		inst.histogram.Record(ctx, m.Value, opt)
 	default:

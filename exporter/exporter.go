@@ -90,6 +90,7 @@ type Exporter struct {
 	noMetrics bool // no metric reader: FlushMetrics has nothing to do
 	truncs    metric.Int64Counter
 	labels    *labelBound // bounds the intent and action labels (labels.go)
+	handoffs  *handoffs   // conversations with a hand-off (handoffs.go)
 }
 
 // instrument is the SDK instrument of one mapping.Instrument: a counter or a
@@ -464,6 +465,9 @@ func (e *Exporter) createInstruments(failures *exportFailures) error {
 		return fmt.Errorf("create instrument %s: %w", ExportRejectedMetric, err)
 	}
 	failures.setCounters(errCounter, rejected)
+	if e.handoffs, err = newHandoffs(e.meter, HandoffMemory); err != nil {
+		return fmt.Errorf("create instrument %s: %w", ConversationsHandoffMetric, err)
+	}
 	e.truncs, err = e.meter.Int64Counter(ExportTruncatedMetric,
 		metric.WithUnit("{item}"),
 		metric.WithDescription("Spans and log records cut down to fit the request size limit (marked assistant_otel.truncated), by signal."))
