@@ -256,7 +256,7 @@ func TestMappingFlagsDeclaredOnce(t *testing.T) {
 	}
 	for _, name := range []string{"assistant-name", "low-confidence-threshold", "ambiguity-margin", "capture-content",
 		"max-text-length", "pseudonym-key-file", "redact", "redact-disable", "redact-pattern", "context-allow",
-		"metric-intents", "metric-label-limit"} {
+		"metric-intents", "metric-label-limit", "console-format"} {
 		if serve[name] == "" {
 			t.Fatalf("serve has no --%s", name)
 		}

@@ -300,3 +300,17 @@ func TestMetricLabelFlags(t *testing.T) {
 		t.Errorf("limit 0: %v", err)
 	}
 }
+
+func TestConsoleFormatFlag(t *testing.T) {
+	c, err := ParseServe(nil, env(map[string]string{EnvSecret: "x"}), io.Discard)
+	if err != nil || c.ConsoleFormat != "transcript" {
+		t.Errorf("default %q: %v", c.ConsoleFormat, err)
+	}
+	c, err = ParseServe(nil, env(map[string]string{EnvSecret: "x", "ASSISTANT_OTEL_CONSOLE_FORMAT": "detail"}), io.Discard)
+	if err != nil || c.ConsoleFormat != "detail" {
+		t.Errorf("from the environment %q: %v", c.ConsoleFormat, err)
+	}
+	if _, err := ParseServe([]string{"--console-format", "json"}, env(map[string]string{EnvSecret: "x"}), io.Discard); err == nil || !strings.Contains(err.Error(), "--console-format") {
+		t.Errorf("json: %v", err)
+	}
+}

@@ -35,6 +35,9 @@ type Mapping struct {
 	// values seen by this process; the others are labelled "other".
 	MetricIntents    []string
 	MetricLabelLimit int
+	// ConsoleFormat is how telemetry shows on the console (no OTLP
+	// endpoint): transcript or detail.
+	ConsoleFormat string
 }
 
 // DefaultMetricLabelLimit is --metric-label-limit (exporter.DefaultMetricLabelLimit).
@@ -58,6 +61,7 @@ func (m *Mapping) Register(fs *flag.FlagSet) {
 	fs.StringVar(&m.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the key that hashes user ids into enduser.pseudo.id (or set "+EnvPseudonymKey+"); default: derived from the webhook secret")
 	AddPrivacyFlags(fs, &m.Privacy)
 	fs.Var(listFlag{&m.MetricIntents, ","}, "metric-intents", "intents that label metrics, comma-separated (the same on every replica); others are labelled other. Default: the first --metric-label-limit intents seen")
+	fs.StringVar(&m.ConsoleFormat, "console-format", "transcript", "how telemetry shows on the console when no OTLP endpoint is set: transcript (turns per conversation: who said what, intent, outcome, flags) or detail (every span, log record and metric)")
 	fs.IntVar(&m.MetricLabelLimit, "metric-label-limit", DefaultMetricLabelLimit, "distinct intent (without --metric-intents) and action values per metric label, per process; later ones are labelled other")
 }
 
@@ -74,6 +78,9 @@ func (m *Mapping) Validate(getenv Getenv) []error {
 	}
 	if m.MaxTextLength < 16 {
 		errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", m.MaxTextLength))
+	}
+	if m.ConsoleFormat != "transcript" && m.ConsoleFormat != "detail" {
+		errs = append(errs, fmt.Errorf("--console-format %q must be transcript or detail", m.ConsoleFormat))
 	}
 	if m.MetricLabelLimit < 1 {
 		errs = append(errs, fmt.Errorf("--metric-label-limit %d must be at least 1", m.MetricLabelLimit))

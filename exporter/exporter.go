@@ -114,6 +114,7 @@ type options struct {
 	instanceIDDir  string // where service.instance.id is kept (instance.go)
 	metricIntents  []string
 	labelLimit     int
+	consoleFormat  string
 }
 
 // DefaultMaxRequestBytes is the default bound of one OTLP export request:
@@ -161,6 +162,10 @@ func WithMaxRequestBytes(n int) Option {
 	return func(o *options) { o.maxRequest = max(n, MinMaxRequestBytes) }
 }
 
+// WithConsoleFormat sets how the console shows telemetry: ConsoleDetail
+// (the default: every span, log record and metric) or ConsoleTranscript.
+func WithConsoleFormat(f string) Option { return func(o *options) { o.consoleFormat = f } }
+
 // WithMetricLabels bounds the intent and action labels of the metrics:
 // intents not in intents (when given) and, without that list, intents and
 // actions beyond the first limit distinct values (default
@@ -196,7 +201,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 	}
 
 	failures := newExportFailures(o.logger)
-	con := newConsole(o.console)
+	con := newConsole(o.console, o.consoleFormat)
 	reader, err := newMetricReader(ctx, cfg.metrics(), con, failures, o.synchronous)
 	if err != nil {
 		return nil, fmt.Errorf("exporter: metrics: %w", err)

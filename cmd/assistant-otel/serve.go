@@ -81,6 +81,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		exporter.WithSynchronous(),
 		exporter.WithMaxRequestBytes(cfg.MaxRequestBytes),
 		exporter.WithMetricLabels(cfg.MetricIntents, cfg.MetricLabelLimit),
+		exporter.WithConsoleFormat(cfg.ConsoleFormat),
 		// Kept next to the spool: after a restart, metrics continue the same series
 		// and re-sent spans carry the same resource.
 		exporter.WithInstanceIDDir(cfg.Spool.Dir))
