@@ -90,7 +90,7 @@ func writeTurn(b *bytes.Buffer, r *sdklog.Record) {
 	b.WriteString(formatTime(r.Timestamp()))
 	b.WriteString(" turn")
 	if v, ok := attrs[mapping.AttrTurnCount]; ok {
-		b.WriteString(" " + v.Emit())
+		b.WriteString(" " + v.String())
 	}
 	if o := str(mapping.AttrOutcome); o != "" {
 		b.WriteString(" · " + o)
