@@ -12,7 +12,6 @@ import (
 
 	"github.com/assistant-otel/assistant-otel/config"
 	"github.com/assistant-otel/assistant-otel/mapping"
-	"github.com/assistant-otel/assistant-otel/redact"
 	"github.com/assistant-otel/assistant-otel/watsonapi"
 )
 
@@ -84,19 +83,12 @@ type Config struct {
 	Mapping Mapping
 }
 
-// Mapping holds the settings that shape the telemetry: the same flags and
-// variables as `assistant-otel serve`, so that imported turns look like live
-// ones (in particular the same enduser.pseudo.id).
+// Mapping holds the settings that shape the telemetry: config.Mapping, the
+// same flags and variables as `assistant-otel serve`, so that imported turns
+// look like live ones (in particular the same enduser.pseudo.id), and how
+// the turns are sent.
 type Mapping struct {
-	AssistantName          string
-	LowConfidenceThreshold float64
-	CaptureContent         bool
-	MaxTextLength          int
-	// Privacy holds the redaction and context allow-list settings, the
-	// same flags as serve's (only those fields of config.Security are used).
-	Privacy config.Security
-	// AmbiguityMargin is serve's --ambiguity-margin.
-	AmbiguityMargin float64
+	config.Mapping
 	// Via, when set, is the webhook URL of a running `assistant-otel serve`:
 	// each event is signed with WebhookSecret and posted there instead of
 	// being exported directly, so the service's dedupe drops turns it
@@ -106,74 +98,35 @@ type Mapping struct {
 	// MaxRequestBytes bounds one OTLP export request, as serve's
 	// --max-request-bytes.
 	MaxRequestBytes int
-	// PseudonymKey is --pseudonym-key-file or ASSISTANT_OTEL_PSEUDONYM_KEY,
-	// else derived from the webhook secret (--secret-file or
-	// ASSISTANT_OTEL_SECRET) as serve does; empty without either.
-	PseudonymKey Secret
 }
 
-// Options returns the mapping options (start from mapping.DefaultOptions).
+// Options returns the mapping options (validated when the flags were
+// parsed).
 func (m Mapping) Options() mapping.Options {
-	o := mapping.DefaultOptions()
-	o.AssistantName = m.AssistantName
-	o.LowConfidenceThreshold = m.LowConfidenceThreshold
-	o.CaptureContent = m.CaptureContent
-	o.MaxTextLength = m.MaxTextLength
-	o.AmbiguityMargin = m.AmbiguityMargin
-	// Both were validated when the flags were parsed.
-	o.Redactor, _ = m.Privacy.Redactor()
-	o.ContextAllow, _ = redact.NewContextAllowList(m.Privacy.ContextAllow...)
-	if m.PseudonymKey != "" {
-		o.PseudonymKey = []byte(m.PseudonymKey)
-	}
+	o, _ := m.Mapping.Options()
 	return o
 }
 
 // mappingFlags declares the mapping flags on fs; the returned function
 // finishes them after parsing.
 func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string) error {
-	var keyFile, secretFile string
-	fs.StringVar(&m.AssistantName, "assistant-name", "", "name of the assistant in telemetry (gen_ai.agent.name), as given to serve")
-	fs.Float64Var(&m.LowConfidenceThreshold, "low-confidence-threshold", 0.5, "a top intent confidence below this marks a low-confidence turn, as for serve")
-	fs.BoolVar(&m.CaptureContent, "capture-content", true, "export what users said and what the assistant answered, as for serve")
-	fs.IntVar(&m.MaxTextLength, "max-text-length", 4096, "longest exported text in characters, as for serve")
-	fs.Float64Var(&m.AmbiguityMargin, "ambiguity-margin", 0.1, "top two intents closer than this mark an ambiguous turn, as for serve")
-	config.AddPrivacyFlags(fs, &m.Privacy)
-	fs.StringVar(&keyFile, "pseudonym-key-file", "", "file holding serve's user-id hashing key (or set "+config.EnvPseudonymKey+")")
+	var secretFile string
+	m.Mapping.Register(fs)
 	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret, to derive the hashing key as serve does and to sign --via posts (or set "+config.EnvSecret+")")
 	fs.IntVar(&m.MaxRequestBytes, "max-request-bytes", config.DefaultMaxRequestBytes, "largest OTLP export request in bytes, as for serve")
 	fs.StringVar(&m.Via, "via", "", "webhook URL of a running assistant-otel serve: post each event there (signed with the webhook secret) so its dedupe skips turns already exported live")
 	return func(getenv func(string) string) error {
-		var errs []error
-		errs = append(errs, m.Privacy.ValidatePrivacy()...)
-		if !(m.AmbiguityMargin >= 0 && m.AmbiguityMargin <= 1) {
-			errs = append(errs, fmt.Errorf("--ambiguity-margin %v must be between 0 and 1", m.AmbiguityMargin))
-		}
-		if !(m.LowConfidenceThreshold >= 0 && m.LowConfidenceThreshold <= 1) {
-			errs = append(errs, fmt.Errorf("--low-confidence-threshold %v must be between 0 and 1", m.LowConfidenceThreshold))
-		}
-		if m.MaxTextLength < 16 {
-			errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", m.MaxTextLength))
-		}
+		errs := m.Mapping.Validate(getenv)
 		if m.MaxRequestBytes < config.MinMaxRequestBytes {
 			errs = append(errs, fmt.Errorf("--max-request-bytes %d is below %d", m.MaxRequestBytes, config.MinMaxRequestBytes))
 		}
-		if v := getenv(config.EnvGenAICaptureContent); v != "" {
-			if on, err := strconv.ParseBool(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q is not true or false", config.EnvGenAICaptureContent, v))
-			} else if !on {
-				m.CaptureContent = false
-			}
-		}
-		key, err := config.ReadSecret(keyFile, getenv(config.EnvPseudonymKey), "pseudonym key")
-		errs = append(errs, err)
 		// serve takes a comma-separated list for rotation; its first secret
 		// derives the key and signs, here as there.
 		first, _, _ := strings.Cut(secretFile, ",")
 		secret, serr := config.ReadSecret(strings.TrimSpace(first), getenv(config.EnvSecret), "webhook secret")
 		errs = append(errs, serr)
-		if len(key) == 0 && err == nil && len(secret) > 0 {
-			key = config.DerivePseudonymKey(secret)
+		if serr == nil {
+			m.DeriveKey(secret)
 		}
 		m.WebhookSecret = Secret(secret)
 		if m.Via != "" {
@@ -184,7 +137,6 @@ func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string)
 				errs = append(errs, fmt.Errorf("--via needs the webhook secret: set %s or --secret-file", config.EnvSecret))
 			}
 		}
-		m.PseudonymKey = Secret(key)
 		return errors.Join(errs...)
 	}
 }

@@ -143,7 +143,7 @@ func TestParseFlagsErrors(t *testing.T) {
 }
 
 func TestSecretsDoNotPrint(t *testing.T) {
-	c := Config{APIKey: "the-api-key", BearerToken: "the-token", Mapping: Mapping{PseudonymKey: "the-token"}}
+	c := Config{APIKey: "the-api-key", BearerToken: "the-token", Mapping: Mapping{Mapping: config.Mapping{PseudonymKey: config.Key("the-token")}}}
 	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v %+v %#v %s %q", c, c, c, c.APIKey, c.BearerToken)} {
 		if strings.Contains(s, "the-api-key") || strings.Contains(s, "the-token") {
 			t.Errorf("printed config shows a secret: %s", s)
@@ -226,6 +226,44 @@ func TestParseDeadLetterFlags(t *testing.T) {
 	for _, args := range [][]string{nil, {"purge", "--spool-dir", "d"}, {"list"}, {"retry", "--spool-dir", "d", "--max-request-bytes", "10"}, {"list", "--spool-dir", "d", "x"}} {
 		if _, err := ParseDeadLetterFlags(args, env(), &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+// TestMappingFlagsDeclaredOnce: every mapping flag reads the same (name,
+// type, default, help) in serve, backfill, replay and dead-letters retry.
+func TestMappingFlagsDeclaredOnce(t *testing.T) {
+	helpOf := func(parse func(io.Writer)) map[string]string {
+		var b bytes.Buffer
+		parse(&b)
+		flags := map[string]string{}
+		var name string
+		for _, line := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(line, "  -") {
+				name = strings.Fields(line)[0][1:]
+			}
+			if name != "" {
+				flags[name] += line + "\n"
+			}
+		}
+		return flags
+	}
+	serve := helpOf(func(w io.Writer) { _, _ = config.ParseServe([]string{"-h"}, env(), w) })
+	others := map[string]map[string]string{
+		"backfill":     helpOf(func(w io.Writer) { _, _ = ParseFlags([]string{"-h"}, env(), w) }),
+		"replay":       helpOf(func(w io.Writer) { _, _ = ParseReplayFlags([]string{"-h"}, env(), w) }),
+		"dead-letters": helpOf(func(w io.Writer) { _, _ = ParseDeadLetterFlags([]string{"retry", "-h"}, env(), w) }),
+	}
+	for _, name := range []string{"assistant-name", "low-confidence-threshold", "ambiguity-margin", "capture-content",
+		"max-text-length", "pseudonym-key-file", "redact", "redact-disable", "redact-pattern", "context-allow",
+		"metric-intents", "metric-label-limit", "console-format"} {
+		if serve[name] == "" {
+			t.Fatalf("serve has no --%s", name)
+		}
+		for cmd, help := range others {
+			if help[name] != serve[name] {
+				t.Errorf("%s --%s:\n%s\nserve:\n%s", cmd, name, help[name], serve[name])
+			}
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -40,30 +39,21 @@ type Serve struct {
 	// Secret is the first of Secrets (the one the pseudonym key derives from).
 	Secret []byte
 	// Secrets are every secret accepted: several for rotation.
-	Secrets         [][]byte
-	AmbiguityMargin float64
-	// TurnSpanName names turn spans: "convention" (invoke_agent {agent}) or
-	// "descriptive" (turn {n}: {action title or intent}); see mapping.Options.
-	TurnSpanName string
-	Security     Security
-	// PseudonymKeyDerived is true when PseudonymKey comes from the first
-	// secret (no key configured): rotating that secret changes every hash.
-	PseudonymKeyDerived bool
+	Secrets  [][]byte
+	Security Security
+	// Mapping holds the mapping flags, shared with backfill and replay;
+	// PseudonymKeyDerived is set when the key comes from the first secret.
+	Mapping
 	// PprofListen serves net/http/pprof there when set (off by default).
 	PprofListen string
 	// MemoryLimit is the Go runtime's soft memory limit in bytes (0: none).
-	MemoryLimit            int64
-	JWTLeeway              time.Duration
-	AssistantName          string
-	LowConfidenceThreshold float64
-	CaptureContent         bool
-	MaxTextLength          int
-	MaxBodyBytes           int64
-	PseudonymKey           []byte
-	ShutdownTimeout        time.Duration
-	LogFormat              string
-	LogLevel               slog.Level
-	Spool                  Spool
+	MemoryLimit     int64
+	JWTLeeway       time.Duration
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+	LogFormat       string
+	LogLevel        slog.Level
+	Spool           Spool
 	// MaxRequestBytes bounds one OTLP export request (and so one span or
 	// log record, cut down to fit).
 	MaxRequestBytes int
@@ -107,23 +97,17 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs := flag.NewFlagSet("assistant-otel serve", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	var c Serve
-	var secretFile, pseudonymKeyFile, logLevel string
+	var secretFile, logLevel string
 	fs.StringVar(&c.Listen, "listen", ":8080", "address to listen on for the webhook (host:port)")
 	fs.StringVar(&c.Path, "path", "/webhook", "URL path of the log webhook")
 	fs.StringVar(&c.Auth, "auth", AuthJWT, "authentication of webhook calls: jwt (verify Watson's signed token), header (compare --auth-header with the secret) or none")
 	fs.StringVar(&secretFile, "secret-file", "", "file(s) holding the webhook secret typed into Watson Assistant, comma-separated for rotation (or set "+EnvSecret+"); re-read on SIGHUP and change")
 	fs.DurationVar(&c.JWTLeeway, "jwt-leeway", time.Minute, "clock skew allowed when checking a token's exp and nbf")
-	fs.StringVar(&c.AssistantName, "assistant-name", "", "name of the assistant in telemetry (gen_ai.agent.name); default: the assistant id")
-	fs.Float64Var(&c.LowConfidenceThreshold, "low-confidence-threshold", 0.5, "a top intent confidence below this marks a low-confidence turn")
-	fs.Float64Var(&c.AmbiguityMargin, "ambiguity-margin", 0.1, "top two intents closer than this mark an ambiguous turn (0 turns it off)")
-	fs.StringVar(&c.TurnSpanName, "turn-span-name", "convention", "name of each turn's span: convention (invoke_agent {agent}) or descriptive (turn {n}: {action title or intent}, at most 64 characters)")
+	c.Mapping.Register(fs)
 	addSecurityFlags(fs, &c.Security)
-	fs.BoolVar(&c.CaptureContent, "capture-content", true, "export what users said and what the assistant answered; false removes every text")
 	fs.DurationVar(&c.MaxEventAge, "max-event-age", 90*24*time.Hour, "a payload timestamp older than this is implausible for a live webhook: the arrival time stands in and it is counted (assistant_otel.mapping.clamped, timestamp_out_of_window); raise it to post older logs through serve")
-	fs.IntVar(&c.MaxTextLength, "max-text-length", 4096, "longest exported text, in characters; longer ones are truncated")
 	fs.BoolVar(&c.ReadyzDetails, "readyz-details", false, "show why /readyz is not ready or degraded (internal endpoints, error texts) to every caller; by default only to loopback callers")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 8<<20, "largest accepted request body in bytes (also after gzip decompression)")
-	fs.StringVar(&pseudonymKeyFile, "pseudonym-key-file", "", "file holding the key that hashes user ids into enduser.pseudo.id (or set "+EnvPseudonymKey+"); default: derived from the webhook secret")
 	fs.DurationVar(&c.ShutdownTimeout, "drain-timeout", 15*time.Second, "how long SIGTERM waits for requests to finish and queued events to be exported; what is left stays in the spool")
 	fs.StringVar(&c.Spool.Dir, "spool-dir", "", "directory of the durable spool: accepted events are fsync'd there before the 2xx and kept until exported; empty: in memory only")
 	fs.Int64Var(&c.Spool.MaxBytes, "spool-max-bytes", 1<<30, "size limit of the spool in bytes; when full, webhook calls get 503 with Retry-After")
@@ -147,12 +131,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	if !strings.HasPrefix(c.Path, "/") {
 		errs = append(errs, fmt.Errorf("--path %q must start with /", c.Path))
 	}
-	if !(c.LowConfidenceThreshold >= 0 && c.LowConfidenceThreshold <= 1) { // also NaN
-		errs = append(errs, fmt.Errorf("--low-confidence-threshold %v must be between 0 and 1", c.LowConfidenceThreshold))
-	}
-	if !(c.AmbiguityMargin >= 0 && c.AmbiguityMargin <= 1) { // also NaN
-		errs = append(errs, fmt.Errorf("--ambiguity-margin %v must be between 0 and 1", c.AmbiguityMargin))
-	}
+	errs = append(errs, c.Mapping.Validate(getenv)...)
 	errs = append(errs, c.Security.validate(c.Auth, secretFile)...)
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("--max-body-bytes %d is below 1024", c.MaxBodyBytes))
@@ -163,12 +142,6 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	}
 	if c.MaxEventAge <= 0 {
 		errs = append(errs, fmt.Errorf("--max-event-age %v must be positive", c.MaxEventAge))
-	}
-	if c.TurnSpanName != "convention" && c.TurnSpanName != "descriptive" {
-		errs = append(errs, fmt.Errorf("--turn-span-name %q must be convention or descriptive", c.TurnSpanName))
-	}
-	if c.MaxTextLength < 16 {
-		errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", c.MaxTextLength))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--drain-timeout %v must be positive", c.ShutdownTimeout))
@@ -204,13 +177,6 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level %q must be debug, info, warn or error", logLevel))
 	}
-	if v := getenv(EnvGenAICaptureContent); v != "" {
-		if on, err := strconv.ParseBool(v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q is not true or false", EnvGenAICaptureContent, v))
-		} else if !on {
-			c.CaptureContent = false
-		}
-	}
 
 	var secretErr error
 	if secretFile != "" {
@@ -245,15 +211,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 		errs = append(errs, fmt.Errorf("--auth %q must be jwt, header or none", c.Auth))
 	}
 
-	key, err := ReadSecret(pseudonymKeyFile, getenv(EnvPseudonymKey), "pseudonym key")
-	if err != nil {
-		errs = append(errs, err)
-	}
-	c.PseudonymKey = key
-	if len(c.PseudonymKey) == 0 && len(c.Secret) > 0 {
-		c.PseudonymKey = DerivePseudonymKey(c.Secret)
-		c.PseudonymKeyDerived = true
-	}
+	c.Mapping.DeriveKey(c.Secret)
 	if err := errors.Join(errs...); err != nil {
 		return Serve{}, err
 	}

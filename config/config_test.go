@@ -224,11 +224,11 @@ func TestSecuritySettings(t *testing.T) {
 	}
 	s := c.Security
 	if c.Auth != AuthHeader || s.AuthHeader != "X-Webhook-Key" || s.TLSCert != "c.pem" || s.HTTP.MaxConcurrent != 10 ||
-		s.HTTP.ReadHeaderTimeout != 3*time.Second || len(s.RedactDisable) != 2 || len(s.RedactPatterns) != 2 ||
-		len(s.ContextAllow) != 2 || c.AmbiguityMargin != 0.2 || len(s.SecretFiles) != 2 {
+		s.HTTP.ReadHeaderTimeout != 3*time.Second || len(c.Privacy.RedactDisable) != 2 || len(c.Privacy.RedactPatterns) != 2 ||
+		len(c.Privacy.ContextAllow) != 2 || c.AmbiguityMargin != 0.2 || len(s.SecretFiles) != 2 {
 		t.Errorf("settings not applied: %+v", c)
 	}
-	r, err := s.Redactor()
+	r, err := c.Privacy.Redactor()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestSecuritySettings(t *testing.T) {
 		t.Errorf("redactor built wrong: %q", got)
 	}
 	off, _ := ParseServe([]string{"--redact=false"}, env(map[string]string{EnvSecret: "x"}), io.Discard)
-	if r, err := off.Security.Redactor(); err != nil || r != nil {
+	if r, err := off.Privacy.Redactor(); err != nil || r != nil {
 		t.Errorf("--redact=false still redacts: %v %v", r, err)
 	}
 }
@@ -329,5 +329,29 @@ func TestMaxEventAgeDefaultIsMappings(t *testing.T) {
 	}
 	if _, err := ParseServe([]string{"--max-event-age", "0s"}, env(map[string]string{"ASSISTANT_OTEL_SECRET": "s"}), io.Discard); err == nil {
 		t.Fatal("--max-event-age 0s accepted")
+	}
+}
+
+func TestMetricLabelFlags(t *testing.T) {
+	c, err := ParseServe(nil, env(map[string]string{EnvSecret: "x", "ASSISTANT_OTEL_METRIC_INTENTS": "order_status, cancel"}), io.Discard)
+	if err != nil || strings.Join(c.MetricIntents, "|") != "order_status|cancel" || c.MetricLabelLimit != 200 {
+		t.Errorf("intents %q limit %d: %v", c.MetricIntents, c.MetricLabelLimit, err)
+	}
+	if _, err := ParseServe([]string{"--metric-label-limit", "0"}, env(map[string]string{EnvSecret: "x"}), io.Discard); err == nil || !strings.Contains(err.Error(), "--metric-label-limit") {
+		t.Errorf("limit 0: %v", err)
+	}
+}
+
+func TestConsoleFormatFlag(t *testing.T) {
+	c, err := ParseServe(nil, env(map[string]string{EnvSecret: "x"}), io.Discard)
+	if err != nil || c.ConsoleFormat != "transcript" {
+		t.Errorf("default %q: %v", c.ConsoleFormat, err)
+	}
+	c, err = ParseServe(nil, env(map[string]string{EnvSecret: "x", "ASSISTANT_OTEL_CONSOLE_FORMAT": "detail"}), io.Discard)
+	if err != nil || c.ConsoleFormat != "detail" {
+		t.Errorf("from the environment %q: %v", c.ConsoleFormat, err)
+	}
+	if _, err := ParseServe([]string{"--console-format", "json"}, env(map[string]string{EnvSecret: "x"}), io.Discard); err == nil || !strings.Contains(err.Error(), "--console-format") {
+		t.Errorf("json: %v", err)
 	}
 }

@@ -28,6 +28,11 @@ type Security struct {
 	TLSCert        string
 	TLSKey         string
 	HTTP           HTTPLimits
+}
+
+// Privacy holds the redaction and context allow-list settings (part of
+// Mapping).
+type Privacy struct {
 	// Redact turns the built-in personal-data detectors on.
 	Redact         bool
 	RedactDisable  []string
@@ -89,12 +94,11 @@ func addSecurityFlags(fs *flag.FlagSet, s *Security) {
 	fs.DurationVar(&s.HTTP.IdleTimeout, "idle-timeout", 2*time.Minute, "idle keep-alive connections are closed after this")
 	fs.IntVar(&s.HTTP.MaxConcurrent, "max-concurrent-requests", 256, "webhook requests in flight at most; more get 503 with Retry-After at once (0: no limit)")
 	fs.Int64Var(&s.HTTP.MaxInflightBytes, "max-inflight-bytes", 0, "body bytes of all webhook requests in flight together; a body that does not fit gets 503 with Retry-After before it is read (0: derived from --memory-limit, none without one)")
-	AddPrivacyFlags(fs, s)
 }
 
 // AddPrivacyFlags declares --redact, --redact-disable, --redact-pattern and
-// --context-allow: serve, backfill and replay share them.
-func AddPrivacyFlags(fs *flag.FlagSet, s *Security) {
+// --context-allow (see Mapping.Register).
+func AddPrivacyFlags(fs *flag.FlagSet, s *Privacy) {
 	fs.BoolVar(&s.Redact, "redact", true, "replace e-mail addresses, phone, card and IBAN numbers and IP addresses in every exported text")
 	fs.Var(listFlag{&s.RedactDisable, ","}, "redact-disable", "built-in detectors to switch off, comma-separated: "+strings.Join(redact.Builtins(), ","))
 	fs.Var(listFlag{&s.RedactPatterns, "\n"}, "redact-pattern", "extra NAME=REGEX to redact (repeatable; in the variable, one per line)")
@@ -102,7 +106,7 @@ func AddPrivacyFlags(fs *flag.FlagSet, s *Security) {
 }
 
 func (s *Security) validate(auth string, secretFile string) []error {
-	errs := s.ValidatePrivacy()
+	var errs []error
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
 	}
@@ -129,7 +133,7 @@ func (s *Security) validate(auth string, secretFile string) []error {
 }
 
 // ValidatePrivacy checks the settings AddPrivacyFlags declares.
-func (s *Security) ValidatePrivacy() []error {
+func (s *Privacy) ValidatePrivacy() []error {
 	var errs []error
 	for _, name := range s.RedactDisable {
 		if !contains(redact.Builtins(), name) {
@@ -149,7 +153,7 @@ func (s *Security) ValidatePrivacy() []error {
 
 // Redactor builds the redactor the settings describe (nil when off and no
 // pattern is given).
-func (s *Security) Redactor() (*redact.Redactor, error) {
+func (s *Privacy) Redactor() (*redact.Redactor, error) {
 	var opts []redact.Option
 	if !s.Redact {
 		opts = append(opts, redact.WithBuiltins())

@@ -42,9 +42,17 @@ type console struct {
 	mu            sync.Mutex
 	w             io.Writer
 	shownResource bool
+
+	// transcript shows turns as a transcript (transcript.go) instead of
+	// every span, log record and metric.
+	transcript bool
+	tmu        sync.Mutex // one transcript batch at a time
+	lastConv   string     // the conversation whose header was shown last
 }
 
-func newConsole(w io.Writer) *console { return &console{w: w} }
+func newConsole(w io.Writer, format string) *console {
+	return &console{w: w, transcript: format == ConsoleTranscript}
+}
 
 // write writes the lines in buf at once, preceded the first time by a line
 // describing the resource.
@@ -75,7 +83,7 @@ func (c *console) write(res *resource.Resource, buf *bytes.Buffer) error {
 type consoleSpanExporter struct{ c *console }
 
 func (e consoleSpanExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
-	if len(spans) == 0 {
+	if len(spans) == 0 || e.c.transcript {
 		return nil
 	}
 	var b bytes.Buffer
@@ -141,6 +149,12 @@ func (e consoleLogExporter) Export(_ context.Context, records []sdklog.Record) e
 		return nil
 	}
 	var b bytes.Buffer
+	if e.c.transcript {
+		e.c.tmu.Lock()
+		defer e.c.tmu.Unlock()
+		writeTranscript(&b, records, &e.c.lastConv)
+		return e.c.write(records[0].Resource(), &b)
+	}
 	for i := range records {
 		r := &records[i]
 		t := r.Timestamp()
@@ -196,6 +210,9 @@ func (consoleMetricExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.A
 }
 
 func (e consoleMetricExporter) Export(_ context.Context, rm *metricdata.ResourceMetrics) error {
+	if e.c.transcript {
+		return nil
+	}
 	var b bytes.Buffer
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {

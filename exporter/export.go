@@ -130,10 +130,11 @@ func (e *Exporter) record(ctx context.Context, m *mapping.Measurement, started m
 		return
 	}
 	ctx = e.correlated(ctx, m.TraceID, m.SpanID, started)
-	opt := metric.WithAttributes(m.Attributes...)
+	opt := metric.WithAttributes(e.labels.apply(m.Attributes)...)
 	switch {
 	case inst.counter != nil && m.Value >= 0:
 		inst.counter.Add(ctx, m.Value, opt)
+		e.handoffs.record(ctx, m, opt)
 	case inst.histogram != nil:
 		inst.histogram.Record(ctx, m.Value, opt)
 	default:

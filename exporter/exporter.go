@@ -89,6 +89,8 @@ type Exporter struct {
 	failures  *exportFailures
 	noMetrics bool // no metric reader: FlushMetrics has nothing to do
 	truncs    metric.Int64Counter
+	labels    *labelBound // bounds the intent and action labels (labels.go)
+	handoffs  *handoffs   // conversations with a hand-off (handoffs.go)
 }
 
 // instrument is the SDK instrument of one mapping.Instrument: a counter or a
@@ -110,6 +112,9 @@ type options struct {
 	sdkOnly        bool // synchronous mode without the wire path (tests compare the two)
 	maxRequest     int
 	instanceIDDir  string // where service.instance.id is kept (instance.go)
+	metricIntents  []string
+	labelLimit     int
+	consoleFormat  string
 }
 
 // DefaultMaxRequestBytes is the default bound of one OTLP export request:
@@ -157,6 +162,18 @@ func WithMaxRequestBytes(n int) Option {
 	return func(o *options) { o.maxRequest = max(n, MinMaxRequestBytes) }
 }
 
+// WithConsoleFormat sets how the console shows telemetry: ConsoleDetail
+// (the default: every span, log record and metric) or ConsoleTranscript.
+func WithConsoleFormat(f string) Option { return func(o *options) { o.consoleFormat = f } }
+
+// WithMetricLabels bounds the intent and action labels of the metrics:
+// intents not in intents (when given) and, without that list, intents and
+// actions beyond the first limit distinct values (default
+// DefaultMetricLabelLimit) are labelled "other".
+func WithMetricLabels(intents []string, limit int) Option {
+	return func(o *options) { o.metricIntents, o.labelLimit = intents, limit }
+}
+
 // New builds the tracer, logger and meter providers from the environment and
 // creates the instruments of every mapping.Instrument. It does not connect
 // to the backend: OTLP exporters connect lazily. Call Shutdown when done.
@@ -184,7 +201,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 	}
 
 	failures := newExportFailures(o.logger)
-	con := newConsole(o.console)
+	con := newConsole(o.console, o.consoleFormat)
 	reader, err := newMetricReader(ctx, cfg.metrics(), con, failures, o.synchronous)
 	if err != nil {
 		return nil, fmt.Errorf("exporter: metrics: %w", err)
@@ -245,7 +262,8 @@ type parts struct {
 // assemble builds the providers and the instruments.
 func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
 	e := &Exporter{sampler: p.sampler, log: o.logger, description: p.description, failures: p.failures, noMetrics: p.metrics == nil,
-		instanceID: p.instanceID[0], instanceIDSource: p.instanceID[1]}
+		instanceID: p.instanceID[0], instanceIDSource: p.instanceID[1],
+		labels: newLabelBound(o.metricIntents, o.labelLimit, o.logger)}
 
 	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(p.resource)}
 	if p.metrics != nil {
@@ -452,6 +470,9 @@ func (e *Exporter) createInstruments(failures *exportFailures) error {
 		return fmt.Errorf("create instrument %s: %w", ExportRejectedMetric, err)
 	}
 	failures.setCounters(errCounter, rejected)
+	if e.handoffs, err = newHandoffs(e.meter, HandoffMemory); err != nil {
+		return fmt.Errorf("create instrument %s: %w", ConversationsHandoffMetric, err)
+	}
 	e.truncs, err = e.meter.Int64Counter(ExportTruncatedMetric,
 		metric.WithUnit("{item}"),
 		metric.WithDescription("Spans and log records cut down to fit the request size limit (marked assistant_otel.truncated), by signal."))

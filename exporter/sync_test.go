@@ -103,5 +103,5 @@ func TestSynchronousAcknowledgement(t *testing.T) {
 }
 
 func newConsoleMetricExporterForTest() (sdkmetric.Exporter, error) {
-	return consoleMetricExporter{newConsole(&syncBuffer{})}, nil
+	return consoleMetricExporter{newConsole(&syncBuffer{}, ConsoleDetail)}, nil
 }

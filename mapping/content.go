@@ -161,23 +161,13 @@ func pseudonym(key []byte, id string) string {
 // AttrContextPrefix prefixes the context variables an operator allowed.
 const AttrContextPrefix = "watson_assistant.context."
 
-// contextAttrs exports the allowed variables of the turn's response context.
-// The raw body is parsed again only when an allow-list is configured.
+// contextAttrs exports the allowed variables of the turn's response context,
+// read from the context's JSON kept when the body was decoded.
 func (m *Mapper) contextAttrs(raw []byte) []attribute.KeyValue {
 	if m.opts.ContextAllow.Empty() || len(raw) == 0 {
 		return nil
 	}
-	var body struct {
-		Payload struct {
-			Response struct {
-				Context json.RawMessage `json:"context"`
-			} `json:"response"`
-		} `json:"payload"`
-	}
-	if err := json.Unmarshal(raw, &body); err != nil || len(body.Payload.Response.Context) == 0 {
-		return nil
-	}
-	vals, err := m.opts.ContextAllow.ExtractJSON(body.Payload.Response.Context, m.opts.Redactor)
+	vals, err := m.opts.ContextAllow.ExtractJSON(raw, m.opts.Redactor)
 	if err != nil {
 		return nil
 	}

@@ -27,7 +27,7 @@ func New(opts Options) (*Mapper, error) {
 func (m *Mapper) Map(ev watson.Event, received time.Time) Telemetry {
 	switch {
 	case ev.Log != nil:
-		return m.mapTurn(ev.Log, ev.Raw, received)
+		return m.mapTurn(ev.Log, received)
 	case ev.CDR != nil:
 		return m.mapCall(ev.CDR, received)
 	default:

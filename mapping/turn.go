@@ -354,7 +354,7 @@ func isFallback(d *watson.Debug) bool {
 	return false
 }
 
-func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetry {
+func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 	f := m.analyze(l)
 	start, end := m.window(l.RequestTimestamp, l.ResponseTimestamp, received, &f.clamped)
 	if end.Sub(start) > MaxTurnLatency {
@@ -533,7 +533,7 @@ func (m *Mapper) mapTurn(l *watson.Log, raw []byte, received time.Time) Telemetr
 			logAttrs = append(logAttrs, AttrEntityValues.StringSlice(vals))
 		}
 		logAttrs = append(logAttrs, AttrOutputText.String(truncate(strings.Join(outTexts, "\n"), n)))
-		ctxAttrs := m.contextAttrs(raw)
+		ctxAttrs := m.contextAttrs(l.Response.Context.Raw)
 		spanAttrs = append(spanAttrs, ctxAttrs...)
 		logAttrs = append(logAttrs, ctxAttrs...)
 	}

@@ -26,7 +26,6 @@ func attrOperation(op string) attribute.KeyValue { return attribute.String("oper
 // Intake is the receiver.Consumer that appends accepted events to a queue.
 type Intake struct {
 	q          spool.Queue
-	keepRaw    bool
 	duplicates metric.Int64Counter
 	refused    metric.Int64Counter
 }
@@ -35,11 +34,6 @@ var _ receiver.Consumer = (*Intake)(nil)
 
 // IntakeOption configures an Intake.
 type IntakeOption func(*Intake)
-
-// KeepRawBody keeps a copy of each body with its decoded event, for mappings
-// that read the raw body again (the context allow-list). Off, the decoded
-// event travels without it.
-func KeepRawBody() IntakeOption { return func(in *Intake) { in.keepRaw = true } }
 
 // NewIntake returns an Intake appending to q, counting on meter (nil: noop).
 func NewIntake(q spool.Queue, meter metric.Meter, opts ...IntakeOption) (*Intake, error) {
@@ -86,11 +80,11 @@ func (in *Intake) Consume(ctx context.Context, ev watson.Event, received time.Ti
 	if len(ev.Raw) == 0 {
 		return errors.New("pump: event without its raw body")
 	}
+	// The decoded event travels without the body: the buffer belongs to
+	// the request, and what the mapping needs (the response context for
+	// the allow-list too) was kept when the body was decoded.
 	hint := ev
-	hint.Raw = nil // the body buffer belongs to the request
-	if in.keepRaw {
-		hint.Raw = append([]byte(nil), ev.Raw...)
-	}
+	hint.Raw = nil
 	dup, err := in.q.Append(ctx, spool.Entry{Key: DedupeKey(ev), Body: ev.Raw, Received: received, Hint: hint})
 	switch {
 	case err == nil && dup:

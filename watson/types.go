@@ -1,5 +1,10 @@
 package watson
 
+import (
+	"bytes"
+	"encoding/json"
+)
+
 // Event names the log webhook sends.
 const (
 	EventMessageLogged = "message_logged"
@@ -52,9 +57,29 @@ type Input struct {
 
 // Response is the /message response as logged.
 type Response struct {
-	Output  Output  `json:"output"`
-	Context Context `json:"context"`
-	UserID  string  `json:"user_id"`
+	Output  Output          `json:"output"`
+	Context ResponseContext `json:"context"`
+	UserID  string          `json:"user_id"`
+}
+
+// ResponseContext is the response's context: its declared fields, and a
+// copy of its JSON (Raw), kept from the one decode of the body for the
+// allow-list of context variables an operator exports.
+type ResponseContext struct {
+	Context
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes the declared fields (leniently, as Decode does) and
+// keeps a copy of b.
+func (c *ResponseContext) UnmarshalJSON(b []byte) error {
+	if err := lenient(json.Unmarshal(b, &c.Context)); err != nil {
+		return err
+	}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		c.Raw = append(json.RawMessage(nil), t...)
+	}
+	return nil
 }
 
 // Output is what the assistant recognised and answered.

@@ -75,7 +75,8 @@ func runImport(ctx context.Context, name string, m backfill.Mapping, withMetrics
 		deps.Sink = viaWebhook(m.Via, []byte(m.WebhookSecret))
 	default:
 		exp, err = exporter.New(ctx, exporter.WithServiceVersion(version()), exporter.WithLogger(logger),
-			exporter.WithConsole(stdout), exporter.WithSynchronous(), exporter.WithMaxRequestBytes(m.MaxRequestBytes))
+			exporter.WithConsole(stdout), exporter.WithSynchronous(), exporter.WithMaxRequestBytes(m.MaxRequestBytes),
+			exporter.WithMetricLabels(m.MetricIntents, m.MetricLabelLimit), exporter.WithConsoleFormat(m.ConsoleFormat))
 		if err != nil {
 			fmt.Fprintf(stderr, "assistant-otel %s: setting up telemetry export: %v\n", name, err)
 			return 1

@@ -442,13 +442,28 @@ func TestEmbeddedConsoleDefault(t *testing.T) {
 	if !strings.Contains(svc.stderr.String(), "console (no OTLP endpoint configured)") {
 		t.Errorf("start-up log does not say telemetry goes to the console:\n%s", svc.stderr.String())
 	}
+	// The default reads as a transcript.
 	out := svc.stdout.String()
+	for _, want := range []string{
+		"── conversation 5b2e7c90-3f1a-4d6b-8e25-a9c4d1f7e063", "turn 3 · answered", "    user       A-1042",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %q:\n%s", want, out)
+		}
+	}
+	// Every item is one variable away.
+	svc = startService(t, cleanEnv("ASSISTANT_OTEL_SECRET="+testSecret, "ASSISTANT_OTEL_CONSOLE_FORMAT=detail"))
+	if out, code := sendFile(t, svc.url, testSecret, "../../testdata/corpus/14c-multiturn-answer-with-callout.json"); code != 0 {
+		t.Fatalf("send: %d %s", code, out)
+	}
+	svc.stop(t)
+	out = svc.stdout.String()
 	for _, want := range []string{
 		"span  invoke_agent", "trace=5b2e7c903f1a4d6b8e25a9c4d1f7e063",
 		"log   INFO watson_assistant.turn", "metric watson_assistant.turns +1",
 	} {
 		if !strings.Contains(out, want) {
-			t.Errorf("console output lacks %q:\n%s", want, out)
+			t.Errorf("detail console output lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/pump"
 	"github.com/assistant-otel/assistant-otel/receiver"
-	"github.com/assistant-otel/assistant-otel/redact"
 	"github.com/assistant-otel/assistant-otel/spool"
 )
 
@@ -66,27 +65,15 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return fmt.Errorf("setting up authentication: %w", err)
 	}
-	redactor, err := cfg.Security.Redactor()
+	opts, err := cfg.Mapping.Options()
 	if err != nil {
-		return fmt.Errorf("setting up redaction: %w", err)
+		return err
 	}
-	contextAllow, err := redact.NewContextAllowList(cfg.Security.ContextAllow...)
-	if err != nil {
-		return fmt.Errorf("setting up the context allow-list: %w", err)
-	}
-	mapper, err := mapping.New(mapping.Options{
-		AssistantName:          cfg.AssistantName,
-		AssistantNames:         authn.names,
-		LowConfidenceThreshold: cfg.LowConfidenceThreshold,
-		MaxEventAge:            cfg.MaxEventAge,
-		AmbiguityMargin:        cfg.AmbiguityMargin,
-		TurnSpanName:           cfg.TurnSpanName,
-		CaptureContent:         cfg.CaptureContent,
-		MaxTextLength:          cfg.MaxTextLength,
-		PseudonymKey:           cfg.PseudonymKey,
-		Redactor:               redactor,
-		ContextAllow:           contextAllow,
-	})
+	opts.AssistantNames = authn.names
+	// Live webhooks: timestamps outside serve's window are implausible (backfill
+	// and replay keep the mapping's wider history window).
+	opts.MaxEventAge = cfg.MaxEventAge
+	mapper, err := mapping.New(opts)
 	if err != nil {
 		return err
 	}
@@ -96,6 +83,8 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		exporter.WithConsole(stdout),
 		exporter.WithSynchronous(),
 		exporter.WithMaxRequestBytes(cfg.MaxRequestBytes),
+		exporter.WithMetricLabels(cfg.MetricIntents, cfg.MetricLabelLimit),
+		exporter.WithConsoleFormat(cfg.ConsoleFormat),
 		// Kept next to the spool: after a restart, metrics continue the same series
 		// and re-sent spans carry the same resource.
 		exporter.WithInstanceIDDir(cfg.Spool.Dir))
@@ -127,11 +116,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
-	var intakeOpts []pump.IntakeOption
-	if !contextAllow.Empty() && cfg.CaptureContent {
-		intakeOpts = append(intakeOpts, pump.KeepRawBody()) // the mapping reads the context from it
-	}
-	intake, err := pump.NewIntake(queue, exp.Meter(), intakeOpts...)
+	intake, err := pump.NewIntake(queue, exp.Meter())
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
@@ -204,7 +189,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	rcv.SetReady(true)
 	logger.Info("listening for Watson Assistant log webhooks",
 		"address", ln.Addr().String(), "path", cfg.Path, "auth", cfg.Auth, "tls", certs != nil,
-		"redaction", redactor.Enabled(),
+		"redaction", opts.Redactor.Enabled(),
 		"capture_content", cfg.CaptureContent, "spool", describeSpool(cfg.Spool),
 		"max_inflight_bytes", inflight, "version", version())
 

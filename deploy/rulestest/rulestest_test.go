@@ -161,6 +161,7 @@ func TestMetricNamesFileListsEveryMetric(t *testing.T) {
 	want = append(want, expectedSeries(t, receiver.MetricAuthFailures, "{failure}", otlptranslator.MetricTypeMonotonicCounter)...)
 	want = append(want, expectedSeries(t, receiver.MetricRequestDuration, "s", otlptranslator.MetricTypeHistogram)...)
 	want = append(want, expectedSeries(t, exporter.ExportErrorsMetric, "{export}", otlptranslator.MetricTypeMonotonicCounter)...)
+	want = append(want, expectedSeries(t, exporter.ConversationsHandoffMetric, "{conversation}", otlptranslator.MetricTypeMonotonicCounter)...)
 	want = append(want, expectedSeries(t, pump.MetricDepth, "{event}", otlptranslator.MetricTypeGauge)...)
 	want = append(want, expectedSeries(t, pump.MetricOldestAge, "s", otlptranslator.MetricTypeGauge)...)
 	// The export alerts' other inputs (issue 12), named here until their packages define them:
