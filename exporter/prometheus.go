@@ -47,7 +47,7 @@ func newPrometheusReader(reg *prometheus.Registry, res *resource.Resource) (sdkm
 	if err != nil {
 		return nil, fmt.Errorf("prometheus reader: %w", err)
 	}
-	labelled := prometheus.WrapRegistererWith(prometheus.Labels{InstanceIDLabel: id.Emit()}, reg)
+	labelled := prometheus.WrapRegistererWith(prometheus.Labels{InstanceIDLabel: id.String()}, reg)
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
