@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/assistant-otel/assistant-otel/internal/loadgen"
+	"github.com/assistant-otel/assistant-otel/internal/otlptest"
 )
 
 // sample is one series of a Prometheus text exposition.
@@ -153,4 +154,82 @@ func TestMetricsEndpointWhileCollectorDown(t *testing.T) {
 	if !goSeen || !processSeen {
 		t.Errorf("Go runtime (go_goroutines %v) or process (process_resident_memory_bytes %v) metrics missing", goSeen, processSeen)
 	}
+}
+
+// TestMetricsEndpointNamesMatchCollector: the service exports to the real
+// Collector (the shipped otel-collector.yaml) and serves its own /metrics;
+// the service's series names on the two paths are the same set, and the
+// direct path's service_instance_id is the replica the Collector path names
+// (its instance label). Needs ASSISTANT_OTEL_OTELCOL.
+func TestMetricsEndpointNamesMatchCollector(t *testing.T) {
+	bin := otelcolBinary(t)
+	tmpl, err := loadgen.LoadTemplates("../../testdata/corpus/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jaeger, loki := otlptest.StartGRPC(t), otlptest.StartHTTP(t)
+	grpcPort, promExpPort, _ := shippedCollector(t, bin, t.TempDir(), jaeger, loki, nil)
+	svc := startService(t, cleanEnv(
+		"ASSISTANT_OTEL_SECRET="+testSecret,
+		fmt.Sprintf("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", grpcPort),
+		"OTEL_EXPORTER_OTLP_INSECURE=true",
+		"OTEL_METRIC_EXPORT_INTERVAL=300",
+	), "--spool-dir", filepath.Join(t.TempDir(), "spool"), "--metrics-listen", "127.0.0.1:0", "--max-event-age", "87600h")
+	res := loadgen.Run(t.Context(), loadgen.Config{URL: svc.url, Secret: []byte(testSecret), Events: loadgen.Make(tmpl, 40), Concurrency: 2})
+	if len(res.Acked) != 40 {
+		t.Fatalf("acked %d of 40 (%v)", len(res.Acked), res.Statuses)
+	}
+	var direct string
+	waitFor(t, 20*time.Second, "metrics endpoint logged", func() string {
+		if m := metricsUpRE.FindStringSubmatch(svc.stderr.String()); m != nil {
+			direct = m[1]
+			return ""
+		}
+		return "not yet"
+	})
+	id, _ := instanceIDOf(t, svc)
+	ours := func(name string) bool {
+		return strings.HasPrefix(name, "assistant_otel_") || strings.HasPrefix(name, "watson_assistant_") || strings.HasPrefix(name, "gen_ai_")
+	}
+	names := func(samples []sample) map[string]bool {
+		set := map[string]bool{}
+		for _, s := range samples {
+			if ours(s.name) {
+				set[s.name] = true
+			}
+		}
+		return set
+	}
+	var viaCollector, viaDirect map[string]bool
+	var colSamples []sample
+	waitFor(t, 30*time.Second, "the same series names on both paths", func() string {
+		colSamples = scrape(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", promExpPort))
+		viaCollector, viaDirect = names(colSamples), names(scrape(t, direct))
+		var diff []string
+		for n := range viaDirect {
+			if !viaCollector[n] {
+				diff = append(diff, "only direct: "+n)
+			}
+		}
+		for n := range viaCollector {
+			if !viaDirect[n] {
+				diff = append(diff, "only Collector: "+n)
+			}
+		}
+		if len(diff) > 0 || !viaDirect["watson_assistant_turns_total"] {
+			return fmt.Sprint(diff)
+		}
+		return ""
+	})
+	for _, s := range colSamples {
+		if s.name == "watson_assistant_turns_total" && !strings.Contains(s.labels, `instance="`+id+`"`) {
+			t.Errorf("Collector path %s%s: instance is not %s", s.name, s.labels, id)
+		}
+	}
+	for _, s := range scrape(t, direct) {
+		if !strings.Contains(s.labels, `service_instance_id="`+id+`"`) {
+			t.Errorf("direct path %s%s: service_instance_id is not %s", s.name, s.labels, id)
+		}
+	}
+	t.Logf("%d series names of the service, the same on both paths; replica %s", len(viaDirect), id)
 }
