@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -46,6 +47,9 @@ type Serve struct {
 	Mapping
 	// PprofListen serves net/http/pprof there when set (off by default).
 	PprofListen string
+	// MetricsListen serves GET /metrics (Prometheus exposition of the
+	// service's own metrics) there; empty turns it off. Never Listen.
+	MetricsListen string
 	// MemoryLimit is the Go runtime's soft memory limit in bytes (0: none).
 	MemoryLimit     int64
 	JWTLeeway       time.Duration
@@ -118,6 +122,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.IntVar(&c.MaxRequestBytes, "max-request-bytes", DefaultMaxRequestBytes, "largest OTLP export request in bytes: batches are split to fit, and a span or log record is cut down to fit (a Collector's gRPC receiver takes 4 MiB by default)")
 	fs.Int64Var(&c.MemoryLimit, "memory-limit", 64<<20, "soft limit in bytes of the service's Go memory (the runtime's memory limit: the garbage collector works harder near it); 0: none. GOMEMLIMIT, when set, wins")
 	fs.StringVar(&c.PprofListen, "pprof-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off when empty; keep it on loopback)")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "127.0.0.1:9464", "serve the service's own metrics for Prometheus (GET /metrics) on this address, in addition to OTLP; empty turns it off; never the --listen address")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "format of the service's own logs: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "level of the service's own logs: debug, info, warn or error")
 
@@ -170,6 +175,12 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	}
 	if c.Spool.DedupeWindow < 0 || c.Spool.DedupeMax < 0 {
 		errs = append(errs, errors.New("--dedupe-window and --dedupe-max must not be negative"))
+	}
+	if strings.EqualFold(c.MetricsListen, "off") { // an empty variable is not seen
+		c.MetricsListen = ""
+	}
+	if err := checkMetricsListen(c.MetricsListen, c.Listen); err != nil {
+		errs = append(errs, err)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q must be text or json", c.LogFormat))
@@ -319,4 +330,27 @@ func DerivePseudonymKey(secret []byte) []byte {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("assistant-otel pseudonym key v1"))
 	return mac.Sum(nil)
+}
+
+// checkMetricsListen refuses a --metrics-listen that is not host:port or
+// that is (or overlaps) the webhook's --listen: the metrics endpoint is never
+// served on the public webhook listener. A wildcard host ("", 0.0.0.0, ::)
+// overlaps every host on the same port.
+func checkMetricsListen(metrics, listen string) error {
+	if metrics == "" {
+		return nil
+	}
+	mh, mp, err := net.SplitHostPort(metrics)
+	if err != nil {
+		return fmt.Errorf("--metrics-listen %q must be host:port (or empty: off)", metrics)
+	}
+	lh, lp, err := net.SplitHostPort(listen)
+	if err != nil || mp != lp || mp == "0" {
+		return nil
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	if mh == lh || wildcard(mh) || wildcard(lh) {
+		return fmt.Errorf("--metrics-listen %q is the webhook's --listen %q: the metrics endpoint needs its own address, never the public listener", metrics, listen)
+	}
+	return nil
 }

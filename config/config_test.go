@@ -355,3 +355,41 @@ func TestConsoleFormatFlag(t *testing.T) {
 		t.Errorf("json: %v", err)
 	}
 }
+
+// --metrics-listen: on by default on loopback, off when empty (or "off"),
+// and never the webhook's own address.
+func TestMetricsListen(t *testing.T) {
+	sec := map[string]string{EnvSecret: "x"}
+	c, err := ParseServe(nil, env(sec), io.Discard)
+	if err != nil || c.MetricsListen != "127.0.0.1:9464" {
+		t.Fatalf("default %q, %v; want 127.0.0.1:9464", c.MetricsListen, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--metrics-listen", ""}, "", ""},
+		{nil, "off", ""},
+		{nil, "0.0.0.0:9100", "0.0.0.0:9100"},
+		{[]string{"--listen", ":8080", "--metrics-listen", "127.0.0.1:8081"}, "", "127.0.0.1:8081"},
+		{[]string{"--listen", "10.0.0.1:8080", "--metrics-listen", "127.0.0.1:8080"}, "", "127.0.0.1:8080"},
+	} {
+		e := map[string]string{EnvSecret: "x", "ASSISTANT_OTEL_METRICS_LISTEN": tc.env}
+		c, err := ParseServe(tc.args, env(e), io.Discard)
+		if err != nil || c.MetricsListen != tc.want {
+			t.Errorf("%v env %q: %q, %v; want %q", tc.args, tc.env, c.MetricsListen, err, tc.want)
+		}
+	}
+	for _, args := range [][]string{
+		{"--listen", ":8080", "--metrics-listen", ":8080"},
+		{"--listen", ":8080", "--metrics-listen", "127.0.0.1:8080"},
+		{"--listen", "127.0.0.1:9464"}, // the default metrics address
+		{"--listen", "10.0.0.1:8080", "--metrics-listen", "0.0.0.0:8080"},
+		{"--metrics-listen", "9464"},
+	} {
+		if _, err := ParseServe(args, env(sec), io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

@@ -32,6 +32,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/exporters/autoexport"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
@@ -115,6 +116,7 @@ type options struct {
 	metricIntents  []string
 	labelLimit     int
 	consoleFormat  string
+	prometheus     *prometheus.Registry // WithPrometheus: a second, pull, metric reader
 }
 
 // DefaultMaxRequestBytes is the default bound of one OTLP export request:
@@ -268,6 +270,13 @@ func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
 	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(p.resource)}
 	if p.metrics != nil {
 		mpOpts = append(mpOpts, sdkmetric.WithReader(p.metrics))
+	}
+	if o.prometheus != nil {
+		pull, err := newPrometheusReader(o.prometheus, p.resource)
+		if err != nil {
+			return nil, errors.Join(err, shutdownAll(ctx, p.metrics, p.spans, p.logs))
+		}
+		mpOpts = append(mpOpts, sdkmetric.WithReader(pull))
 	}
 	e.mp = sdkmetric.NewMeterProvider(mpOpts...)
 	e.meter = e.mp.Meter(ScopeName, metric.WithInstrumentationVersion(o.serviceVersion))

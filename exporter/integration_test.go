@@ -47,7 +47,7 @@ func TestOTLP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantDesc := tc.label + " → " + srv.Endpoint() + " (traces, logs, metrics); sampler parentbased_conversation_ratio(1)"
+			wantDesc := tc.label + " → " + srv.Endpoint() + " (traces, logs, metrics); sampler parentbased_conversation_ratio(1)+flagged_turns"
 			if d := e.Describe(); d != wantDesc {
 				t.Errorf("Describe() = %q, want %q", d, wantDesc)
 			}
@@ -303,7 +303,7 @@ func TestDescribe(t *testing.T) {
 			"console (traces); none (logs, metrics); sampler parentbased_always_on"},
 		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://user:pw@collector.example:4317/?token=abc",
 			"OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=k3y", "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"},
-			"otlp/grpc → https://collector.example:4317/ (traces, logs, metrics); sampler conversation_ratio(0.25)"},
+			"otlp/grpc → https://collector.example:4317/ (traces, logs, metrics); sampler conversation_ratio(0.25)+flagged_turns"},
 		{map[string]string{"OTEL_METRICS_EXPORTER": "none", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
 			"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://logs.example:4318/v1/logs"},
 			"otlp/http/protobuf → localhost:4318 [default] (traces); otlp/http/protobuf → http://logs.example:4318/v1/logs (logs); none (metrics); sampler parentbased_always_on"},

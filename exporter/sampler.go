@@ -8,8 +8,11 @@ import (
 	"strconv"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/assistant-otel/assistant-otel/mapping"
 )
 
 // Environment variables that choose the sampler (OpenTelemetry SDK
@@ -22,7 +25,9 @@ const (
 // samplerFromEnv builds the sampler named by OTEL_TRACES_SAMPLER and
 // OTEL_TRACES_SAMPLER_ARG, and a short name for it. The ratio samplers are
 // replaced by [ConversationRatioSampler], which stays unbiased for trace ids
-// that are session UUIDs.
+// that are session UUIDs, wrapped in [KeepFlaggedTurns] so that the turns an
+// alert points at are exported whatever their conversation's draw. The
+// always_on/always_off samplers are left as they are: off means off.
 func samplerFromEnv() (sdktrace.Sampler, string, error) {
 	name := strings.ToLower(strings.TrimSpace(os.Getenv(envSampler)))
 	arg := strings.TrimSpace(os.Getenv(envSamplerArg))
@@ -50,13 +55,13 @@ func samplerFromEnv() (sdktrace.Sampler, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		return ConversationRatioSampler(r), "conversation_ratio(" + formatRatio(r) + ")", nil
+		return KeepFlaggedTurns(ConversationRatioSampler(r)), "conversation_ratio(" + formatRatio(r) + ")+flagged_turns", nil
 	case "parentbased_traceidratio":
 		r, err := ratio()
 		if err != nil {
 			return nil, "", err
 		}
-		return sdktrace.ParentBased(ConversationRatioSampler(r)), "parentbased_conversation_ratio(" + formatRatio(r) + ")", nil
+		return KeepFlaggedTurns(sdktrace.ParentBased(ConversationRatioSampler(r))), "parentbased_conversation_ratio(" + formatRatio(r) + ")+flagged_turns", nil
 	default:
 		return nil, "", fmt.Errorf("%s=%q: unsupported sampler (want always_on, always_off, traceidratio, "+
 			"parentbased_always_on, parentbased_always_off or parentbased_traceidratio)", envSampler, name)
@@ -133,4 +138,65 @@ func fmix64(k uint64) uint64 {
 	k *= 0xc4ceb9fe1a85ec53
 	k ^= k >> 33
 	return k
+}
+
+// KeepFlaggedTurns wraps base so that a turn that matters is sampled
+// whatever base decides for its conversation: a root span (a turn) whose
+// attributes say low confidence, not recognised, ambiguous, clarification,
+// error or hand-off (see [FlaggedTurn]) is always recorded and sampled.
+// Every other root span is decided by base (for the ratio samplers: the
+// conversation's trace-id draw, so unflagged turns are kept or dropped per
+// conversation). A span with a sampled parent in the same trace is sampled,
+// so a flagged turn's child spans follow it even where base would drop its
+// conversation; a span with an unsampled parent is decided by base.
+func KeepFlaggedTurns(base sdktrace.Sampler) sdktrace.Sampler {
+	return flaggedSampler{base: base}
+}
+
+type flaggedSampler struct{ base sdktrace.Sampler }
+
+func (s flaggedSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	psc := trace.SpanContextFromContext(p.ParentContext)
+	keep := false
+	if psc.IsValid() {
+		keep = psc.IsSampled() && psc.TraceID() == p.TraceID
+	} else {
+		keep = FlaggedTurn(p.Attributes)
+	}
+	if keep {
+		return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: psc.TraceState()}
+	}
+	return s.base.ShouldSample(p)
+}
+
+func (s flaggedSampler) Description() string {
+	return "KeepFlaggedTurns{" + s.base.Description() + "}"
+}
+
+// FlaggedTurn reports whether a turn span's attributes mark it as one an
+// alert or a dashboard points at: watson_assistant.low_confidence,
+// .not_recognized, .ambiguous or .handoff true; watson_assistant.outcome
+// error, handoff, clarification, not_recognized or low_confidence; or
+// watson_assistant.recognition not_recognized or clarification.
+func FlaggedTurn(attrs []attribute.KeyValue) bool {
+	for _, kv := range attrs {
+		switch kv.Key {
+		case mapping.AttrLowConfidence, mapping.AttrNotRecognized, mapping.AttrAmbiguous, mapping.AttrHandoff:
+			if kv.Value.Type() == attribute.BOOL && kv.Value.AsBool() {
+				return true
+			}
+		case mapping.AttrOutcome:
+			switch kv.Value.AsString() {
+			case mapping.OutcomeError, mapping.OutcomeHandoff, mapping.OutcomeClarification,
+				mapping.OutcomeNotRecognized, mapping.OutcomeLowConfidence:
+				return true
+			}
+		case mapping.AttrRecognition:
+			switch kv.Value.AsString() {
+			case mapping.RecognitionNotRecognized, mapping.RecognitionClarification:
+				return true
+			}
+		}
+	}
+	return false
 }

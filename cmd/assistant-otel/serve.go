@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 
 	"github.com/assistant-otel/assistant-otel/config"
@@ -77,7 +78,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	exp, err := exporter.New(ctx,
+	expOpts := []exporter.Option{
 		exporter.WithServiceVersion(version()),
 		exporter.WithLogger(logger),
 		exporter.WithConsole(stdout),
@@ -87,9 +88,27 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		exporter.WithConsoleFormat(cfg.ConsoleFormat),
 		// Kept next to the spool: after a restart, metrics continue the same series
 		// and re-sent spans carry the same resource.
-		exporter.WithInstanceIDDir(cfg.Spool.Dir))
+		exporter.WithInstanceIDDir(cfg.Spool.Dir),
+	}
+	var promReg *prometheus.Registry
+	if cfg.MetricsListen != "" {
+		promReg = prometheus.NewRegistry()
+		expOpts = append(expOpts, exporter.WithPrometheus(promReg))
+	}
+	exp, err := exporter.New(ctx, expOpts...)
 	if err != nil {
 		return fmt.Errorf("setting up telemetry export: %w", err)
+	}
+	if promReg != nil {
+		// Self-monitoring (GET /metrics) in addition to OTLP. It cannot take
+		// the service down: if its address is taken, that is logged and the
+		// metrics still go out over OTLP.
+		go func() {
+			up := func(url string) { logger.Info("metrics endpoint up for Prometheus", "url", url) }
+			if err := exporter.ServeMetrics(ctx, cfg.MetricsListen, promReg, up); err != nil {
+				logger.Error("metrics endpoint (--metrics-listen) not served; metrics still go over OTLP", "error", err)
+			}
+		}()
 	}
 	instanceID, instanceIDSource := exp.InstanceID()
 	logger.Info("exporting telemetry", "to", exp.Describe(),
