@@ -23,7 +23,7 @@ import (
 
 // binary is the assistant-otel executable built once for these tests: they
 // run the real program, as a user would.
-var binary string
+var binary, stateHome string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "assistant-otel-test")
@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "assistant-otel")
+	stateHome = filepath.Join(dir, "state")
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -75,7 +76,9 @@ var listeningRE = regexp.MustCompile(`address=(127\.0\.0\.1:\d+)`)
 // cleanEnv is a minimal environment without any inherited OTEL_* or
 // ASSISTANT_OTEL_* variable.
 func cleanEnv(extra ...string) []string {
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	// XDG_STATE_HOME keeps backfill's default state files out of the
+	// user's home; a test that needs its own sets it again (the last wins).
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "XDG_STATE_HOME=" + stateHome}
 	return append(env, extra...)
 }
 
