@@ -473,6 +473,42 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// TestVersionStamped: a version passed as -ldflags -X main.stampedVersion
+// (the Dockerfile's VERSION build argument) is what `version` prints.
+func TestVersionStamped(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "assistant-otel")
+	build := exec.Command("go", "build", "-ldflags", "-X main.stampedVersion=9.8.7-test", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil || string(out) != "assistant-otel 9.8.7-test\n" {
+		t.Fatalf("version: %v: %q, want the stamped version", err, out)
+	}
+}
+
+// TestHealthcheck: the subcommand the compose health check runs exits 0
+// against a running service and 1 when nothing answers.
+func TestHealthcheck(t *testing.T) {
+	svc := startService(t, cleanEnv("ASSISTANT_OTEL_SECRET="+testSecret))
+	health := strings.TrimSuffix(svc.url, "/webhook") + "/healthz"
+	if out, code := runCommand(t, cleanEnv(), "healthcheck", "--url", health); code != 0 {
+		t.Fatalf("healthcheck of a running service: exit %d\n%s", code, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/healthz"
+	ln.Close()
+	if out, code := runCommand(t, cleanEnv(), "healthcheck", "--url", closed, "--timeout", "2s"); code != 1 {
+		t.Fatalf("healthcheck of nothing: exit %d, want 1\n%s", code, out)
+	}
+	if out, code := runCommand(t, cleanEnv(), "healthcheck", "--url", strings.TrimSuffix(svc.url, "/webhook")+"/nope"); code != 1 {
+		t.Fatalf("healthcheck of a 404: exit %d, want 1\n%s", code, out)
+	}
+}
+
 // TestPprofEndpoint: off by default, served on the given address when asked.
 func TestPprofEndpoint(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
