@@ -5,6 +5,7 @@
 #   victoria-logs      VictoriaLogs (logs backend standing in for Loki; OTLP over HTTP)
 #   prometheus, promtool  Prometheus 3 (the major version docker-compose.yml ships), built from its Go module
 #                         in a throwaway module under the cache dir, never in the repo
+#   alertmanager, amtool  Alertmanager, the version docker-compose.yml ships (v0.34 does not build; keep <= v0.31)
 #
 # It installs nothing system-wide, starts no service and never needs sudo. What it needs from the system
 # (Go, a C compiler, curl, jq, openssl) is checked first; a missing one is reported with the command that
@@ -34,6 +35,8 @@ VLOGS_VERSION=v1.52.1
 # the prom/prometheus image in docker-compose.yml (deploy/composetest checks that the two agree).
 PROMETHEUS_MODULE_VERSION=v0.305.0
 PROMETHEUS_VERSION=3.5.0
+# The prom/alertmanager image tag in docker-compose.yml (deploy/composetest checks that the two agree).
+ALERTMANAGER_VERSION=v0.31.0
 BUILDER_CONFIG=$ROOT/tools/otelcol/builder.yaml
 
 bash "$ROOT/scripts/prereqs.sh" || exit 1
@@ -121,6 +124,15 @@ build_prometheus() {
 	go build -trimpath -ldflags="$ldflags" -o "$BIN/promtool" "$mod/cmd/promtool"
 }
 
+# ---- Alertmanager + amtool -----------------------------------------------------------------------
+build_alertmanager() {
+	set -euo pipefail
+	local mod=github.com/prometheus/alertmanager
+	GOBIN=$BIN go install -trimpath \
+		-ldflags="-s -w -X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}" \
+		"$mod/cmd/alertmanager@$ALERTMANAGER_VERSION" "$mod/cmd/amtool@$ALERTMANAGER_VERSION"
+}
+
 start() { # start NAME FUNCTION: run in the background, output to $CACHE/logs/NAME.log
 	local name=$1 fn=$2
 	STARTS[$name]=$(now)
@@ -139,8 +151,9 @@ COLLECTOR_KEY="builder=$OTELCOL_BUILDER_VERSION config=$(sha256sum "$BUILDER_CON
 JAEGER_KEY="jaeger=$JAEGER_MODULE_VERSION $GO_VERSION"
 VLOGS_KEY="victoria-logs=$VLOGS_VERSION $GO_VERSION"
 PROMETHEUS_KEY="prometheus=$PROMETHEUS_MODULE_VERSION $GO_VERSION"
+ALERTMANAGER_KEY="alertmanager=$ALERTMANAGER_VERSION $GO_VERSION"
 
-declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY [prometheus]=$PROMETHEUS_KEY)
+declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY [prometheus]=$PROMETHEUS_KEY [alertmanager]=$ALERTMANAGER_KEY)
 
 if stamp_ok collector "$COLLECTOR_KEY" "$BIN/otelcol-assistant"; then
 	log "collector: up to date ($COLLECTOR_KEY)"
@@ -162,9 +175,14 @@ if stamp_ok prometheus "$PROMETHEUS_KEY" "$BIN/prometheus" "$BIN/promtool"; then
 else
 	start prometheus build_prometheus
 fi
+if stamp_ok alertmanager "$ALERTMANAGER_KEY" "$BIN/alertmanager" "$BIN/amtool"; then
+	log "alertmanager: up to date ($ALERTMANAGER_KEY)"
+else
+	start alertmanager build_alertmanager
+fi
 
 failed=0
-for name in collector jaeger victoria-logs prometheus; do
+for name in collector jaeger victoria-logs prometheus alertmanager; do
 	[[ -n ${PIDS[$name]:-} ]] || continue
 	if wait "${PIDS[$name]}"; then
 		stamp_write "$name" "${KEYS[$name]}"
@@ -182,5 +200,6 @@ log "  $("$BIN/otelcol-assistant" --version 2>&1 | head -n1)"
 log "  jaeger $(go version -m "$BIN/jaeger" | awk '$1 == "mod" { print $3 }') (= Jaeger v2.13.0): $BIN/jaeger"
 log "  victoria-logs $(go version -m "$BIN/victoria-logs" | awk '$1 == "mod" { print $3 }'): $BIN/victoria-logs"
 log "  $("$BIN/prometheus" --version 2>&1 | head -n1): $BIN/prometheus (+ promtool)"
+log "  $("$BIN/alertmanager" --version 2>&1 | head -n1): $BIN/alertmanager (+ amtool)"
 log "bin: $BIN"
 log "total: $(elapsed "$T0")s"
