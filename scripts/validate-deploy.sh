@@ -47,7 +47,7 @@ run "otelcol validate scripts/e2e/otelcol-test.yaml" env OTELCOL_STORAGE_DIR="$T
 run "jaeger validate deploy/jaeger/jaeger.yaml" "$BIN/jaeger" validate --config deploy/jaeger/jaeger.yaml
 run "jaeger validate scripts/e2e/jaeger.yaml" env "${e2e_ports[@]}" "$BIN/jaeger" validate --config scripts/e2e/jaeger.yaml
 run "promtool check config deploy/prometheus/prometheus.yml" "$BIN/promtool" check config deploy/prometheus/prometheus.yml
-sed 's/E2E_COLLECTOR_PROM_PORT/20005/' scripts/e2e/prometheus.yml >"$TMP/e2e-prometheus.yml"
+sed -e 's/E2E_COLLECTOR_PROM_PORT/20005/' -e 's/E2E_ALERTMANAGER_PORT/20013/' scripts/e2e/prometheus.yml >"$TMP/e2e-prometheus.yml"
 run "promtool check config scripts/e2e/prometheus.yml" "$BIN/promtool" check config "$TMP/e2e-prometheus.yml"
 run "amtool check-config deploy/alertmanager/alertmanager.yml" "$BIN/amtool" check-config deploy/alertmanager/alertmanager.yml
 run "go test deploy/composetest (docker-compose.yml, Dockerfile, Grafana provisioning)" \
