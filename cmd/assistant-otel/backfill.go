@@ -51,7 +51,7 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer, g
 			deps.Sink = skipRefused(deps.Sink, deps.Logger)
 			return backfill.Run(ctx, cfg, deps)
 		},
-		"rerun with the same --checkpoint to resume")
+		"rerun the same command (same state file) to resume")
 }
 
 // replayCmd imports saved webhook bodies or log entries from files.
