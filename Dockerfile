@@ -10,7 +10,11 @@ ENV CGO_ENABLED=0 GOTOOLCHAIN=local
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN go build -trimpath -ldflags="-s -w" -o /out/assistant-otel ./cmd/assistant-otel \
+# The version the binary reports (`assistant-otel version`, service.version on its telemetry). A build from
+# this copied tree has no VCS information, so without it the binary says "(devel)":
+#   docker build --build-arg VERSION=$(git describe --tags --always --dirty) -t assistant-otel .
+ARG VERSION=unreleased
+RUN go build -trimpath -ldflags="-s -w -X main.stampedVersion=${VERSION}" -o /out/assistant-otel ./cmd/assistant-otel \
 	&& mkdir -p /out/spool
 
 # ---- final stage ----
@@ -24,4 +28,6 @@ COPY --from=build /out/assistant-otel /assistant-otel
 COPY --from=build --chown=65532:65532 /out/spool /var/lib/assistant-otel/spool
 USER 65532:65532
 EXPOSE 8080
+# No shell or curl in the image: the health check runs the binary (see docker-compose.yml).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 CMD ["/assistant-otel", "healthcheck", "--url", "http://127.0.0.1:8080/healthz"]
 ENTRYPOINT ["/assistant-otel", "serve"]

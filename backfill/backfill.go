@@ -191,18 +191,24 @@ type job struct {
 func (j *job) run(ctx context.Context) error {
 	q := watsonapi.Query{Filter: j.base, Sort: watsonapi.SortAscending, PageLimit: j.cfg.PageLimit}
 	cursorAt := time.Time{}
-	j.cp = Checkpoint{ServiceURL: j.cfg.ServiceURL, PathID: j.cfg.PathID(), Filter: j.base, Total: -1}
+	j.cp = Checkpoint{ServiceURL: j.cfg.ServiceURL, PathID: j.cfg.PathID(), Identity: j.cfg.Identity(), Filter: j.base, Total: -1}
 	if j.cfg.Checkpoint != "" {
 		prev, err := LoadCheckpoint(j.cfg.Checkpoint)
 		if err != nil {
 			return fmt.Errorf("backfill: %w", err)
 		}
 		if prev != nil {
-			if prev.ServiceURL != j.cp.ServiceURL || prev.PathID != j.cp.PathID || prev.Filter != j.cp.Filter {
+			same := prev.Identity == j.cp.Identity
+			if prev.Identity == "" {
+				same = prev.Filter == j.cp.Filter
+			}
+			if prev.ServiceURL != j.cp.ServiceURL || prev.PathID != j.cp.PathID || !same {
 				return fmt.Errorf("backfill: checkpoint %s belongs to another backfill (path id %q, filter %q); use another --checkpoint file or delete it",
 					j.cfg.Checkpoint, prev.PathID, prev.Filter)
 			}
+			identity, base := j.cp.Identity, j.cp.Filter
 			j.cp = *prev
+			j.cp.Identity, j.cp.Filter = identity, base
 			j.cp.Done = false
 			j.st.Resumed = true
 			for _, id := range prev.SeenIDs {

@@ -460,3 +460,28 @@ func TestUnauthorizedIsClear(t *testing.T) {
 		t.Errorf("err = %v, want ErrUnauthorized without the key", err)
 	}
 }
+
+// TestCheckpointWithoutIdentityStillResumes: a checkpoint written before the
+// identity field existed is matched on its filter, as before.
+func TestCheckpointWithoutIdentityStillResumes(t *testing.T) {
+	s := server(t, logsAt(t, 6, minutes))
+	cfg := config(t, s)
+	cfg.From = t0 // an identity to drop
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "cp.json")
+	sk := newSink()
+	if _, err := backfill.Run(context.Background(), cfg, deps(sk)); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := backfill.LoadCheckpoint(cfg.Checkpoint)
+	if err != nil || cp == nil || cp.Identity == "" {
+		t.Fatalf("checkpoint %+v, %v: want an identity", cp, err)
+	}
+	cp.Identity = ""
+	if err := cp.Save(cfg.Checkpoint); err != nil {
+		t.Fatal(err)
+	}
+	st, err := backfill.Run(context.Background(), cfg, deps(sk))
+	if err != nil || !st.Resumed || st.Consumed != 0 {
+		t.Fatalf("rerun on an old checkpoint: %v, %+v (want resumed, nothing consumed)", err, st)
+	}
+}

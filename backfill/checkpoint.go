@@ -1,15 +1,19 @@
 package backfill
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/assistant-otel/assistant-otel/watson"
+	"github.com/assistant-otel/assistant-otel/watsonapi"
 )
 
 // checkpointFormat is the version of the checkpoint file layout.
@@ -21,10 +25,13 @@ const checkpointFormat = 1
 // fsync of the directory).
 type Checkpoint struct {
 	Format int `json:"format"`
-	// ServiceURL, PathID and Filter identify the run; a checkpoint is
-	// refused for a different one.
+	// ServiceURL, PathID and Identity (Config.Identity: the filter with
+	// relative bounds as written) identify the run; a checkpoint is refused
+	// for a different one. Filter is the filter of the last run (a file
+	// without Identity, from an older version, is matched on it).
 	ServiceURL string `json:"service_url"`
 	PathID     string `json:"path_id"`
+	Identity   string `json:"identity,omitempty"`
 	Filter     string `json:"filter"`
 	// Cursor fetches the next page to consume; CursorSavedAt is when the
 	// service issued it (cursors expire after 5 minutes).
@@ -107,4 +114,80 @@ func (c *Checkpoint) Save(path string) error {
 		d.Close()
 	}
 	return nil
+}
+
+// relativeSpec returns s when it is a time relative to now ("now" or an
+// age such as 7d), "" when it is empty or absolute.
+func relativeSpec(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return ""
+		}
+	}
+	return s
+}
+
+// Identity names the backfill a checkpoint belongs to: the filter of the
+// run with each relative bound (--from 7d) given as written rather than as
+// the time it meant at this run, so that a cron job rerunning the same
+// command continues its checkpoint instead of being refused.
+func (c Config) Identity() string {
+	from, to := c.From, c.To
+	var rel []string
+	if c.FromSpec != "" {
+		from = time.Time{}
+		rel = append(rel, "from="+c.FromSpec)
+	}
+	if c.ToSpec != "" {
+		to = time.Time{}
+		rel = append(rel, "to="+c.ToSpec)
+	}
+	id := watsonapi.BuildFilter(from, to, c.Filter)
+	if len(rel) > 0 {
+		id += " [relative " + strings.Join(rel, " ") + "]"
+	}
+	return id
+}
+
+// DefaultStatePath is the state file a backfill uses when neither
+// --checkpoint nor --no-state is given: one per assistant or environment
+// and per run identity (service URL, window as written, filter), in
+// $XDG_STATE_HOME/assistant-otel/backfill, else
+// ~/.local/state/assistant-otel/backfill. Rerunning the same command
+// therefore continues where the last run stopped.
+func DefaultStatePath(c Config, getenv func(string) string) (string, error) {
+	dir := getenv("XDG_STATE_HOME")
+	if dir == "" || !filepath.IsAbs(dir) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no state directory (%w): give --checkpoint FILE or --no-state", err)
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	kind := "assistant"
+	if c.EnvironmentID != "" {
+		kind = "environment"
+	}
+	sum := sha256.Sum256([]byte(c.ServiceURL + "\n" + c.PathID() + "\n" + c.Identity()))
+	name := fmt.Sprintf("%s-%s-%s.json", kind, safeName(c.PathID()), hex.EncodeToString(sum[:6]))
+	return filepath.Join(dir, "assistant-otel", "backfill", name), nil
+}
+
+// safeName keeps letters, digits, '-' and '_' (ids are UUIDs), so that the
+// id cannot leave the directory.
+func safeName(s string) string {
+	b := []byte(s)
+	for i, ch := range b {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	return string(b)
 }

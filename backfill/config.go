@@ -62,8 +62,16 @@ type Config struct {
 	From, To time.Time
 	// Filter is a raw filter ANDed with the window.
 	Filter string
-	// Checkpoint is the resume file; empty means no resume.
+	// Checkpoint is the resume file; empty means no resume. The command
+	// sets it to DefaultStatePath unless NoState.
 	Checkpoint string
+	// NoState (--no-state) keeps the command from using a default state
+	// file when --checkpoint is not given.
+	NoState bool
+	// FromSpec and ToSpec are --from and --to as given when they are
+	// relative to now (an age or "now"); empty otherwise. A checkpoint
+	// stores them instead of the moving bound (see Identity).
+	FromSpec, ToSpec string
 	// DedupeFile is the file-backed Deduper used when the caller gives none.
 	DedupeFile string
 	// DryRun counts without consuming, marking or checkpointing.
@@ -195,7 +203,8 @@ func parseFlags(args []string, getenv func(string) string, usage io.Writer, now 
 	fs.StringVar(&from, "from", "", "first request_timestamp to import (inclusive); default: the oldest log kept")
 	fs.StringVar(&to, "to", "", "request_timestamp to stop at (exclusive); default: none (up to the newest log)")
 	fs.StringVar(&c.Filter, "filter", "", "extra filter in the logs API's syntax, ANDed with --from/--to, e.g. customer_id::abc")
-	fs.StringVar(&c.Checkpoint, "checkpoint", "", "file recording progress; rerun with the same file to resume")
+	fs.StringVar(&c.Checkpoint, "checkpoint", "", "state file recording progress; rerun with the same file to resume (default: one per assistant or environment and window in $XDG_STATE_HOME/assistant-otel/backfill)")
+	fs.BoolVar(&c.NoState, "no-state", false, "keep no state file: a rerun exports everything again (unless --checkpoint or --dedupe-file)")
 	fs.StringVar(&c.DedupeFile, "dedupe-file", "", "file of log_ids already exported, for runs without the service's dedupe store")
 	fs.BoolVar(&c.DryRun, "dry-run", false, "list and count the logs without exporting anything")
 	fs.IntVar(&c.PageLimit, "page-limit", 100, "logs per page; lower it if the API times out")
@@ -237,6 +246,10 @@ func parseFlags(args []string, getenv func(string) string, usage io.Writer, now 
 	}
 	if c.To, err = ParseTime(to, now); err != nil {
 		errs = append(errs, fmt.Errorf("--to: %w", err))
+	}
+	c.FromSpec, c.ToSpec = relativeSpec(from), relativeSpec(to)
+	if c.NoState && c.Checkpoint != "" {
+		errs = append(errs, errors.New("--no-state and --checkpoint contradict each other: give one"))
 	}
 	if !c.From.IsZero() && !c.To.IsZero() && !c.From.Before(c.To) {
 		errs = append(errs, fmt.Errorf("--from %s is not before --to %s", c.From.Format(time.RFC3339), c.To.Format(time.RFC3339)))

@@ -267,3 +267,59 @@ func TestMappingFlagsDeclaredOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRelativeBoundsAndTheStateFile: a relative --from is kept as written in
+// the run's identity (so a later run of the same command matches its
+// checkpoint) while an absolute one is the time itself; the default state
+// file lies in $XDG_STATE_HOME, one per assistant or environment and window.
+func TestRelativeBoundsAndTheStateFile(t *testing.T) {
+	parseAt := func(at time.Time, args ...string) Config {
+		t.Helper()
+		c, err := parseFlags(append([]string{"--url", "https://api.example.com/instances/abc"}, args...),
+			env(EnvAPIKey, "k"), &bytes.Buffer{}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	later := now.Add(26 * time.Hour)
+	a, b := parseAt(now, "--assistant-id", "a1", "--from", "7d"), parseAt(later, "--assistant-id", "a1", "--from", "7d")
+	if a.FromSpec != "7d" || a.BaseFilter() == b.BaseFilter() || a.Identity() != b.Identity() {
+		t.Errorf("--from 7d a day apart: spec %q, filters %q / %q, identities %q / %q (want the same identity)",
+			a.FromSpec, a.BaseFilter(), b.BaseFilter(), a.Identity(), b.Identity())
+	}
+	abs1, abs2 := parseAt(now, "--assistant-id", "a1", "--from", "2026-03-01"), parseAt(now, "--assistant-id", "a1", "--from", "2026-03-02")
+	if abs1.FromSpec != "" || abs1.Identity() == abs2.Identity() || abs1.Identity() == a.Identity() {
+		t.Errorf("absolute --from: spec %q, identities %q / %q / relative %q (want all different)", abs1.FromSpec, abs1.Identity(), abs2.Identity(), a.Identity())
+	}
+
+	state := t.TempDir()
+	getenv := env("XDG_STATE_HOME", state)
+	pa, err := DefaultStatePath(a, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := DefaultStatePath(b, getenv)
+	pabs, _ := DefaultStatePath(abs1, getenv)
+	if filepath.Dir(pa) != filepath.Join(state, "assistant-otel", "backfill") || !strings.HasPrefix(filepath.Base(pa), "assistant-a1-") {
+		t.Errorf("state file %s, want assistant-a1-… in $XDG_STATE_HOME/assistant-otel/backfill", pa)
+	}
+	if pa != pb || pa == pabs {
+		t.Errorf("state files: same command %s / %s (want equal), other window %s (want different)", pa, pb, pabs)
+	}
+	envc := parseAt(now, "--environment-id", "../../etc", "--from", "7d")
+	pe, _ := DefaultStatePath(envc, getenv)
+	if filepath.Dir(pe) != filepath.Dir(pa) || !strings.HasPrefix(filepath.Base(pe), "environment-______etc-") {
+		t.Errorf("environment state file %s: want environment-… in %s, the id unable to leave it", pe, filepath.Dir(pa))
+	}
+	home, _ := DefaultStatePath(a, env())
+	if h, err := os.UserHomeDir(); err == nil && !strings.HasPrefix(home, filepath.Join(h, ".local", "state", "assistant-otel", "backfill")) {
+		t.Errorf("without XDG_STATE_HOME: %s, want under ~/.local/state", home)
+	}
+
+	_, err = parseFlags([]string{"--url", "https://api.example.com/instances/abc", "--assistant-id", "a1", "--no-state", "--checkpoint", "f"},
+		env(EnvAPIKey, "k"), &bytes.Buffer{}, now)
+	if err == nil || !strings.Contains(err.Error(), "--no-state and --checkpoint") {
+		t.Errorf("--no-state with --checkpoint: %v", err)
+	}
+}

@@ -4,7 +4,9 @@
 # End-to-end test against the real stack, natively on 127.0.0.1 (no containers):
 #   real Collector (built from tools/otelcol/builder.yaml, config scripts/e2e/otelcol-test.yaml),
 #   Jaeger v2 (traces), VictoriaLogs (logs, standing in for Loki: OTLP over HTTP), Prometheus (scrapes the
-#   Collector's prometheus exporter), and the real assistant-otel binary receiving every corpus event.
+#   Collector's prometheus exporter, evaluates the shipped alert rules and sends the alerts to Alertmanager
+#   v0.31.0 running deploy/alertmanager/alertmanager.yml), and the real assistant-otel binary receiving every
+#   corpus event.
 # It asserts what arrived by querying each backend's own HTTP API, prints PASS/FAIL per assertion and a
 # final "N passed, N failed" line, and exits 0 only if every assertion held.
 #
@@ -49,7 +51,7 @@ echo "== tools"
 bash "$ROOT/scripts/tools.sh"
 BIN=$(bash "$ROOT/scripts/tools.sh" --print-bin)
 bash "$ROOT/scripts/prereqs.sh" || exit 1
-for t in prometheus promtool jaeger victoria-logs otelcol-assistant; do [[ -x $BIN/$t ]] || {
+for t in prometheus promtool jaeger victoria-logs otelcol-assistant alertmanager; do [[ -x $BIN/$t ]] || {
 	echo "FAIL: $BIN/$t not found (scripts/tools.sh builds it)" >&2
 	exit 1
 }; done
@@ -61,7 +63,7 @@ mkdir -p "$TMP/logs"
 # Nothing here assumes a well-known port is free: a developer's own Collector (4317/4318), Prometheus (9090)
 # or Jaeger (16686) may be running. The configs in scripts/e2e/ read these from the environment.
 (cd "$ROOT" && go build -o "$TMP/ports" ./internal/cmd/ports)
-mapfile -t FREE < <("$TMP/ports" free 14)
+mapfile -t FREE < <("$TMP/ports" free 15)
 export E2E_OTLP_GRPC_PORT=${FREE[0]} E2E_OTLP_HTTP_PORT=${FREE[1]} E2E_COLLECTOR_HEALTH_PORT=${FREE[2]} \
 	E2E_COLLECTOR_METRICS_PORT=${FREE[3]} E2E_COLLECTOR_PROM_PORT=${FREE[4]} \
 	E2E_JAEGER_OTLP_GRPC_PORT=${FREE[5]} E2E_JAEGER_OTLP_HTTP_PORT=${FREE[6]} E2E_JAEGER_HEALTH_PORT=${FREE[7]} \
@@ -78,8 +80,10 @@ PROM=http://127.0.0.1:$PROM_PORT
 OTLP_HTTP=http://127.0.0.1:$E2E_OTLP_HTTP_PORT
 OTLP_GRPC=http://127.0.0.1:$E2E_OTLP_GRPC_PORT
 LISTEN=127.0.0.1:${FREE[13]}
+AM_PORT=${FREE[14]}
+AM=http://127.0.0.1:$AM_PORT
 echo "[e2e] ports: Collector OTLP $E2E_OTLP_GRPC_PORT/$E2E_OTLP_HTTP_PORT, Jaeger $E2E_JAEGER_QUERY_HTTP_PORT," \
-	"VictoriaLogs $VLOGS_PORT, Prometheus $PROM_PORT, assistant-otel $LISTEN"
+	"VictoriaLogs $VLOGS_PORT, Prometheus $PROM_PORT, Alertmanager $AM_PORT, assistant-otel $LISTEN"
 PIDS=()
 NAMES=()
 PASS=0
@@ -205,14 +209,18 @@ wait_ready() { # wait_ready NAME URL TIMEOUT
 
 # ---- start the backends --------------------------------------------------------------------------
 echo "== backends (data in $TMP)"
-mkdir -p "$TMP/otelcol-storage" "$TMP/victoria-logs" "$TMP/prometheus"
+mkdir -p "$TMP/otelcol-storage" "$TMP/victoria-logs" "$TMP/prometheus" "$TMP/alertmanager"
 
 start jaeger "$BIN/jaeger" --config "$ROOT/scripts/e2e/jaeger.yaml"
 start victoria-logs "$BIN/victoria-logs" -httpListenAddr="127.0.0.1:$VLOGS_PORT" \
 	-storageDataPath="$TMP/victoria-logs" -retentionPeriod=100y # corpus turns are dated 2025
 # The shipped alert rules, with every for: set to 0s so the alert test below does not wait 10 minutes.
 # Prometheus reads no environment in its config: the scrape target's port is filled in here.
-sed "s/E2E_COLLECTOR_PROM_PORT/$E2E_COLLECTOR_PROM_PORT/" "$ROOT/scripts/e2e/prometheus.yml" >"$TMP/prometheus-base.yml"
+sed -e "s/E2E_COLLECTOR_PROM_PORT/$E2E_COLLECTOR_PROM_PORT/" -e "s/E2E_ALERTMANAGER_PORT/$AM_PORT/" \
+	"$ROOT/scripts/e2e/prometheus.yml" >"$TMP/prometheus-base.yml"
+# The shipped Alertmanager config, as docker-compose.yml runs it; no cluster (its default port 9094 may be taken).
+start alertmanager "$BIN/alertmanager" --config.file="$ROOT/deploy/alertmanager/alertmanager.yml" \
+	--storage.path="$TMP/alertmanager" --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address=
 PROM_CFG=$(bash "$ROOT/scripts/e2e/alerts.sh" config "$TMP/prometheus-base.yml" "$TMP/promcfg")
 start prometheus "$BIN/prometheus" --config.file="$PROM_CFG" \
 	--storage.tsdb.path="$TMP/prometheus" --web.listen-address="127.0.0.1:$PROM_PORT"
@@ -222,6 +230,7 @@ start otelcol env OTELCOL_STORAGE_DIR="$TMP/otelcol-storage" \
 wait_ready jaeger "http://127.0.0.1:$E2E_JAEGER_HEALTH_PORT/status" 60 || exit 1
 wait_ready victoria-logs "$VLOGS/health" 60 || exit 1
 wait_ready prometheus "$PROM/-/ready" 60 || exit 1
+wait_ready alertmanager "$AM/-/ready" 60 || exit 1
 wait_ready otelcol "http://127.0.0.1:$E2E_COLLECTOR_HEALTH_PORT/" 60 || exit 1
 
 # ---- helpers for the backends' APIs --------------------------------------------------------------
@@ -519,5 +528,14 @@ export -f feed
 export CORPUS TMP LISTEN SECRET_FILE
 check "Prometheus: alert WatsonAssistantLowConfidenceRateHigh fires on low-confidence traffic" \
 	bash "$ROOT/scripts/e2e/alerts.sh" wait "$PROM" --timeout 120 --feed feed
+am_has_alert() { # the firing alert reached Alertmanager (Prometheus' alerting: section), with its labels
+	curl -fsS --max-time 5 "$AM/api/v2/alerts?active=true" |
+		jq -e '[.[] | select(.labels.alertname == "WatsonAssistantLowConfidenceRateHigh" and .labels.severity == "warning")] | length > 0' ||
+		{
+			echo "Alertmanager at $AM has: $(curl -fsS --max-time 5 "$AM/api/v2/alerts" | jq -c '[.[].labels.alertname]')"
+			return 1
+		}
+}
+check_eventually "Alertmanager: WatsonAssistantLowConfidenceRateHigh arrives from Prometheus (GET /api/v2/alerts)" am_has_alert
 
 exit 0 # the EXIT trap stops everything, prints the summary and exits 1 if anything failed

@@ -6,6 +6,7 @@
 #   prometheus, promtool  Prometheus 3 (the major version docker-compose.yml ships), built from its Go module
 #                         in a throwaway module under the cache dir, never in the repo
 #   helm               Helm 3 (helm lint / helm template of deploy/helm/assistant-otel; no cluster needed)
+#   alertmanager, amtool  Alertmanager, the version docker-compose.yml ships (v0.34 does not build; keep <= v0.31)
 #
 # It installs nothing system-wide, starts no service and never needs sudo. What it needs from the system
 # (Go, a C compiler, curl, jq, openssl) is checked first; a missing one is reported with the command that
@@ -40,6 +41,8 @@ HELM_VERSION=v3.19.0
 # its k8s.io/client-go (v0.34.0 in v3.19.0 = Kubernetes 1.34); `go install` alone leaves it at 1.20, which
 # refuses charts that require a newer kubeVersion.
 HELM_K8S_VERSION=1.34
+# The prom/alertmanager image tag in docker-compose.yml (deploy/composetest checks that the two agree).
+ALERTMANAGER_VERSION=v0.31.0
 BUILDER_CONFIG=$ROOT/tools/otelcol/builder.yaml
 
 bash "$ROOT/scripts/prereqs.sh" || exit 1
@@ -140,6 +143,15 @@ build_helm() {
 		"helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
+# ---- Alertmanager + amtool -----------------------------------------------------------------------
+build_alertmanager() {
+	set -euo pipefail
+	local mod=github.com/prometheus/alertmanager
+	GOBIN=$BIN go install -trimpath \
+		-ldflags="-s -w -X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}" \
+		"$mod/cmd/alertmanager@$ALERTMANAGER_VERSION" "$mod/cmd/amtool@$ALERTMANAGER_VERSION"
+}
+
 start() { # start NAME FUNCTION: run in the background, output to $CACHE/logs/NAME.log
 	local name=$1 fn=$2
 	STARTS[$name]=$(now)
@@ -159,8 +171,9 @@ JAEGER_KEY="jaeger=$JAEGER_MODULE_VERSION $GO_VERSION"
 VLOGS_KEY="victoria-logs=$VLOGS_VERSION $GO_VERSION"
 PROMETHEUS_KEY="prometheus=$PROMETHEUS_MODULE_VERSION $GO_VERSION"
 HELM_KEY="helm=$HELM_VERSION k8s=$HELM_K8S_VERSION $GO_VERSION"
+ALERTMANAGER_KEY="alertmanager=$ALERTMANAGER_VERSION $GO_VERSION"
 
-declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY [prometheus]=$PROMETHEUS_KEY [helm]=$HELM_KEY)
+declare -A KEYS=([collector]=$COLLECTOR_KEY [jaeger]=$JAEGER_KEY [victoria-logs]=$VLOGS_KEY [prometheus]=$PROMETHEUS_KEY [helm]=$HELM_KEY [alertmanager]=$ALERTMANAGER_KEY)
 
 if stamp_ok collector "$COLLECTOR_KEY" "$BIN/otelcol-assistant"; then
 	log "collector: up to date ($COLLECTOR_KEY)"
@@ -187,9 +200,14 @@ if stamp_ok helm "$HELM_KEY" "$BIN/helm"; then
 else
 	start helm build_helm
 fi
+if stamp_ok alertmanager "$ALERTMANAGER_KEY" "$BIN/alertmanager" "$BIN/amtool"; then
+	log "alertmanager: up to date ($ALERTMANAGER_KEY)"
+else
+	start alertmanager build_alertmanager
+fi
 
 failed=0
-for name in collector jaeger victoria-logs prometheus helm; do
+for name in collector jaeger victoria-logs prometheus helm alertmanager; do
 	[[ -n ${PIDS[$name]:-} ]] || continue
 	if wait "${PIDS[$name]}"; then
 		stamp_write "$name" "${KEYS[$name]}"
@@ -208,5 +226,6 @@ log "  jaeger $(go version -m "$BIN/jaeger" | awk '$1 == "mod" { print $3 }') (=
 log "  victoria-logs $(go version -m "$BIN/victoria-logs" | awk '$1 == "mod" { print $3 }'): $BIN/victoria-logs"
 log "  $("$BIN/prometheus" --version 2>&1 | head -n1): $BIN/prometheus (+ promtool)"
 log "  helm $("$BIN/helm" version --short 2>&1): $BIN/helm"
+log "  $("$BIN/alertmanager" --version 2>&1 | head -n1): $BIN/alertmanager (+ amtool)"
 log "bin: $BIN"
 log "total: $(elapsed "$T0")s"

@@ -5,7 +5,6 @@
 #   deploy/jaeger/jaeger.yaml, scripts/e2e/jaeger.yaml      -> `jaeger validate` (Jaeger v2.13.0)
 #   deploy/prometheus/prometheus.yml, scripts/e2e/prometheus.yml -> `promtool check config` (Prometheus 3, the
 #                                                             version docker-compose.yml ships)
-#   docker-compose.yml, Dockerfile, Grafana provisioning    -> go test in deploy/composetest (compose-go)
 #   deploy/helm/assistant-otel (the Helm chart)             -> helm lint --strict and helm template with each
 #                                                             values file (default, ci/*-values.yaml), then
 #                                                             go vet, staticcheck, go test in deploy/helmtest (strict
@@ -13,6 +12,10 @@
 #   deploy/systemd/assistant-otel.service                   -> go test in deploy/helmtest (hardening keys);
 #                                                             systemd-analyze verify and security when
 #                                                             installed (else SKIP)
+#   deploy/alertmanager/alertmanager.yml                    -> `amtool check-config` (Alertmanager v0.31.0, the
+#                                                             version docker-compose.yml ships)
+#   docker-compose.yml, Dockerfile, Grafana provisioning,   -> go test in deploy/composetest (compose-go)
+#   deploy/caddy/Caddyfile (its wiring; Caddy itself is not built here: docs/real-stack.md)
 # Prints PASS/FAIL per file and "N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
 
@@ -56,8 +59,9 @@ run "otelcol validate scripts/e2e/otelcol-test.yaml" env OTELCOL_STORAGE_DIR="$T
 run "jaeger validate deploy/jaeger/jaeger.yaml" "$BIN/jaeger" validate --config deploy/jaeger/jaeger.yaml
 run "jaeger validate scripts/e2e/jaeger.yaml" env "${e2e_ports[@]}" "$BIN/jaeger" validate --config scripts/e2e/jaeger.yaml
 run "promtool check config deploy/prometheus/prometheus.yml" "$BIN/promtool" check config deploy/prometheus/prometheus.yml
-sed 's/E2E_COLLECTOR_PROM_PORT/20005/' scripts/e2e/prometheus.yml >"$TMP/e2e-prometheus.yml"
+sed -e 's/E2E_COLLECTOR_PROM_PORT/20005/' -e 's/E2E_ALERTMANAGER_PORT/20013/' scripts/e2e/prometheus.yml >"$TMP/e2e-prometheus.yml"
 run "promtool check config scripts/e2e/prometheus.yml" "$BIN/promtool" check config "$TMP/e2e-prometheus.yml"
+run "amtool check-config deploy/alertmanager/alertmanager.yml" "$BIN/amtool" check-config deploy/alertmanager/alertmanager.yml
 run "go test deploy/composetest (docker-compose.yml, Dockerfile, Grafana provisioning)" \
 	bash -c 'cd deploy/composetest && go test -count=1 ./...'
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/assistant-otel/assistant-otel/backfill"
@@ -28,12 +30,28 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		fmt.Fprintln(stderr, "assistant-otel backfill:", err)
 		return 2
 	}
+	if cfg.Checkpoint == "" && !cfg.NoState {
+		// Rerunning the same command (say, from cron) continues instead of
+		// exporting everything again.
+		path, err := backfill.DefaultStatePath(cfg, getenv)
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(path), 0o700)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "assistant-otel backfill:", err)
+			return 1
+		}
+		cfg.Checkpoint = path
+	}
+	if cfg.Checkpoint != "" {
+		fmt.Fprintf(stderr, "assistant-otel backfill: state file %s (rerun the same command to continue; --no-state to keep none)\n", cfg.Checkpoint)
+	}
 	return runImport(ctx, "backfill", cfg.Mapping, cfg.Metrics, cfg.DryRun, backfill.SourceBackfill, stdout, stderr,
 		func(deps backfill.Deps) (backfill.Stats, error) {
 			deps.Sink = skipRefused(deps.Sink, deps.Logger)
 			return backfill.Run(ctx, cfg, deps)
 		},
-		"rerun with the same --checkpoint to resume")
+		"rerun the same command (same state file) to resume")
 }
 
 // replayCmd imports saved webhook bodies or log entries from files.

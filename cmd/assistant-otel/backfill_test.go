@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assistant-otel/assistant-otel/internal/otlptest"
 	"github.com/assistant-otel/assistant-otel/watsonapi/watsonapitest"
@@ -143,5 +144,97 @@ func TestReplayFiles(t *testing.T) {
 	got := turnSpansByLogID(otlp)
 	if len(got) != len(files) {
 		t.Errorf("%d turns replayed, want %d", len(got), len(files))
+	}
+}
+
+// recentLogs makes n logs requested in the last two days, one a minute.
+func recentLogs(t *testing.T, n int) []watsonapitest.Log {
+	t.Helper()
+	payloads, err := watsonapitest.CorpusPayloads("../../testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := watsonapitest.Synthesize(payloads, n, time.Now().Add(-48*time.Hour), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return logs
+}
+
+// TestBackfillRerunDefaultState: the same command run twice, with neither
+// --checkpoint nor --dedupe-file, exports each log once; the default state
+// file is named in the output and lies in $XDG_STATE_HOME. --no-state opts
+// out (and so exports again).
+func TestBackfillRerunDefaultState(t *testing.T) {
+	api := watsonapitest.New(recentLogs(t, 12))
+	t.Cleanup(api.Close)
+	otlp := otlptest.StartGRPC(t)
+	state := t.TempDir()
+	env := cleanEnv("ASSISTANT_OTEL_API_KEY="+api.APIKey, "OTEL_EXPORTER_OTLP_ENDPOINT="+otlp.Endpoint(),
+		"ASSISTANT_OTEL_SECRET="+testSecret, "XDG_STATE_HOME="+state)
+	args := []string{"backfill", "--url", api.URL, "--assistant-id", api.AssistantID, "--iam-url", api.IAMURL,
+		"--from", "2025-01-01", "--page-limit", "5", "--progress", "none"}
+	for run := 1; run <= 2; run++ {
+		out, code := runCommand(t, env, args...)
+		if code != 0 {
+			t.Fatalf("run %d: exit %d\n%s", run, code, out)
+		}
+		dir := filepath.Join(state, "assistant-otel", "backfill")
+		files, _ := filepath.Glob(filepath.Join(dir, "assistant-"+api.AssistantID+"-*.json"))
+		if len(files) != 1 {
+			t.Fatalf("run %d: state files %v in %s, want one", run, files, dir)
+		}
+		if !strings.Contains(out, "state file "+files[0]) {
+			t.Errorf("run %d: the output does not name the state file %s:\n%s", run, files[0], out)
+		}
+	}
+	for id, n := range turnSpansByLogID(otlp) {
+		if n != 1 {
+			t.Errorf("log %s exported %d times over two runs, want 1", id, n)
+		}
+	}
+	if n := len(turnSpansByLogID(otlp)); n != 12 {
+		t.Errorf("%d logs exported, want 12", n)
+	}
+	if out, code := runCommand(t, env, append(args, "--no-state")...); code != 0 || strings.Contains(out, "state file") {
+		t.Fatalf("--no-state: exit %d, or a state file named:\n%s", code, out)
+	}
+	if got := turnSpansByLogID(otlp)[watsonapitest.SyntheticID(0)]; got != 2 {
+		t.Errorf("with --no-state, log 0 exported %d times in all, want 2 (no state: exported again)", got)
+	}
+}
+
+// TestBackfillRelativeFromWithCheckpoint: the cron use. `--from 7d
+// --checkpoint f` run twice (the window moved in between) is accepted the
+// second time and exports only the logs that arrived since.
+func TestBackfillRelativeFromWithCheckpoint(t *testing.T) {
+	logs := recentLogs(t, 15)
+	api := watsonapitest.New(logs[:10])
+	t.Cleanup(api.Close)
+	otlp := otlptest.StartGRPC(t)
+	env := cleanEnv("ASSISTANT_OTEL_API_KEY="+api.APIKey, "OTEL_EXPORTER_OTLP_ENDPOINT="+otlp.Endpoint(),
+		"ASSISTANT_OTEL_SECRET="+testSecret)
+	checkpoint := filepath.Join(t.TempDir(), "cron.json")
+	args := []string{"backfill", "--url", api.URL, "--assistant-id", api.AssistantID, "--iam-url", api.IAMURL,
+		"--from", "7d", "--checkpoint", checkpoint, "--page-limit", "4", "--progress", "none"}
+	if out, code := runCommand(t, env, args...); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	if n := len(turnSpansByLogID(otlp)); n != 10 {
+		t.Fatalf("first run exported %d logs, want 10", n)
+	}
+	api.SetLogs(logs)
+	out, code := runCommand(t, env, args...)
+	if code != 0 {
+		t.Fatalf("second run with the same relative --from: exit %d\n%s", code, out)
+	}
+	got := turnSpansByLogID(otlp)
+	for i := range logs {
+		if n := got[watsonapitest.SyntheticID(i)]; n != 1 {
+			t.Errorf("log %d exported %d times over two runs, want 1", i, n)
+		}
+	}
+	if !strings.Contains(out, "state file "+checkpoint) {
+		t.Errorf("the output does not name the checkpoint:\n%s", out)
 	}
 }

@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return replayCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "dead-letters":
 		return deadLettersCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "healthcheck":
+		return healthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "assistant-otel", version())
 		return 0
@@ -75,6 +77,8 @@ Commands:
   replay    import saved webhook bodies or log entries from files
   dead-letters list|retry
             list, or export again, the events the OTLP endpoint refused (kept in the spool)
+  healthcheck [--url URL]
+            exit 0 when a running service answers 2xx (the container health check: the image has no shell)
   version   print the version
 
 Run "assistant-otel COMMAND -h" for the flags of a command.

@@ -23,7 +23,7 @@ import (
 
 // binary is the assistant-otel executable built once for these tests: they
 // run the real program, as a user would.
-var binary string
+var binary, stateHome string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "assistant-otel-test")
@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "assistant-otel")
+	stateHome = filepath.Join(dir, "state")
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -75,7 +76,9 @@ var listeningRE = regexp.MustCompile(`address=(127\.0\.0\.1:\d+)`)
 // cleanEnv is a minimal environment without any inherited OTEL_* or
 // ASSISTANT_OTEL_* variable.
 func cleanEnv(extra ...string) []string {
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	// XDG_STATE_HOME keeps backfill's default state files out of the
+	// user's home; a test that needs its own sets it again (the last wins).
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "XDG_STATE_HOME=" + stateHome}
 	return append(env, extra...)
 }
 
@@ -482,6 +485,42 @@ func TestVersion(t *testing.T) {
 	out, err := exec.Command(binary, "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "assistant-otel ") {
 		t.Fatalf("%v: %s", err, out)
+	}
+}
+
+// TestVersionStamped: a version passed as -ldflags -X main.stampedVersion
+// (the Dockerfile's VERSION build argument) is what `version` prints.
+func TestVersionStamped(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "assistant-otel")
+	build := exec.Command("go", "build", "-ldflags", "-X main.stampedVersion=9.8.7-test", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil || string(out) != "assistant-otel 9.8.7-test\n" {
+		t.Fatalf("version: %v: %q, want the stamped version", err, out)
+	}
+}
+
+// TestHealthcheck: the subcommand the compose health check runs exits 0
+// against a running service and 1 when nothing answers.
+func TestHealthcheck(t *testing.T) {
+	svc := startService(t, cleanEnv("ASSISTANT_OTEL_SECRET="+testSecret))
+	health := strings.TrimSuffix(svc.url, "/webhook") + "/healthz"
+	if out, code := runCommand(t, cleanEnv(), "healthcheck", "--url", health); code != 0 {
+		t.Fatalf("healthcheck of a running service: exit %d\n%s", code, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/healthz"
+	ln.Close()
+	if out, code := runCommand(t, cleanEnv(), "healthcheck", "--url", closed, "--timeout", "2s"); code != 1 {
+		t.Fatalf("healthcheck of nothing: exit %d, want 1\n%s", code, out)
+	}
+	if out, code := runCommand(t, cleanEnv(), "healthcheck", "--url", strings.TrimSuffix(svc.url, "/webhook")+"/nope"); code != 1 {
+		t.Fatalf("healthcheck of a 404: exit %d, want 1\n%s", code, out)
 	}
 }
 

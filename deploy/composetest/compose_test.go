@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -28,12 +29,18 @@ import (
 )
 
 const (
-	composeFile     = "docker-compose.yml"
-	dockerfile      = "Dockerfile"
-	collectorFile   = "otel-collector.yaml"
-	promFile        = "deploy/prometheus/prometheus.yml"
-	grafanaDSFile   = "deploy/grafana/provisioning/datasources/datasources.yaml"
-	toolsScript     = "scripts/tools.sh"
+	composeFile   = "docker-compose.yml"
+	dockerfile    = "Dockerfile"
+	collectorFile = "otel-collector.yaml"
+	promFile      = "deploy/prometheus/prometheus.yml"
+	grafanaDSFile = "deploy/grafana/provisioning/datasources/datasources.yaml"
+	toolsScript   = "scripts/tools.sh"
+	alertmgrFile  = "deploy/alertmanager/alertmanager.yml"
+	caddyFile     = "deploy/caddy/Caddyfile"
+	alertmgrName  = "alertmanager"
+	proxyName     = "caddy"
+	// defaultDrain is serve's --drain-timeout default (config.ParseServe).
+	defaultDrain    = 15 * time.Second
 	serviceName     = "assistant-otel"
 	collectorName   = "otel-collector"
 	collectorOTLPGR = 4317
@@ -64,7 +71,7 @@ func repoRoot(t *testing.T) string {
 func readFiles(t *testing.T, root string) files {
 	t.Helper()
 	raw := files{}
-	for _, p := range []string{composeFile, dockerfile, collectorFile, promFile, grafanaDSFile, toolsScript} {
+	for _, p := range []string{composeFile, dockerfile, collectorFile, promFile, grafanaDSFile, toolsScript, alertmgrFile, caddyFile} {
 		b, err := os.ReadFile(filepath.Join(root, p))
 		if err != nil {
 			t.Fatalf("read %s: %v", p, err)
@@ -83,7 +90,7 @@ func load(root, content string, consistency bool) (*types.Project, error) {
 			Filename: filepath.Join(root, composeFile),
 			Content:  []byte(content),
 		}},
-		// The secret is required (${ASSISTANT_OTEL_SECRET:?...}); supply a dummy one as a user's .env would.
+		// Variables a user's .env may hold (none is required: the secret is a file).
 		Environment: types.Mapping{"ASSISTANT_OTEL_SECRET": "compose-test-secret"},
 	}
 	return loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
@@ -111,6 +118,9 @@ var checks = []check{
 	{"prometheus scrapes the collector's exporter port", checkPrometheusTargets},
 	{"grafana data sources and trace<->logs links", checkGrafana},
 	{"the tests run the Prometheus that compose ships", checkTestedPrometheus},
+	{"alerts go from prometheus to alertmanager", checkAlertmanager},
+	{"the webhook is served over TLS by the proxy", checkTLSProxy},
+	{"assistant-otel health check, stop grace and version stamp", checkServiceLifecycle},
 }
 
 func runChecks(d *deployment) map[string][]string {
@@ -327,8 +337,33 @@ func checkServiceEnv(d *deployment) []string {
 			probs = append(probs, fmt.Sprintf("OTLP gRPC endpoint port %q is not the collector's %d", u.Port(), collectorOTLPGR))
 		}
 	}
-	if !strings.Contains(d.raw[composeFile], "${ASSISTANT_OTEL_SECRET") {
-		probs = append(probs, "ASSISTANT_OTEL_SECRET must come from the environment/.env, not be written in the file")
+	// The webhook secret is a compose secret read with --secret-file, never a plain variable (which
+	// `docker inspect` and /proc/PID/environ show).
+	if _, ok := svc.Environment["ASSISTANT_OTEL_SECRET"]; ok {
+		probs = append(probs, "ASSISTANT_OTEL_SECRET is set in the environment: use a compose secret and ASSISTANT_OTEL_SECRET_FILE")
+	}
+	secretFile := env("ASSISTANT_OTEL_SECRET_FILE")
+	found := false
+	for _, ref := range svc.Secrets {
+		target := ref.Target
+		if target == "" {
+			target = ref.Source
+		}
+		if !strings.HasPrefix(target, "/") {
+			target = "/run/secrets/" + target
+		}
+		if target != secretFile {
+			continue
+		}
+		found = true
+		if top, ok := d.project.Secrets[ref.Source]; !ok {
+			probs = append(probs, fmt.Sprintf("secret %q is not declared under secrets:", ref.Source))
+		} else if top.File == "" && top.Environment == "" {
+			probs = append(probs, fmt.Sprintf("secret %q has neither file nor environment", ref.Source))
+		}
+	}
+	if !found {
+		probs = append(probs, fmt.Sprintf("ASSISTANT_OTEL_SECRET_FILE %q is not a secret mounted into the service", secretFile))
 	}
 	spool := env("ASSISTANT_OTEL_SPOOL_DIR")
 	mounted := false
@@ -586,6 +621,186 @@ func checkTestedPrometheus(d *deployment) []string {
 	return nil
 }
 
+// listenPort is the port assistant-otel listens on in the container (ASSISTANT_OTEL_LISTEN, default :8080).
+func listenPort(svc types.ServiceConfig) string {
+	listen := ":8080"
+	if v := svc.Environment["ASSISTANT_OTEL_LISTEN"]; v != nil && *v != "" {
+		listen = *v
+	}
+	_, port, _ := net.SplitHostPort(listen)
+	return port
+}
+
+// checkAlertmanager: prometheus.yml sends alerts to the alertmanager service on the port it listens on,
+// alertmanager.yml routes to a receiver it defines, and scripts/tools.sh builds the Alertmanager version
+// that compose ships for the end-to-end run.
+func checkAlertmanager(d *deployment) []string {
+	var probs []string
+	am, ok := d.project.Services[alertmgrName]
+	if !ok {
+		return []string{"no " + alertmgrName + " service in " + composeFile}
+	}
+	port := "9093"
+	for _, arg := range am.Command {
+		if a, ok := strings.CutPrefix(arg, "--web.listen-address="); ok {
+			_, port, _ = net.SplitHostPort(a)
+		}
+	}
+	cfg, err := yamlMap(d.raw[promFile])
+	if err != nil {
+		return []string{promFile + ": " + err.Error()}
+	}
+	targets := 0
+	ams, _ := dig(cfg, "alerting", "alertmanagers").([]any)
+	for _, a := range ams {
+		scs, _ := dig(a, "static_configs").([]any)
+		for _, sc := range scs {
+			ts, _ := dig(sc, "targets").([]any)
+			for _, t := range ts {
+				targets++
+				h, p, err := net.SplitHostPort(fmt.Sprint(t))
+				switch {
+				case err != nil:
+					probs = append(probs, fmt.Sprintf("%s: alertmanager target %v: %v", promFile, t, err))
+				case h != alertmgrName:
+					probs = append(probs, fmt.Sprintf("%s: alertmanager target host %q is not the %s service", promFile, h, alertmgrName))
+				case p != port:
+					probs = append(probs, fmt.Sprintf("%s: alertmanager target port %s is not the one %s listens on (%s)", promFile, p, alertmgrName, port))
+				}
+			}
+		}
+	}
+	if targets == 0 {
+		probs = append(probs, promFile+": no alerting: alertmanagers target: the alert rules notify nobody")
+	}
+	amc, err := yamlMap(d.raw[alertmgrFile])
+	if err != nil {
+		return append(probs, alertmgrFile+": "+err.Error())
+	}
+	receivers := map[string]bool{}
+	rs, _ := amc["receivers"].([]any)
+	for _, r := range rs {
+		if n, ok := dig(r, "name").(string); ok {
+			receivers[n] = true
+		}
+	}
+	if r, _ := dig(amc, "route", "receiver").(string); !receivers[r] {
+		probs = append(probs, fmt.Sprintf("%s: route receiver %q is not defined under receivers:", alertmgrFile, r))
+	}
+	_, tag, _ := strings.Cut(am.Image, ":")
+	m := regexp.MustCompile(`(?m)^ALERTMANAGER_VERSION=(\S+)$`).FindStringSubmatch(d.raw[toolsScript])
+	switch {
+	case m == nil:
+		probs = append(probs, toolsScript+" sets no ALERTMANAGER_VERSION")
+	case m[1] != tag:
+		probs = append(probs, fmt.Sprintf("compose ships %s but %s builds Alertmanager %s for the tests", am.Image, toolsScript, m[1]))
+	}
+	return probs
+}
+
+// checkTLSProxy: Watson only calls https. The proxy publishes 443 and forwards to the service's listen
+// port; the service itself is published on loopback only, so the webhook is not reachable in clear text.
+func checkTLSProxy(d *deployment) []string {
+	var probs []string
+	svc, ok := d.project.Services[serviceName]
+	if !ok {
+		return []string{"no " + serviceName + " service"}
+	}
+	proxy, ok := d.project.Services[proxyName]
+	if !ok {
+		return []string{"no " + proxyName + " service in front of the webhook"}
+	}
+	https := false
+	for _, p := range proxy.Ports {
+		if p.Target == 443 && p.Published == "443" && (p.Protocol == "" || p.Protocol == "tcp") {
+			https = true
+		}
+	}
+	if !https {
+		probs = append(probs, proxyName+": does not publish port 443")
+	}
+	for _, p := range svc.Ports {
+		if p.HostIP != "127.0.0.1" && p.HostIP != "::1" {
+			probs = append(probs, fmt.Sprintf("%s: port %s published on all interfaces: plain http next to the TLS proxy", serviceName, p.Published))
+		}
+	}
+	m := regexp.MustCompile(`(?m)^\s*reverse_proxy\s+(\S+)`).FindStringSubmatch(d.raw[caddyFile])
+	if m == nil {
+		return append(probs, caddyFile+": no reverse_proxy")
+	}
+	h, p, err := net.SplitHostPort(m[1])
+	switch {
+	case err != nil:
+		probs = append(probs, fmt.Sprintf("%s: reverse_proxy %s: %v", caddyFile, m[1], err))
+	case h != serviceName:
+		probs = append(probs, fmt.Sprintf("%s: reverse_proxy host %q is not the %s service", caddyFile, h, serviceName))
+	case p != listenPort(svc):
+		probs = append(probs, fmt.Sprintf("%s: reverse_proxy port %s is not the port %s listens on (%s)", caddyFile, p, serviceName, listenPort(svc)))
+	}
+	if !strings.Contains(d.raw[caddyFile], "/webhook") {
+		probs = append(probs, caddyFile+": the webhook path is not forwarded")
+	}
+	mounted := false
+	for _, v := range proxy.Volumes {
+		if v.Type == types.VolumeTypeBind && strings.HasSuffix(v.Source, caddyFile) {
+			mounted = true
+		}
+	}
+	if !mounted {
+		probs = append(probs, fmt.Sprintf("%s: %s is not mounted", proxyName, caddyFile))
+	}
+	return probs
+}
+
+// checkServiceLifecycle: the health check runs the binary itself (the image has no shell or HTTP client)
+// against the port it listens on; stop_grace_period outlasts the drain timeout, so SIGKILL does not cut the
+// drain short; the image build stamps a version (not "(devel)").
+func checkServiceLifecycle(d *deployment) []string {
+	var probs []string
+	svc, ok := d.project.Services[serviceName]
+	if !ok {
+		return []string{"no " + serviceName + " service"}
+	}
+	hc := svc.HealthCheck
+	switch {
+	case hc == nil || len(hc.Test) < 2 || hc.Disable:
+		probs = append(probs, serviceName+": no healthcheck")
+	case hc.Test[0] != "CMD" || hc.Test[1] != "/assistant-otel" || !slicesContain(hc.Test, "healthcheck"):
+		probs = append(probs, fmt.Sprintf("%s: healthcheck %q does not run /assistant-otel healthcheck (the image has no shell)", serviceName, hc.Test))
+	default:
+		want := "http://127.0.0.1:" + listenPort(svc) + "/healthz"
+		if !slicesContain(hc.Test, want) {
+			probs = append(probs, fmt.Sprintf("%s: healthcheck %q does not probe %s", serviceName, hc.Test, want))
+		}
+	}
+	drain := defaultDrain
+	if v := svc.Environment["ASSISTANT_OTEL_DRAIN_TIMEOUT"]; v != nil {
+		if dd, err := time.ParseDuration(*v); err == nil {
+			drain = dd
+		}
+	}
+	if svc.StopGracePeriod == nil || time.Duration(*svc.StopGracePeriod) <= drain {
+		probs = append(probs, fmt.Sprintf("%s: stop_grace_period %v is not longer than the drain timeout %v", serviceName, svc.StopGracePeriod, drain))
+	}
+	if svc.Build == nil || svc.Build.Args["VERSION"] == nil || *svc.Build.Args["VERSION"] == "" {
+		probs = append(probs, serviceName+": build args give no VERSION: the image would report (devel)")
+	}
+	if !regexp.MustCompile(`(?m)^ARG VERSION`).MatchString(d.raw[dockerfile]) ||
+		!strings.Contains(d.raw[dockerfile], "-X main.stampedVersion=${VERSION}") {
+		probs = append(probs, "Dockerfile: the VERSION build argument is not stamped with -X main.stampedVersion=${VERSION}")
+	}
+	return probs
+}
+
+func slicesContain(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
 // --- tests -----------------------------------------------------------------------------------------
 
 func TestComposeLoadsWithConsistencyChecks(t *testing.T) {
@@ -595,7 +810,7 @@ func TestComposeLoadsWithConsistencyChecks(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compose-go rejects %s: %v", composeFile, err)
 	}
-	for _, want := range []string{serviceName, collectorName, "jaeger", "loki", "prometheus", "grafana"} {
+	for _, want := range []string{serviceName, collectorName, "jaeger", "loki", "prometheus", "grafana", alertmgrName, proxyName} {
 		if _, ok := p.Services[want]; !ok {
 			t.Errorf("service %q missing", want)
 		}
@@ -634,7 +849,7 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"config arg not mounted", composeFile, `"-config.file=/etc/loki/loki.yaml"`, `"-config.file=/etc/loki/other.yaml"`, "config files passed on the command line are mounted", "not provided by a bind mount"},
 		{"undeclared volume", composeFile, "- loki-data:/loki", "- loki-dta:/loki", "named volumes declared", "not declared"},
 		{"undefined dependency", composeFile, "      loki:\n        condition: service_healthy\n    restart: unless-stopped\n\n  jaeger:", "      lokki:\n        condition: service_healthy\n    restart: unless-stopped\n\n  jaeger:", "depends_on targets exist and conditions match health checks", "undefined service"},
-		{"healthy without healthcheck", composeFile, "      otel-collector:\n        condition: service_started\n    restart: unless-stopped\n\n  grafana:", "      otel-collector:\n        condition: service_healthy\n    restart: unless-stopped\n\n  grafana:", "depends_on targets exist and conditions match health checks", "has no healthcheck"},
+		{"healthy without healthcheck", composeFile, "      otel-collector:\n        condition: service_started\n      alertmanager:", "      otel-collector:\n        condition: service_healthy\n      alertmanager:", "depends_on targets exist and conditions match health checks", "has no healthcheck"},
 		{"duplicate port", composeFile, `"127.0.0.1:9090:9090"`, `"127.0.0.1:3000:9090"`, "published ports unique", "already published"},
 		{"endpoint not collector", composeFile, "OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector:4317", "OTEL_EXPORTER_OTLP_ENDPOINT: http://localhost:4317", "assistant-otel exports to the collector service", "is not the otel-collector service"},
 		{"endpoint wrong port", composeFile, "OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector:4317", "OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector:4318", "assistant-otel exports to the collector service", "port"},
@@ -646,6 +861,24 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"grafana dangling uid", grafanaDSFile, "        datasourceUid: loki\n", "        datasourceUid: loki-old\n", "grafana data sources and trace<->logs links", "not a provisioned data source"},
 		{"grafana derived field to wrong type", grafanaDSFile, "          datasourceUid: jaeger\n", "          datasourceUid: prometheus\n", "grafana data sources and trace<->logs links", "want jaeger"},
 		{"tested prometheus differs", toolsScript, "PROMETHEUS_VERSION=3.5.0", "PROMETHEUS_VERSION=2.42.0", "the tests run the Prometheus that compose ships", "builds Prometheus 2.42.0"},
+		{"secret as plain env", composeFile, "ASSISTANT_OTEL_SECRET_FILE: /run/secrets/webhook-secret", "ASSISTANT_OTEL_SECRET: hunter2", "assistant-otel exports to the collector service", "use a compose secret"},
+		{"secret file not mounted", composeFile, "ASSISTANT_OTEL_SECRET_FILE: /run/secrets/webhook-secret", "ASSISTANT_OTEL_SECRET_FILE: /run/secrets/other", "assistant-otel exports to the collector service", "is not a secret mounted"},
+		{"secret undeclared", composeFile, "  webhook-secret:\n    file:", "  webhook-secrt:\n    file:", "assistant-otel exports to the collector service", "not declared under secrets"},
+		{"no alerting section", promFile, `- targets: ["alertmanager:9093"]`, `- targets: []`, "alerts go from prometheus to alertmanager", "notify nobody"},
+		{"alertmanager wrong port", promFile, `"alertmanager:9093"`, `"alertmanager:9094"`, "alerts go from prometheus to alertmanager", "not the one alertmanager listens on"},
+		{"alertmanager wrong host", promFile, `"alertmanager:9093"`, `"localhost:9093"`, "alerts go from prometheus to alertmanager", "is not the alertmanager service"},
+		{"alertmanager route to nobody", alertmgrFile, "  receiver: ops-placeholder", "  receiver: pager", "alerts go from prometheus to alertmanager", "not defined under receivers"},
+		{"tested alertmanager differs", toolsScript, "ALERTMANAGER_VERSION=v0.31.0", "ALERTMANAGER_VERSION=v0.34.0", "alerts go from prometheus to alertmanager", "builds Alertmanager v0.34.0"},
+		{"webhook published in clear", composeFile, `"127.0.0.1:8080:8080"`, `"8080:8080"`, "the webhook is served over TLS by the proxy", "published on all interfaces"},
+		{"proxy without 443", composeFile, "- \"443:443\"\n", "- \"8443:443\"\n", "the webhook is served over TLS by the proxy", "does not publish port 443"},
+		{"proxy to wrong port", caddyFile, "reverse_proxy assistant-otel:8080", "reverse_proxy assistant-otel:9090", "the webhook is served over TLS by the proxy", "is not the port assistant-otel listens on"},
+		{"proxy to wrong host", caddyFile, "reverse_proxy assistant-otel:8080", "reverse_proxy webhook:8080", "the webhook is served over TLS by the proxy", "is not the assistant-otel service"},
+		{"healthcheck with a shell", composeFile, `test: ["CMD", "/assistant-otel", "healthcheck", "--url", "http://127.0.0.1:8080/healthz"]`, `test: ["CMD-SHELL", "curl -f http://127.0.0.1:8080/healthz"]`, "assistant-otel health check, stop grace and version stamp", "has no shell"},
+		{"healthcheck wrong port", composeFile, `"--url", "http://127.0.0.1:8080/healthz"]`, `"--url", "http://127.0.0.1:9000/healthz"]`, "assistant-otel health check, stop grace and version stamp", "does not probe"},
+		{"grace shorter than drain", composeFile, "stop_grace_period: 30s", "stop_grace_period: 10s", "assistant-otel health check, stop grace and version stamp", "not longer than the drain timeout"},
+		{"drain raised past grace", composeFile, `ASSISTANT_OTEL_LISTEN: ":8080"`, "ASSISTANT_OTEL_LISTEN: \":8080\"\n      ASSISTANT_OTEL_DRAIN_TIMEOUT: 45s", "assistant-otel health check, stop grace and version stamp", "not longer than the drain timeout 45s"},
+		{"no version build arg", composeFile, "        VERSION: ${ASSISTANT_OTEL_VERSION:-unreleased}\n", "        OTHER: x\n", "assistant-otel health check, stop grace and version stamp", "no VERSION"},
+		{"Dockerfile version not stamped", dockerfile, "-X main.stampedVersion=${VERSION}", "", "assistant-otel health check, stop grace and version stamp", "not stamped"},
 		{"grafana url host", grafanaDSFile, "url: http://loki:3100", "url: http://loki-gw:3100", "grafana data sources and trace<->logs links", "not a compose service"},
 	}
 	for _, tc := range cases {
