@@ -304,16 +304,6 @@ func TestThreeReplicasKill9(t *testing.T) {
 		return ""
 	}
 	waitFor(t, 45*time.Second, "every acknowledged turn once in its conversation's trace in Jaeger", check)
-	// Late duplicates (a batch re-exported after the restart) would show up after the first full
-	// view: look once more after the Collector's queues have had time to flush.
-	if msg := poll(2*time.Second, func() string {
-		if m := check(); m != "" {
-			return ""
-		}
-		return "still fine"
-	}); msg == "" {
-		t.Errorf("Jaeger changed after every turn was seen once: %s", check())
-	}
 
 	// Prometheus: three distinct service_instance_id values, the restarted replica under its old id.
 	waitFor(t, 45*time.Second, "Prometheus sees the three replicas", func() string {
