@@ -63,6 +63,7 @@ TOOLS_BIN=$(bash scripts/tools.sh --print-bin 2>/dev/null)
 if [[ -x "$TOOLS_BIN/otelcol-assistant" ]]; then export ASSISTANT_OTEL_OTELCOL="$TOOLS_BIN/otelcol-assistant"; fi
 if [[ -x "$TOOLS_BIN/promtool" ]]; then export ASSISTANT_OTEL_PROMTOOL="$TOOLS_BIN/promtool"; fi
 if [[ -x "$TOOLS_BIN/prometheus" ]]; then export ASSISTANT_OTEL_PROMETHEUS="$TOOLS_BIN/prometheus"; fi
+if [[ -x "$TOOLS_BIN/jaeger" ]]; then export ASSISTANT_OTEL_JAEGER="$TOOLS_BIN/jaeger"; fi
 
 step "go test -race"
 go test -race -count=1 ./...

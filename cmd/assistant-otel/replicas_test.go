@@ -220,21 +220,12 @@ func instanceIDOf(t *testing.T, s *service) (string, string) {
 	return m[1], m[2]
 }
 
-func TestTwoReplicasOneCollectorPrometheus(t *testing.T) {
-	otelcol, prom := otelcolBinary(t), prometheusBinary(t)
-	dir := t.TempDir()
-	tmpl, err := loadgen.LoadTemplates("../../testdata/corpus/*.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// The Collector: the shipped otel-collector.yaml on loopback ports and a temporary queue
-	// directory, with OTLP sinks for Jaeger and Loki.
-	jaeger, loki := otlptest.StartGRPC(t), otlptest.StartHTTP(t)
-	grpcPort, promExpPort, telemetryPort := shippedCollector(t, otelcol, dir, jaeger, loki, nil)
+// shippedPrometheus runs a real Prometheus with the shipped prometheus.yml (relabelling, rules),
+// scraping the Collector's prometheus exporter and its own metrics every second on loopback, and
+// returns its base URL once it is ready.
+func shippedPrometheus(t *testing.T, prom, dir string, promExpPort, telemetryPort int) string {
+	t.Helper()
 	loop := func(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
-
-	// Prometheus: the shipped prometheus.yml (relabelling, rules) scraping every second.
 	webPort := freePort(t)
 	pc := readYAMLFile(t, "../../deploy/prometheus/prometheus.yml")
 	setPath(t, pc, map[string]any{"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"}, "global")
@@ -273,6 +264,26 @@ func TestTwoReplicasOneCollectorPrometheus(t *testing.T) {
 		}
 		return ""
 	})
+
+	return promURL
+}
+
+func TestTwoReplicasOneCollectorPrometheus(t *testing.T) {
+	otelcol, prom := otelcolBinary(t), prometheusBinary(t)
+	dir := t.TempDir()
+	tmpl, err := loadgen.LoadTemplates("../../testdata/corpus/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The Collector: the shipped otel-collector.yaml on loopback ports and a temporary queue
+	// directory, with OTLP sinks for Jaeger and Loki.
+	jaeger, loki := otlptest.StartGRPC(t), otlptest.StartHTTP(t)
+	grpcPort, promExpPort, telemetryPort := shippedCollector(t, otelcol, dir, jaeger, loki, nil)
+	loop := func(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
+
+	// Prometheus: the shipped prometheus.yml (relabelling, rules) scraping every second.
+	promURL := shippedPrometheus(t, prom, dir, promExpPort, telemetryPort)
 
 	// Two replicas, each with its own spool directory.
 	start := func(spool string) *service {
