@@ -265,7 +265,7 @@ func (p *Pump) Run(ctx context.Context) error {
 			case <-p.o.Queue.Notify():
 				// Let a few more arrive: one export of several events
 				// costs about what one of a single event does.
-				sleep(ctx, p.o.Linger)
+				retry.Sleep(ctx, p.o.Linger)
 			case <-p.drain:
 			case <-ctx.Done():
 			}
@@ -433,17 +433,5 @@ func (p *Pump) recovered() {
 		p.o.Logger.Info("pump: export recovered", "failed_attempts", p.fails)
 		p.failing, p.fails = false, 0
 		p.o.OnHealth(nil)
-	}
-}
-
-// sleep waits d or until ctx ends (false).
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

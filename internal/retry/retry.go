@@ -80,7 +80,7 @@ func Do(ctx context.Context, p Policy, op func(ctx context.Context) error) error
 	bo := p.backoff()
 	sleep := p.Sleep
 	if sleep == nil {
-		sleep = timerSleep
+		sleep = Sleep
 	}
 	for attempt := 1; ; attempt++ {
 		err := p.call(ctx, op)
@@ -146,8 +146,8 @@ func (p Policy) backoff() *backoff.ExponentialBackOff {
 	return bo
 }
 
-// timerSleep waits d or until ctx ends (false).
-func timerSleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d or until ctx ends (false).
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
