@@ -28,21 +28,28 @@ import (
 	"github.com/assistant-otel/assistant-otel/spool"
 )
 
-func otelcolBinary(t *testing.T) string {
+// toolBinary returns the real program named by env (scripts/test.sh sets it
+// from scripts/tools.sh). Without it the test skips, saying so; in CI it fails.
+func toolBinary(t *testing.T, env, what, bin string) string {
 	t.Helper()
-	p := os.Getenv("ASSISTANT_OTEL_OTELCOL")
+	p := os.Getenv(env)
 	if p == "" {
-		msg := "ASSISTANT_OTEL_OTELCOL is not set: the durability tests run against the real Collector " +
-			"(build it with scripts/tools.sh and set ASSISTANT_OTEL_OTELCOL=$(scripts/tools.sh --print-bin)/otelcol-assistant)"
+		msg := fmt.Sprintf("%s is not set: this test runs %s (build it with scripts/tools.sh and set %s=$(scripts/tools.sh --print-bin)/%s)",
+			env, what, env, bin)
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("ASSISTANT_OTEL_OTELCOL: %v", err)
+		t.Fatalf("%s: %v", env, err)
 	}
 	return p
+}
+
+func otelcolBinary(t *testing.T) string {
+	t.Helper()
+	return toolBinary(t, "ASSISTANT_OTEL_OTELCOL", "the real Collector", "otelcol-assistant")
 }
 
 // collector is a real Collector on a fixed loopback port, forwarding to a

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -34,19 +33,7 @@ import (
 
 func jaegerBinary(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("ASSISTANT_OTEL_JAEGER")
-	if p == "" {
-		msg := "ASSISTANT_OTEL_JAEGER is not set: the three-replica test runs a real Jaeger v2 " +
-			"(build it with scripts/tools.sh and set ASSISTANT_OTEL_JAEGER=$(scripts/tools.sh --print-bin)/jaeger)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("ASSISTANT_OTEL_JAEGER: %v", err)
-	}
-	return p
+	return toolBinary(t, "ASSISTANT_OTEL_JAEGER", "a real Jaeger v2", "jaeger")
 }
 
 // startJaeger runs Jaeger v2 with scripts/e2e/jaeger.yaml (memory storage) on free loopback ports and

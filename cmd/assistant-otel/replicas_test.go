@@ -33,19 +33,7 @@ import (
 
 func prometheusBinary(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("ASSISTANT_OTEL_PROMETHEUS")
-	if p == "" {
-		msg := "ASSISTANT_OTEL_PROMETHEUS is not set: the replica test runs a real Prometheus 3 " +
-			"(build it with scripts/tools.sh and set ASSISTANT_OTEL_PROMETHEUS=$(scripts/tools.sh --print-bin)/prometheus)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("ASSISTANT_OTEL_PROMETHEUS: %v", err)
-	}
-	return p
+	return toolBinary(t, "ASSISTANT_OTEL_PROMETHEUS", "a real Prometheus 3", "prometheus")
 }
 
 // setPath sets m[path...] = v in a decoded YAML document, failing when the path is not there: the
