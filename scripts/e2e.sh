@@ -436,6 +436,19 @@ rejected_absent_jaeger() {
 	done
 }
 check "Jaeger: rejected events (wrong secret, no token) are absent" rejected_absent_jaeger
+no_span_warnings() { # every trace of the service, every span: Jaeger attaches no warning (zero length, parent, clock)
+	local res n
+	res=$(curl -fsS --max-time 10 -G "$JAEGER/api/traces" --data-urlencode "service=$SERVICE_NAME" \
+		--data-urlencode "start=946684800000000" --data-urlencode "end=$(($(date +%s) + 3600))000000" \
+		--data-urlencode "limit=1000") || { echo "GET /api/traces failed"; return 1; }
+	n=$(jq '[.data[].spans[]] | length' <<<"$res")
+	((n >= N_TURNS)) || { echo "only $n spans of $SERVICE_NAME, want at least $N_TURNS"; return 1; }
+	jq -e '[.data[].spans[] | select((.warnings // []) | length > 0)] | length == 0' <<<"$res" >/dev/null ||
+		{ jq -c '[.data[].spans[] | select((.warnings // []) | length > 0) | {operationName, warnings}]' <<<"$res" | head -c 1000; return 1; }
+	jq -e '[.data[].spans[] | select(.duration <= 0)] | length == 0' <<<"$res" >/dev/null ||
+		{ echo "zero-length spans: $(jq -c '[.data[].spans[] | select(.duration <= 0) | .operationName]' <<<"$res")"; return 1; }
+}
+check "Jaeger: no span of any corpus trace has a warning or a zero length" no_span_warnings
 
 # ---- VictoriaLogs --------------------------------------------------------------------------------
 echo "== VictoriaLogs"
