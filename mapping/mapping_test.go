@@ -10,7 +10,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/assistant-otel/assistant-otel/redact"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
@@ -541,16 +540,7 @@ func TestErrorRecordCarriesCodeAndMessage(t *testing.T) {
 // rules (spaces, "@", too long) or that the redactor would change is
 // "invalid" in metric labels, and stays as sent on the span.
 func TestIntentLabelsNeverCarryText(t *testing.T) {
-	r, err := redact.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := DefaultOptions()
-	opts.Redactor = r
-	m, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := redactingMapper(t)
 	tel := m.Map(decodeFile(t, "testdata/edge/intent-name-invalid.json"), goldenReceived)
 	for _, ms := range tel.Metrics {
 		if v, ok := attrOf(ms.Attributes, AttrIntent); ok && v.AsString() != invalidName {

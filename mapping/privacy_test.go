@@ -9,9 +9,9 @@ import (
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
-// TestRedactionRunsOnEveryText puts personal data in every place a text is
-// exported from and checks none of it leaves, while the rest of the text does.
-func TestRedactionRunsOnEveryText(t *testing.T) {
+// redactingMapper is a mapper with the default options and the built-in redactor.
+func redactingMapper(t *testing.T) *Mapper {
+	t.Helper()
 	r, err := redact.New()
 	if err != nil {
 		t.Fatal(err)
@@ -22,6 +22,13 @@ func TestRedactionRunsOnEveryText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// TestRedactionRunsOnEveryText puts personal data in every place a text is
+// exported from and checks none of it leaves, while the rest of the text does.
+func TestRedactionRunsOnEveryText(t *testing.T) {
+	m := redactingMapper(t)
 	body := []byte(`{"event":{"name":"message_logged"},"payload":{"log_id":"pii-1","session_id":"s",
 	 "request":{"input":{"text":"mail me at jane.doe@example.com please"}},
 	 "response":{"output":{
@@ -112,16 +119,7 @@ func TestContextAllowList(t *testing.T) {
 // every response type with text are exported, redacted, and only with
 // content capture on; a welcome turn exports no empty user message.
 func TestEveryReplyExported(t *testing.T) {
-	r, err := redact.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := DefaultOptions()
-	opts.Redactor = r
-	m, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := redactingMapper(t)
 	body := []byte(`{"event":{"name":"message_logged"},"payload":{"log_id":"reply-1","session_id":"s",
 	 "request":{"input":{"text":"agent please"}},
 	 "response":{"output":{"generic":[
@@ -144,6 +142,7 @@ func TestEveryReplyExported(t *testing.T) {
 	if strings.Contains(out, "jane.doe@example.com") || strings.Contains(out, "4111 1111") {
 		t.Error("a reply was exported without redaction")
 	}
+	opts := m.opts
 	opts.CaptureContent = false
 	off, err := New(opts)
 	if err != nil {
