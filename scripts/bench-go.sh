@@ -4,6 +4,7 @@
 #
 #   scripts/bench-go.sh                      # -count 3, median of the three
 #   BENCH_COUNT=5 scripts/bench-go.sh
+#   BENCH_COUNT=1 BENCH_TIME=1x scripts/bench-go.sh   # each benchmark once (the CI smoke run)
 #   BENCH_BASE=/tmp/base scripts/bench-go.sh # also run the same benchmark files in an older checkout
 #                                            # (e.g. git archive HEAD | tar -x -C /tmp/base) for before/after
 #
@@ -13,10 +14,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${BENCH_COUNT:-3}
+BENCHTIME=${BENCH_TIME:-1s}
 OUT=${BENCH_OUT:-/tmp/assistant-otel-bench-go.txt}
 PKGS=(./watson ./mapping ./receiver ./internal/bench)
 
-run() { (cd "$1" && go test -run '^$' -bench . -benchmem -count "$COUNT" "${PKGS[@]}"); }
+run() { (cd "$1" && go test -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" -count "$COUNT" "${PKGS[@]}"); }
 
 table() {
 	# median per benchmark of ns/op, cpu-ns/op, B/op, allocs/op; ratio = cpu-ns/op (else ns/op) / Floor/all cpu-ns/op

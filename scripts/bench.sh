@@ -18,6 +18,8 @@
 #   BENCH_PHASES="collector off" scripts/bench.sh     # only some phases: collector, off, on
 #   BENCH_BASELINE_BIN=/tmp/base/assistant-otel BENCH_PHASES="collector base-off off base-on on" scripts/bench.sh
 #                                                     # also an older build (before/after in one run)
+#   BENCH_SVC_GOMAXPROCS=1 BENCH_SVC_ARGS="--pump-workers 1" BENCH_PHASES=off scripts/bench.sh
+#                                                     # the service on one core / with other serve flags
 #   BENCH_PPROF=1 scripts/bench.sh                    # also take CPU and alloc profiles of the service at
 #                                                     # peak (needs a build with --pprof-listen; see docs)
 #
@@ -127,7 +129,9 @@ for phase in $PHASES; do
 		[[ -n ${BENCH_PPROF:-} ]] && args+=(--pprof-listen "127.0.0.1:$(free_port)") && PPROF_ADDR=${args[-1]}
 		# BENCH_SVC_GOMEMLIMIT (e.g. 80MiB) and BENCH_SVC_GOGC (e.g. 200) set the service's Go GC knobs
 		# without touching the others.
+		# BENCH_SVC_GOMAXPROCS (e.g. 1) bounds the service's Go scheduler to that many cores.
 		env ${BENCH_SVC_GOMEMLIMIT:+GOMEMLIMIT=$BENCH_SVC_GOMEMLIMIT} ${BENCH_SVC_GOGC:+GOGC=$BENCH_SVC_GOGC} \
+			${BENCH_SVC_GOMAXPROCS:+GOMAXPROCS=$BENCH_SVC_GOMAXPROCS} \
 			OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$GRPC_PORT OTEL_SERVICE_NAME=assistant-otel-bench \
 			"$bin" "${args[@]}" >"$WORK/service-$phase.out" 2>"$WORK/service-$phase.log" &
 		SVC_PID=$!

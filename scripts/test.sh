@@ -82,5 +82,8 @@ if ! $quick; then
 
   step "end-to-end against the real stack"
   bash scripts/e2e.sh
+
+  step "benchmarks' smoke run (a few seconds each, so they never rot; figures in docs/performance.md)"
+  bash scripts/bench-smoke.sh
 fi
 step "all checks passed"
