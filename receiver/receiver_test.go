@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
@@ -252,7 +253,7 @@ func TestConsumerError(t *testing.T) {
 		err       error
 		wantLevel string
 	}{
-		{"overloaded", fmt.Errorf("queue full: %w", receiver.ErrOverloaded), "WARN"},
+		{"overloaded", fmt.Errorf("queue full: %w", intake.ErrOverloaded), "WARN"},
 		{"other failure", errors.New("disk on fire"), "ERROR"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
