@@ -14,10 +14,12 @@ import (
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
-// fakeExporter fails the first failSends sends and records what it sent.
+// fakeExporter fails the first failSends sends and records what it sent;
+// afterSend, if set, is called with the number of sends so far.
 type fakeExporter struct {
 	mu        sync.Mutex
 	failSends int
+	afterSend func(sends int)
 	sends     int
 	sent      int // events in successful sends
 	pending   int
@@ -37,6 +39,9 @@ func (f *fakeExporter) Send(context.Context, *exporter.Batch) error {
 	defer f.mu.Unlock()
 	f.sends++
 	f.order = append(f.order, "send")
+	if f.afterSend != nil {
+		f.afterSend(f.sends)
+	}
 	if f.sends <= f.failSends {
 		return errors.New("collector down")
 	}
@@ -103,19 +108,24 @@ func TestRetryUntilAcknowledged(t *testing.T) {
 	}
 }
 
-// TestStopLeavesRecords: when ctx ends during retries, nothing is deleted.
+// TestStopLeavesRecords: when ctx ends during retries (after the third
+// failed send), nothing is deleted.
 func TestStopLeavesRecords(t *testing.T) {
 	q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 1 << 20})
 	appendBody(t, q, goodBody)
-	f := &fakeExporter{failSends: 1 << 30}
-	p := newTestPump(t, q, f, nil)
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	if err := p.Run(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	f := &fakeExporter{failSends: 1 << 30, afterSend: func(sends int) {
+		if sends == 3 {
+			cancel()
+		}
+	}}
+	p := newTestPump(t, q, f, nil)
+	if err := p.Run(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v", err)
 	}
-	if q.Stats().Events != 1 {
-		t.Error("an unacknowledged record was deleted")
+	if sends, _ := f.get(); sends != 3 || q.Stats().Events != 1 {
+		t.Errorf("%d sends, %d records left; want 3 sends and the unacknowledged record kept", sends, q.Stats().Events)
 	}
 }
 
