@@ -298,7 +298,7 @@ func (j *job) handle(ctx context.Context, raw []byte) error {
 		j.logger.Warn("backfill: skipping a log that cannot be decoded", "error", err)
 		return nil
 	}
-	id, t := DedupeKey(ev), watson.ParseTime(ev.Log.RequestTimestamp)
+	id, t := ev.DedupeKey(), watson.ParseTime(ev.Log.RequestTimestamp)
 	if id != "" && j.isSeen(id) {
 		j.track(id, t)
 		j.st.Skipped++

@@ -84,7 +84,7 @@ func newSink() *sink { return &sink{counts: map[string]int{}} }
 func (s *sink) Consume(_ context.Context, ev watson.Event, received time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := backfill.DedupeKey(ev)
+	id := ev.DedupeKey()
 	if s.hook != nil {
 		if err := s.hook(len(s.order) + 1); err != nil {
 			return err

@@ -61,20 +61,6 @@ func decodeEntry(raw json.RawMessage) (ev watson.Event, logs []json.RawMessage, 
 	return ev, nil, err
 }
 
-// DedupeKey is the key an event is deduplicated by, the same as the
-// service's spool uses (pump.DedupeKey): "log:" + log_id for a turn,
-// "cdr:" + global_session_id for a call summary, "" when there is none (such
-// events are always consumed).
-func DedupeKey(ev watson.Event) string {
-	switch {
-	case ev.Log != nil && ev.Log.LogID != "":
-		return "log:" + ev.Log.LogID
-	case ev.CDR != nil && ev.CDR.GlobalSessionID != "":
-		return "cdr:" + ev.CDR.GlobalSessionID
-	}
-	return ""
-}
-
 // Received is the time a historic event is handed over with: when Watson
 // answered (response_timestamp), else when it was asked, else the call's
 // stop time, else now. The mapping uses it only where the event itself has

@@ -9,8 +9,8 @@ import (
 	"sync"
 )
 
-// Deduper remembers which events were exported, by key (DedupeKey: the
-// log_id for turns). The service wires its persistent dedupe store here so
+// Deduper remembers which events were exported, by key
+// (watson.Event.DedupeKey: "log:" + log_id for turns). The service wires its persistent dedupe store here so
 // that a turn that arrived through the webhook is not exported again.
 type Deduper interface {
 	Seen(key string) bool

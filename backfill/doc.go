@@ -8,7 +8,8 @@
 //
 // # Exactly once
 //
-// A Deduper keyed by DedupeKey ("log:" + log_id, the spool's key) skips
+// A Deduper keyed by watson.Event.DedupeKey ("log:" + log_id, the spool's
+// key too) skips
 // turns already exported, by the webhook or an earlier import; the service
 // wires its dedupe store in, and standalone runs use a FileDeduper
 // (--dedupe-file) or memory. Keys are marked after the Sink accepted the
@@ -41,4 +42,8 @@
 // pages, optionally gzip-compressed, holding webhook bodies or bare logs. A
 // malformed entry is reported with its file and line and skipped; the run
 // finishes the other entries and then fails with ErrInvalidEntries.
+//
+// It may import watson, watsonapi, mapping (its options), config,
+// deadletter and the OTel attribute API; the exporter and the dedupe store
+// come in through Sink and Deduper, wired by the command.
 package backfill

@@ -368,7 +368,7 @@ func (r *replayer) consume(ctx context.Context, ev watson.Event) error {
 	}
 	r.st.Fetched++
 	defer r.progress.Add(1)
-	key := DedupeKey(ev)
+	key := ev.DedupeKey()
 	if key != "" && r.dedupe.Seen(key) {
 		r.st.Skipped++
 		return nil

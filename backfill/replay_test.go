@@ -16,7 +16,6 @@ import (
 
 	"github.com/assistant-otel/assistant-otel/backfill"
 	"github.com/assistant-otel/assistant-otel/mapping"
-	"github.com/assistant-otel/assistant-otel/pump"
 	"github.com/assistant-otel/assistant-otel/watson"
 	"go.opentelemetry.io/otel/attribute"
 )
@@ -148,7 +147,7 @@ func wantCorpus(t *testing.T, sk *sink, bodies []json.RawMessage) {
 	}
 	for i := range want {
 		if !sameEvent(t, sk.events[i], want[i]) {
-			t.Errorf("event %d (%s) differs from the webhook decoding", i, backfill.DedupeKey(want[i]))
+			t.Errorf("event %d (%s) differs from the webhook decoding", i, want[i].DedupeKey())
 		}
 	}
 }
@@ -192,7 +191,7 @@ func TestReplaySingleObjectAndCDR(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if st.Consumed != 3 || sk.events[2].CDR == nil || !strings.HasPrefix(backfill.DedupeKey(sk.events[2]), "cdr:") {
+	if st.Consumed != 3 || sk.events[2].CDR == nil || !strings.HasPrefix(sk.events[2].DedupeKey(), "cdr:") {
 		t.Errorf("stats %+v, events %v", st, sk.order)
 	}
 	wantCorpus(t, &sink{events: sk.events[:2]}, bodies[:2])
@@ -331,12 +330,12 @@ func TestDecodeLogMatchesTheWebhook(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k := backfill.DedupeKey(want); k != pump.DedupeKey(want) || k == "" {
-			t.Errorf("DedupeKey %q differs from the spool's key %q", k, pump.DedupeKey(want))
-		}
 		got, err := backfill.DecodeLog(logs[i])
 		if err != nil {
 			t.Fatal(err)
+		}
+		if k := got.DedupeKey(); k != want.DedupeKey() || k == "" {
+			t.Errorf("corpus %d: the log's key %q differs from the webhook body's %q", i, k, want.DedupeKey())
 		}
 		if !sameEvent(t, got, want) {
 			t.Errorf("corpus %d: DecodeLog differs from watson.Decode", i)

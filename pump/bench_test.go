@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/internal/benchdata"
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/redact"
@@ -31,7 +32,7 @@ func BenchmarkIntakeToMapContextAllow(b *testing.B) {
 	for _, c := range benchdata.Corpus() {
 		b.Run(c.Name, func(b *testing.B) {
 			q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 1 << 30})
-			in, err := NewIntake(q, nil)
+			in, err := intake.New(q, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

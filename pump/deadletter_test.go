@@ -13,6 +13,7 @@ import (
 
 	"github.com/assistant-otel/assistant-otel/deadletter"
 	"github.com/assistant-otel/assistant-otel/exporter"
+	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/internal/otlptest"
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/spool"
@@ -75,7 +76,7 @@ func TestDeadLetters(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer q.Close()
-			in, err := NewIntake(q, nil)
+			in, err := intake.New(q, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

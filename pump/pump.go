@@ -26,8 +26,10 @@
 // aside in the dead-letter store (DeadLetters), counted and logged once
 // with its log_id, and the others flow on.
 //
-// Intake is the receiver's Consumer: it appends to the queue and turns a
-// full queue into receiver.ErrOverloaded (503 with Retry-After).
+// The pump is the reader side of the event path (receiver → intake → spool
+// → pump → mapping → exporter); package intake is the writer side. It may
+// import spool, mapping, exporter, deadletter, watson and internal/retry;
+// nothing of the receiver or the intake.
 package pump
 
 import (
@@ -50,7 +52,7 @@ import (
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
-// Metric names (also see Intake).
+// Metric names of the pump (package intake has its own).
 const (
 	MetricDepth       = "assistant_otel.spool.depth"
 	MetricBytes       = "assistant_otel.spool.bytes"
@@ -313,7 +315,7 @@ func (p *Pump) map1(r spool.Record) (t mapping.Telemetry, id string, err error) 
 		}
 		// ev.Raw is the record's own copy of the body: valid while mapping.
 	}
-	_, id, _ = strings.Cut(DedupeKey(ev), ":")
+	_, id, _ = strings.Cut(ev.DedupeKey(), ":")
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("mapping panicked: %v", v)
@@ -401,7 +403,7 @@ func (p *Pump) retry(ctx context.Context, what string, fn func(context.Context) 
 	err := retry.Do(ctx, retry.Policy{
 		Min: p.o.MinBackoff, Max: p.o.MaxBackoff, Timeout: p.o.AttemptTimeout, MaxAfter: time.Minute,
 		OnRetry: func(_ int, _ time.Duration, err error) {
-			p.retries.Add(context.Background(), 1, metric.WithAttributes(attrOperation(what)))
+			p.retries.Add(context.Background(), 1, metric.WithAttributes(attribute.String("operation", what)))
 			p.failed(what, err)
 		},
 	}, fn)

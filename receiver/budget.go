@@ -2,7 +2,6 @@ package receiver
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"sync/atomic"
 )
@@ -38,7 +37,7 @@ func (b *budget) release(n int64) {
 }
 
 // errNoBudget is the internal cause of a 503 for the in-flight body budget.
-var errNoBudget = fmt.Errorf("in-flight body bytes at the limit: %w", ErrOverloaded)
+var errNoBudget = errors.New("in-flight body bytes at the limit")
 
 // hold is one request's share of the budget; release it once, when the
 // request is done with its body (and everything decoded from it).

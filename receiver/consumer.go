@@ -2,16 +2,16 @@ package receiver
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
-// Consumer takes an accepted event. It should return quickly (the webhook
-// caller waits) and must not keep ctx, which ends with the request. received
-// is when the request arrived. Any error answers 503 with Retry-After: 1;
-// wrap ErrOverloaded when the cause is back-pressure (e.g. a full queue).
+// Consumer takes an accepted event (the service's is an *intake.Intake). It
+// should return quickly (the webhook caller waits) and must not keep ctx,
+// which ends with the request. received is when the request arrived. Any
+// error answers 503 with Retry-After: 1; wrap intake.ErrOverloaded when the
+// cause is back-pressure (e.g. a full queue).
 type Consumer interface {
 	Consume(ctx context.Context, ev watson.Event, received time.Time) error
 }
@@ -23,8 +23,3 @@ type ConsumerFunc func(ctx context.Context, ev watson.Event, received time.Time)
 func (f ConsumerFunc) Consume(ctx context.Context, ev watson.Event, received time.Time) error {
 	return f(ctx, ev, received)
 }
-
-// ErrOverloaded is wrapped by Consumer errors caused by back-pressure. The
-// receiver answers 503 for every Consumer error; this one is logged as
-// expected load shedding rather than as a failure.
-var ErrOverloaded = errors.New("consumer overloaded")

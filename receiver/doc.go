@@ -4,6 +4,11 @@
 // status codes and its own metrics and never touches the OpenTelemetry SDK
 // (only the metric API, through a metric.Meter given as an option).
 //
+// It is the first step of an event's path (receiver → intake → spool → pump
+// → mapping → exporter). It may import watson, the OTel metric API, a JWT
+// library and intake, for its ErrOverloaded only (the Consumer is an
+// interface declared here); nothing further down the path.
+//
 // # Routes
 //
 //	POST {path}    the webhook (default /webhook; exact match)
@@ -118,7 +123,7 @@
 // under status 503 with an empty event. Every 503 is also counted in
 // assistant_otel.webhook.refused with its reason: concurrent_requests,
 // inflight_bytes, unavailable (the accept check), overloaded (the Consumer's
-// ErrOverloaded) or consumer_error.
+// intake.ErrOverloaded) or consumer_error.
 //
 // # Logs
 //

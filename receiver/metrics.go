@@ -32,7 +32,7 @@ const (
 	// RefusedUnavailable: the WithAcceptCheck condition failed (e.g. the
 	// spool is gone).
 	RefusedUnavailable = "unavailable"
-	// RefusedOverloaded: the Consumer refused with ErrOverloaded (a full
+	// RefusedOverloaded: the Consumer refused with intake.ErrOverloaded (a full
 	// or closing queue).
 	RefusedOverloaded = "overloaded"
 	// RefusedConsumerError: the Consumer failed otherwise (e.g. a storage

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
@@ -375,7 +376,7 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 	if err := rc.consumer.Consume(r.Context(), ev, received); err != nil {
 		reason := RefusedConsumerError
 		switch {
-		case errors.Is(err, ErrOverloaded):
+		case errors.Is(err, intake.ErrOverloaded):
 			reason = RefusedOverloaded
 		case rc.acceptCheck != nil && rc.acceptCheck() != nil:
 			// The failure that made the accept check fail is logged once
@@ -390,7 +391,7 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 }
 
 // errBusy is the internal cause of a 503 for too many concurrent requests.
-var errBusy = fmt.Errorf("concurrent request limit reached: %w", ErrOverloaded)
+var errBusy = errors.New("concurrent request limit reached")
 
 // errUnavailable is the internal cause of a 503 from the accept check.
 var errUnavailable = errors.New("not accepting events")
@@ -581,7 +582,7 @@ func (rc *Receiver) logOutcome(r *http.Request, res *outcome, d time.Duration) {
 			return
 		}
 		level := slog.LevelError
-		if errors.Is(res.err, ErrOverloaded) {
+		if errors.Is(res.err, intake.ErrOverloaded) {
 			level = slog.LevelWarn
 		}
 		rc.log.Log(r.Context(), level, "webhook: consumer refused event",

@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
@@ -248,12 +249,13 @@ func TestCorpusAccepted(t *testing.T) {
 
 func TestConsumerError(t *testing.T) {
 	for _, c := range []struct {
-		name      string
-		err       error
-		wantLevel string
+		name       string
+		err        error
+		wantLevel  string
+		wantReason string
 	}{
-		{"overloaded", fmt.Errorf("queue full: %w", receiver.ErrOverloaded), "WARN"},
-		{"other failure", errors.New("disk on fire"), "ERROR"},
+		{"overloaded", fmt.Errorf("queue full: %w", intake.ErrOverloaded), "WARN", receiver.RefusedOverloaded},
+		{"other failure", errors.New("disk on fire"), "ERROR", receiver.RefusedConsumerError},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, nil)
@@ -274,6 +276,9 @@ func TestConsumerError(t *testing.T) {
 			if logs := h.logs.String(); !strings.Contains(logs, `"level":"`+c.wantLevel+`"`) || !strings.Contains(logs, c.err.Error()) {
 				t.Errorf("want a %s log line with the consumer error:\n%s", c.wantLevel, logs)
 			}
+			assertCounts(t, receiver.MetricRefused, counter(h.collect(), receiver.MetricRefused), map[string]int64{
+				"reason=" + c.wantReason: 1,
+			})
 		})
 	}
 }

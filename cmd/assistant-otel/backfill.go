@@ -163,7 +163,7 @@ func skipRefused(sink backfill.Sink, logger *slog.Logger) backfill.Sink {
 	return backfill.SinkFunc(func(ctx context.Context, ev watson.Event, received time.Time) error {
 		err := sink.Consume(ctx, ev, received)
 		if errors.Is(err, backfill.ErrRefused) {
-			logger.Error("the OTLP endpoint refused an event for what it holds; skipped", "id", backfill.DedupeKey(ev), "error", err)
+			logger.Error("the OTLP endpoint refused an event for what it holds; skipped", "id", ev.DedupeKey(), "error", err)
 			return nil
 		}
 		return err

@@ -22,6 +22,7 @@ import (
 	"github.com/assistant-otel/assistant-otel/config"
 	"github.com/assistant-otel/assistant-otel/deadletter"
 	"github.com/assistant-otel/assistant-otel/exporter"
+	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/internal/pprofserver"
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/pump"
@@ -135,14 +136,14 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
-	intake, err := pump.NewIntake(queue, exp.Meter())
+	in, err := intake.New(queue, exp.Meter())
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
 	}
 	disk, _ := queue.(*spool.Disk)
 	state := &intakeState{queue: queue, disk: disk, maxBody: cfg.MaxBodyBytes}
 	inflight := inflightBudget(cfg, effectiveMemoryLimit())
-	rcv, err := receiver.New(intake, authn.auth,
+	rcv, err := receiver.New(in, authn.auth,
 		receiver.WithPath(cfg.Path),
 		receiver.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		receiver.WithMaxConcurrent(cfg.Security.HTTP.MaxConcurrent),

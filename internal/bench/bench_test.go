@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/assistant-otel/assistant-otel/exporter"
+	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/internal/benchdata"
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/pump"
@@ -180,7 +181,7 @@ func BenchmarkPipeline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	intake, err := pump.NewIntake(q, exp.Meter())
+	in, err := intake.New(q, exp.Meter())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -188,7 +189,7 @@ func BenchmarkPipeline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rc, err := receiver.New(intake, auth, receiver.WithMeter(exp.Meter()))
+	rc, err := receiver.New(in, auth, receiver.WithMeter(exp.Meter()))
 	if err != nil {
 		b.Fatal(err)
 	}
