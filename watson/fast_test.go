@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -156,4 +157,69 @@ func TestFastPathDeclinesCaseFoldedKeys(t *testing.T) {
 			t.Errorf("%s: Decode and encoding/json disagree", body)
 		}
 	}
+}
+
+// TestDecodeFastCoversEveryField: a body that sets every declared field
+// (strings, numbers, booleans, arrays, objects, nested to the leaves) takes
+// the fast path and decodes as encoding/json decodes it, so a field added to
+// the wire types but not to the fast decoder fails here.
+func TestDecodeFastCoversEveryField(t *testing.T) {
+	for name, typ := range map[string]reflect.Type{EventMessageLogged: reflect.TypeFor[Log](), EventCDRLogged: reflect.TypeFor[CDR]()} {
+		n := 0
+		payload, err := json.Marshal(sampleOf(typ, &n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := []byte(`{"event":{"name":"` + name + `"},"payload":` + string(payload) + `}`)
+		if _, ok := decodeFast(body); !ok {
+			t.Fatalf("fast path declines %s", body)
+		}
+		checkFast(t, body)
+		if n < 20 {
+			t.Fatalf("%s: only %d leaves set", name, n)
+		}
+	}
+}
+
+// sampleOf is a JSON value for t with every declared field set, each leaf
+// to a value of its own (n counts them).
+func sampleOf(t reflect.Type, n *int) any {
+	*n++
+	switch {
+	case t == reflect.TypeFor[Ignored]() || t.Kind() == reflect.Interface:
+		return map[string]any{"k": *n}
+	case t == reflect.TypeFor[json.RawMessage]():
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return sampleOf(t.Elem(), n)
+	case reflect.String:
+		return "s" + strconv.Itoa(*n)
+	case reflect.Bool:
+		return true
+	case reflect.Float64, reflect.Int64:
+		return *n
+	case reflect.Slice:
+		return []any{sampleOf(t.Elem(), n), sampleOf(t.Elem(), n)}
+	case reflect.Map:
+		return map[string]any{"a": sampleOf(t.Elem(), n), "b": sampleOf(t.Elem(), n)}
+	case reflect.Struct:
+		obj := map[string]any{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case name == "-":
+			case f.Anonymous && name == "":
+				for k, v := range sampleOf(f.Type, n).(map[string]any) {
+					obj[k] = v
+				}
+			default:
+				obj[name] = sampleOf(f.Type, n)
+			}
+		}
+		return obj
+	}
+	panic("sampleOf: no sample for " + t.String())
 }
