@@ -27,7 +27,7 @@ func decodeFast(body []byte) (ev Event, ok bool) {
 		}
 	}()
 	d := decoder{b: body, s: string(body)}
-	var name *string
+	var name string // "" also when absent or null: decodeStd rejects both
 	decodedFor, payloads, payload := "", 0, 0
 	for more := d.object(); more; more = d.more() {
 		switch k := d.key(); string(k) {
@@ -36,9 +36,9 @@ func decodeFast(body []byte) (ev Event, ok bool) {
 				switch k := d.key(); string(k) {
 				case "name":
 					if d.null() {
-						name = nil
-					} else if s, ok := d.text(); ok {
-						name = &s
+						name = ""
+					} else {
+						name, _ = d.text()
 					}
 				default:
 					d.other(k)
@@ -49,8 +49,8 @@ func decodeFast(body []byte) (ev Event, ok bool) {
 				d.fail()
 			}
 			payload = d.start()
-			if name != nil && d.peek() == '{' && d.payload(&ev, *name) {
-				decodedFor = *name
+			if name != "" && d.peek() == '{' && d.payload(&ev, name) {
+				decodedFor = name
 			} else {
 				d.skip()
 			}
@@ -58,17 +58,17 @@ func decodeFast(body []byte) (ev Event, ok bool) {
 			d.other(k)
 		}
 	}
-	if d.ws(); d.bad || d.i != len(body) || name == nil || *name == "" || payloads != 1 || body[payload] != '{' {
+	if d.ws(); d.bad || d.i != len(body) || name == "" || payloads != 1 || body[payload] != '{' {
 		return Event{}, false
 	}
-	if decodedFor != *name { // the payload came before the (last) event name
+	if decodedFor != name { // the payload came before the (last) event name
 		ev = Event{}
 		d.i = payload
-		if !d.payload(&ev, *name) || d.bad {
+		if !d.payload(&ev, name) || d.bad {
 			return Event{}, false
 		}
 	}
-	ev.Name, ev.Raw = *name, body
+	ev.Name, ev.Raw = name, body
 	return ev, true
 }
 
