@@ -66,6 +66,22 @@ func fastSeeds(tb testing.TB) [][]byte {
 		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"entities":[{"entity":"e","value":"v","confidence":0.9,"location":[1,2]}]}}}}`,
 		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"intent":"a","confidence":-0}],"llm_metadata":[{"task":"t","model_id":"m"}]}}}}`,
 		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"intent":"a","confidence":0.1e1,"Intent":"b"}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"request":{"input":{"text":"a\nb\u00e9\ud83d\ude00\"\\\/\t\u0000` + "é日本" + `"}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"request":{"input":{"text":"\udc00\ud800\u0041\ud800\ud800\udc00"}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"intent":"a"}],"intents":[{"skill":"b"},{}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a"},"payload":{"session_id":"b"}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"context":"x","output":{"spelling":null}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"context":{"skills":{"a\u0062":{},"c":[1]},"global":null}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"confidence":{"a":1}},{"confidence":[2]},{"confidence":true},{"confidence":" 0.5"}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"debug":{"turn_events":[{"has_question":"yes"}]}}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"debug":{"turn_events":[{"prompted":true,"prompted":null,"callout":{"llm":{"success":false,"input_token_count":"7"}},"callout":{"type":"x"}}]}}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"generic":[{"transfer_info":{"target":{"zendesk":{"department":"R"}}}},{"transfer_info":{"target":"x"}}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"generic":[]},"user_id":null}},"x":` + strings.Repeat("[", 9990) + strings.Repeat("]", 9990) + `}`,
+		`{"event":{"name":"cdr_logged"},"payload":{"max_response_milliseconds":{"assistant":"12","Assistant":1},"call":{"outbound":true}}}`,
+		`{"event":{"name":"cdr_logged"},"payload":{"assistant_interaction_summaries":[{"turns":[{"request":{"streaming_statistics":{"confidence":null}}}]}]}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a"},"event":{"name":"cdr_logged"},"payload":{"call":{}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a` + "\t" + `b"}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a\n` + "\t" + `b"}}`,
 	} {
 		out = append(out, []byte(s))
 	}
