@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -65,6 +66,22 @@ func fastSeeds(tb testing.TB) [][]byte {
 		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"entities":[{"entity":"e","value":"v","confidence":0.9,"location":[1,2]}]}}}}`,
 		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"intent":"a","confidence":-0}],"llm_metadata":[{"task":"t","model_id":"m"}]}}}}`,
 		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"intent":"a","confidence":0.1e1,"Intent":"b"}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"request":{"input":{"text":"a\nb\u00e9\ud83d\ude00\"\\\/\t\u0000` + "é日本" + `"}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"request":{"input":{"text":"\udc00\ud800\u0041\ud800\ud800\udc00"}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"intent":"a"}],"intents":[{"skill":"b"},{}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a"},"payload":{"session_id":"b"}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"context":"x","output":{"spelling":null}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"context":{"skills":{"a\u0062":{},"c":[1]},"global":null}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"intents":[{"confidence":{"a":1}},{"confidence":[2]},{"confidence":true},{"confidence":" 0.5"}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"debug":{"turn_events":[{"has_question":"yes"}]}}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"debug":{"turn_events":[{"prompted":true,"prompted":null,"callout":{"llm":{"success":false,"input_token_count":"7"}},"callout":{"type":"x"}}]}}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"generic":[{"transfer_info":{"target":{"zendesk":{"department":"R"}}}},{"transfer_info":{"target":"x"}}]}}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"response":{"output":{"generic":[]},"user_id":null}},"x":` + strings.Repeat("[", 9990) + strings.Repeat("]", 9990) + `}`,
+		`{"event":{"name":"cdr_logged"},"payload":{"max_response_milliseconds":{"assistant":"12","Assistant":1},"call":{"outbound":true}}}`,
+		`{"event":{"name":"cdr_logged"},"payload":{"assistant_interaction_summaries":[{"turns":[{"request":{"streaming_statistics":{"confidence":null}}}]}]}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a"},"event":{"name":"cdr_logged"},"payload":{"call":{}}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a` + "\t" + `b"}}`,
+		`{"event":{"name":"message_logged"},"payload":{"log_id":"a\n` + "\t" + `b"}}`,
 	} {
 		out = append(out, []byte(s))
 	}
@@ -156,4 +173,69 @@ func TestFastPathDeclinesCaseFoldedKeys(t *testing.T) {
 			t.Errorf("%s: Decode and encoding/json disagree", body)
 		}
 	}
+}
+
+// TestDecodeFastCoversEveryField: a body that sets every declared field
+// (strings, numbers, booleans, arrays, objects, nested to the leaves) takes
+// the fast path and decodes as encoding/json decodes it, so a field added to
+// the wire types but not to the fast decoder fails here.
+func TestDecodeFastCoversEveryField(t *testing.T) {
+	for name, typ := range map[string]reflect.Type{EventMessageLogged: reflect.TypeFor[Log](), EventCDRLogged: reflect.TypeFor[CDR]()} {
+		n := 0
+		payload, err := json.Marshal(sampleOf(typ, &n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := []byte(`{"event":{"name":"` + name + `"},"payload":` + string(payload) + `}`)
+		if _, ok := decodeFast(body); !ok {
+			t.Fatalf("fast path declines %s", body)
+		}
+		checkFast(t, body)
+		if n < 20 {
+			t.Fatalf("%s: only %d leaves set", name, n)
+		}
+	}
+}
+
+// sampleOf is a JSON value for t with every declared field set, each leaf
+// to a value of its own (n counts them).
+func sampleOf(t reflect.Type, n *int) any {
+	*n++
+	switch {
+	case t == reflect.TypeFor[Ignored]() || t.Kind() == reflect.Interface:
+		return map[string]any{"k": *n}
+	case t == reflect.TypeFor[json.RawMessage]():
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return sampleOf(t.Elem(), n)
+	case reflect.String:
+		return "s" + strconv.Itoa(*n)
+	case reflect.Bool:
+		return true
+	case reflect.Float64, reflect.Int64:
+		return *n
+	case reflect.Slice:
+		return []any{sampleOf(t.Elem(), n), sampleOf(t.Elem(), n)}
+	case reflect.Map:
+		return map[string]any{"a": sampleOf(t.Elem(), n), "b": sampleOf(t.Elem(), n)}
+	case reflect.Struct:
+		obj := map[string]any{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case name == "-":
+			case f.Anonymous && name == "":
+				for k, v := range sampleOf(f.Type, n).(map[string]any) {
+					obj[k] = v
+				}
+			default:
+				obj[name] = sampleOf(f.Type, n)
+			}
+		}
+		return obj
+	}
+	panic("sampleOf: no sample for " + t.String())
 }

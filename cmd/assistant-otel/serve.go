@@ -438,8 +438,9 @@ func (s *intakeState) ready() error {
 
 // inflightCost is the peak heap a webhook request takes per byte of its
 // body, measured for maximum-size bodies: the body, the decoder's copies of
-// it (goccy/go-json copies its input, and the payload twice more), then the
-// spool's record value and bbolt's page for it.
+// it, then the spool's record value and bbolt's page for it. Measured with
+// goccy/go-json (four copies); watson's own decoder makes one, so the bound
+// is now generous.
 const inflightCost = 4
 
 // effectiveMemoryLimit is the Go runtime's memory limit in force
