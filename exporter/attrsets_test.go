@@ -22,7 +22,7 @@ func TestMeasureOptionsSets(t *testing.T) {
 		{attribute.String("a", "xb"), attribute.String("", "y")},
 		{attribute.String("a", "x"), attribute.String("b", "")},
 		{attribute.String("b", "x"), attribute.String("b", "")},
-		{attribute.String("a", "x\x01b" + string(rune(attribute.STRING)) + "y")},
+		{attribute.String("a", "x\x01b"+string(rune(attribute.STRING))+"y")},
 		{attribute.Bool("a", true)},
 		{attribute.Bool("a", false)},
 		{attribute.Int64("a", 1)},

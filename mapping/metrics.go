@@ -35,7 +35,9 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 		pool = append(append(pool, attrs...), more...)
 		return Measurement{Instrument: i, Value: v, Attributes: pool[from:len(pool):len(pool)], TraceID: traceID, SpanID: spanID}
 	}
-	mk := func(i Instrument, v float64, attrs ...attribute.KeyValue) Measurement { return measure(i, v, attrs, nil) }
+	mk := func(i Instrument, v float64, attrs ...attribute.KeyValue) Measurement {
+		return measure(i, v, attrs, nil)
+	}
 	withAction := func(i Instrument, v float64, attrs ...attribute.KeyValue) Measurement {
 		return measure(i, v, attrs, action)
 	}
