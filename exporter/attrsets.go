@@ -14,28 +14,39 @@ import (
 // so in practice a few hundred sets are in use.
 const maxAttrSets = 4096
 
-// measureOptions keeps the measurement option (an attribute.Set) of each
-// list of metric attributes recorded, so that a measurement reuses it
+// measureOptions keeps the measurement options (an attribute.Set) of each
+// list of metric attributes recorded, so that a measurement reuses them
 // instead of building, sorting and hashing a new set (what
 // metric.WithAttributes does every time). The set is the one
 // metric.WithAttributes would build: the metric data do not change.
 type measureOptions struct {
 	mu   sync.Mutex
 	key  []byte // scratch, under mu
-	opts map[string]metric.MeasurementOption
+	opts map[string]measureOption
+}
+
+// measureOption is one attribute set as the options of Add and Record
+// (passed as they are, no slice is made per call).
+type measureOption struct {
+	add    []metric.AddOption
+	record []metric.RecordOption
+}
+
+func newMeasureOption(opt metric.MeasurementOption) measureOption {
+	return measureOption{add: []metric.AddOption{opt}, record: []metric.RecordOption{opt}}
 }
 
 func newMeasureOptions() *measureOptions {
-	return &measureOptions{opts: make(map[string]metric.MeasurementOption)}
+	return &measureOptions{opts: make(map[string]measureOption)}
 }
 
-// of returns the measurement option of attrs.
-func (c *measureOptions) of(attrs []attribute.KeyValue) metric.MeasurementOption {
+// of returns the measurement options of attrs.
+func (c *measureOptions) of(attrs []attribute.KeyValue) measureOption {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var ok bool
 	if c.key, ok = appendAttrsKey(c.key[:0], attrs); !ok {
-		return metric.WithAttributes(attrs...)
+		return newMeasureOption(metric.WithAttributes(attrs...))
 	}
 	if opt, ok := c.opts[string(c.key)]; ok {
 		return opt
@@ -43,7 +54,7 @@ func (c *measureOptions) of(attrs []attribute.KeyValue) metric.MeasurementOption
 	if len(c.opts) >= maxAttrSets {
 		clear(c.opts)
 	}
-	opt := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	opt := newMeasureOption(metric.WithAttributeSet(attribute.NewSet(attrs...)))
 	c.opts[string(c.key)] = opt
 	return opt
 }

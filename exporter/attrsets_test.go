@@ -1,7 +1,6 @@
 package exporter
 
 import (
-	"fmt"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -13,8 +12,12 @@ import (
 // that differ in one value, type, key or order, duplicates, a value the
 // key cannot hold), also after the cache filled up and started again.
 func TestMeasureOptionsSets(t *testing.T) {
-	setOf := func(opt metric.MeasurementOption) attribute.Set {
-		return metric.NewAddConfig([]metric.AddOption{opt}).Attributes()
+	setOf := func(opt measureOption) attribute.Set {
+		add, rec := metric.NewAddConfig(opt.add).Attributes(), metric.NewRecordConfig(opt.record).Attributes()
+		if !add.Equals(&rec) {
+			t.Fatalf("add %v, record %v", add.ToSlice(), rec.ToSlice())
+		}
+		return add
 	}
 	lists := [][]attribute.KeyValue{
 		{attribute.String("a", "x"), attribute.String("b", "y")},
@@ -58,7 +61,7 @@ func TestMeasureOptionsSets(t *testing.T) {
 func TestMeasureOptionsReused(t *testing.T) {
 	c := newMeasureOptions()
 	attrs := []attribute.KeyValue{attribute.String("a", "x")}
-	if first, again := c.of(attrs), c.of(attrs); fmt.Sprintf("%p", first) != fmt.Sprintf("%p", again) {
+	if first, again := c.of(attrs), c.of(attrs); &first.add[0] != &again.add[0] || &first.record[0] != &again.record[0] {
 		t.Fatal("the option of the same attributes was built again")
 	}
 }

@@ -145,10 +145,10 @@ func (e *Exporter) record(ctx context.Context, m *mapping.Measurement) {
 	opt := e.measureOpts.of(e.labels.apply(m.Attributes))
 	switch {
 	case inst.counter != nil && m.Value >= 0:
-		inst.counter.Add(ctx, m.Value, opt)
-		e.handoffs.record(ctx, m, opt)
+		inst.counter.Add(ctx, m.Value, opt.add...)
+		e.handoffs.record(ctx, m, opt.add[0])
 	case inst.histogram != nil:
-		inst.histogram.Record(ctx, m.Value, opt)
+		inst.histogram.Record(ctx, m.Value, opt.record...)
 	default:
 		e.log.Debug("negative counter increment dropped", "instrument", int(m.Instrument), "value", m.Value)
 	}
