@@ -413,7 +413,7 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 		common = append(common, AttrChannel.String(truncate(f.channel, n)))
 	}
 	if len(m.opts.PseudonymKey) > 0 && f.userID != "" {
-		common = append(common, AttrEnduserPseudoID.String(pseudonym(m.opts.PseudonymKey, f.userID)))
+		common = append(common, AttrEnduserPseudoID.String(m.pseudonym(f.userID)))
 	}
 	entityNames := make([]string, 0, len(out.Entities))
 	for _, e := range out.Entities {
