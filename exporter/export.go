@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	otellog "go.opentelemetry.io/otel/log"
-	"go.opentelemetry.io/otel/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -52,9 +51,7 @@ func (e *Exporter) record1(ctx context.Context, t mapping.Telemetry, withMetrics
 	if !withMetrics {
 		return
 	}
-	for i := range t.Metrics {
-		e.record(ctx, &t.Metrics[i], started)
-	}
+	e.recordAll(ctx, t.Metrics, started)
 }
 
 func (e *Exporter) exportSpan(ctx context.Context, s *mapping.Span, started map[trace.SpanID]trace.SpanContext) trace.SpanContext {
@@ -123,20 +120,35 @@ func (e *Exporter) emitLog(ctx context.Context, r *mapping.LogRecord, started ma
 	e.logger.Emit(e.correlated(ctx, r.TraceID, r.SpanID, started), rec)
 }
 
-func (e *Exporter) record(ctx context.Context, m *mapping.Measurement, started map[trace.SpanID]trace.SpanContext) {
+// recordAll records the measurements of one event; those of the same span
+// (all of a turn's) share one correlated context.
+func (e *Exporter) recordAll(ctx context.Context, ms []mapping.Measurement, started map[trace.SpanID]trace.SpanContext) {
+	var mctx context.Context
+	var traceID trace.TraceID
+	var spanID trace.SpanID
+	for i := range ms {
+		m := &ms[i]
+		if mctx == nil || m.TraceID != traceID || m.SpanID != spanID {
+			mctx, traceID, spanID = e.correlated(ctx, m.TraceID, m.SpanID, started), m.TraceID, m.SpanID
+		}
+		e.record(mctx, m)
+	}
+}
+
+// record records m; ctx carries the span context of m's span.
+func (e *Exporter) record(ctx context.Context, m *mapping.Measurement) {
 	inst, ok := e.instruments[m.Instrument]
 	if !ok || math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
 		e.log.Debug("measurement dropped", "instrument", int(m.Instrument), "value", m.Value)
 		return
 	}
-	ctx = e.correlated(ctx, m.TraceID, m.SpanID, started)
-	opt := metric.WithAttributes(e.labels.apply(m.Attributes)...)
+	opt := e.measureOpts.of(e.labels.apply(m.Attributes))
 	switch {
 	case inst.counter != nil && m.Value >= 0:
-		inst.counter.Add(ctx, m.Value, opt)
-		e.handoffs.record(ctx, m, opt)
+		inst.counter.Add(ctx, m.Value, opt.add...)
+		e.handoffs.record(ctx, m, opt.add[0])
 	case inst.histogram != nil:
-		inst.histogram.Record(ctx, m.Value, opt)
+		inst.histogram.Record(ctx, m.Value, opt.record...)
 	default:
 		e.log.Debug("negative counter increment dropped", "instrument", int(m.Instrument), "value", m.Value)
 	}

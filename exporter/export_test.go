@@ -246,6 +246,30 @@ func TestExportMeasurements(t *testing.T) {
 	}
 }
 
+// TestExportMeasurementsOwnSpans: the measurements of one event share a
+// correlated context only while they name the same span; each exemplar
+// carries its own measurement's span.
+func TestExportMeasurementsOwnSpans(t *testing.T) {
+	m := newMemExporter(t, sdktrace.ParentBased(sdktrace.AlwaysSample()))
+	spanOf := map[string]trace.SpanID{"a": testRootID, "b": testChildID, "c": testRootID}
+	var ms []mapping.Measurement
+	for _, outcome := range []string{"a", "b", "c"} {
+		ms = append(ms, mapping.Measurement{Instrument: mapping.Turns, Value: 1,
+			Attributes: []attribute.KeyValue{mapping.AttrOutcome.String(outcome)}, TraceID: testTraceID, SpanID: spanOf[outcome]})
+	}
+	m.Export(t.Context(), mapping.Telemetry{Metrics: ms})
+	turns, ok := collect(t, m)["watson_assistant.turns"].Data.(metricdata.Sum[float64])
+	if !ok || len(turns.DataPoints) != 3 {
+		t.Fatalf("turns: %#v", turns)
+	}
+	for _, p := range turns.DataPoints {
+		v, _ := p.Attributes.Value(mapping.AttrOutcome)
+		if len(p.Exemplars) != 1 || trace.SpanID(p.Exemplars[0].SpanID) != spanOf[v.AsString()] {
+			t.Errorf("outcome %s: exemplars %+v, want span %s", v.AsString(), p.Exemplars, spanOf[v.AsString()])
+		}
+	}
+}
+
 // Every instrument mapping declares is created up front, and invalid
 // measurements are dropped rather than recorded.
 func TestInstrumentsCreatedAndBadValuesDropped(t *testing.T) {

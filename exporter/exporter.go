@@ -92,6 +92,8 @@ type Exporter struct {
 	truncs    metric.Int64Counter
 	labels    *labelBound // bounds the intent and action labels (labels.go)
 	handoffs  *handoffs   // conversations with a hand-off (handoffs.go)
+	// measureOpts keeps the attribute sets of the measurements (attrsets.go).
+	measureOpts *measureOptions
 }
 
 // instrument is the SDK instrument of one mapping.Instrument: a counter or a
@@ -265,7 +267,7 @@ type parts struct {
 func assemble(ctx context.Context, o options, p parts) (*Exporter, error) {
 	e := &Exporter{sampler: p.sampler, log: o.logger, description: p.description, failures: p.failures, noMetrics: p.metrics == nil,
 		instanceID: p.instanceID[0], instanceIDSource: p.instanceID[1],
-		labels: newLabelBound(o.metricIntents, o.labelLimit, o.logger)}
+		labels: newLabelBound(o.metricIntents, o.labelLimit, o.logger), measureOpts: newMeasureOptions()}
 
 	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(p.resource)}
 	if p.metrics != nil {

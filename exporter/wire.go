@@ -144,9 +144,7 @@ func (e *Exporter) encode(ctx context.Context, ts []mapping.Telemetry, b *Batch)
 	for i := range ts {
 		clear(started)
 		e.encodeEvent(ctx, i, &ts[i], started, b)
-		for j := range ts[i].Metrics {
-			e.record(ctx, &ts[i].Metrics[j], started)
-		}
+		e.recordAll(ctx, ts[i].Metrics, started)
 	}
 	for _, s := range []*wireSignal{&b.wireTraces, &b.wireLogs} {
 		if len(s.items) == 0 && s.arena != nil {

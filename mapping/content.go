@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
+	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -152,10 +154,16 @@ func messagesJSON(role, finish string, texts []string) string {
 
 // pseudonym is a keyed hash of a user identifier: the same user is linkable
 // across turns without being named.
-func pseudonym(key []byte, id string) string {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(id))
-	return hex.EncodeToString(mac.Sum(nil)[:16])
+func (m *Mapper) pseudonym(id string) string {
+	mac, ok := m.macs.Get().(hash.Hash)
+	if !ok {
+		mac = hmac.New(sha256.New, m.opts.PseudonymKey)
+	}
+	defer m.macs.Put(mac)
+	mac.Reset()
+	io.WriteString(mac, id)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(mac.Sum(sum[:0])[:16])
 }
 
 // AttrContextPrefix prefixes the context variables an operator allowed.

@@ -93,20 +93,20 @@ func (m *Mapper) turnEvents(l *watson.Log, at, end time.Time) []SpanEvent {
 		if name == "" {
 			name = "turn_event"
 		}
-		attrs := append(sourceAttrs(te.Source, n), nonEmpty(
+		attrs := appendNonEmpty(appendSourceAttrs(make([]attribute.KeyValue, 0, 6), te.Source, n),
 			AttrConditionType.String(truncate(te.ConditionType, n)),
 			AttrReason.String(truncate(te.Reason, n)),
-		)...)
+		)
 		if te.Error != nil && m.opts.CaptureContent {
 			attrs = append(attrs, AttrErrorMessage.String(m.content(te.Error.Message)))
 		}
 		events = append(events, SpanEvent{Name: spanEventTurnPrefix + truncate(name, 64), Time: times[i], Attributes: attrs})
 	}
 	for _, lm := range d.LogMessages {
-		attrs := append(nonEmpty(
+		attrs := appendSourceAttrs(appendNonEmpty(make([]attribute.KeyValue, 0, 8),
 			AttrLogLevel.String(truncate(strings.ToLower(lm.Level), 16)),
 			AttrLogCode.String(truncate(lm.Code, n)),
-		), sourceAttrs(lm.Source, n)...)
+		), lm.Source, n)
 		if m.opts.CaptureContent {
 			attrs = append(attrs, AttrLogMessage.String(m.content(lm.Message)))
 		}
@@ -149,7 +149,7 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 				TraceID: traceID, SpanID: ChildSpanID(l.LogID, i), ParentID: parent,
 				Name:       "callout " + firstNonEmpty(truncate(firstNonEmpty(te.Source.ActionTitle, titles[te.Source.Action]), 128), truncate(te.Source.Action, 128), "extension"),
 				Kind:       trace.SpanKindClient,
-				Attributes: append(sourceAttrs(te.Source, n), AttrEvent.String("callout")),
+				Attributes: append(appendSourceAttrs(make([]attribute.KeyValue, 0, 10), te.Source, n), AttrEvent.String("callout")),
 			}
 			place(&s, i, 0)
 			if c.Request != nil {
@@ -187,7 +187,7 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 			s := Span{
 				TraceID: traceID, SpanID: ChildSpanID(l.LogID, i), ParentID: parent,
 				Name: name, Kind: trace.SpanKindClient,
-				Attributes: append(sourceAttrs(te.Source, n), AttrEvent.String(te.Event),
+				Attributes: append(appendSourceAttrs(make([]attribute.KeyValue, 0, 16), te.Source, n), AttrEvent.String(te.Event),
 					AttrGenAIOperationName.String(OperationTextCompletion),
 					AttrGenAIProviderName.String(ProviderWatsonxAI)),
 			}
@@ -249,8 +249,9 @@ func generativeModel(te *watson.TurnEvent, meta []watson.LLMMetadata) string {
 	return ""
 }
 
-func sourceAttrs(s watson.Source, n int) []attribute.KeyValue {
-	return nonEmpty(
+// appendSourceAttrs appends the non-empty attributes of a source.
+func appendSourceAttrs(dst []attribute.KeyValue, s watson.Source, n int) []attribute.KeyValue {
+	return appendNonEmpty(dst,
 		AttrSourceType.String(truncate(s.Type, n)),
 		AttrAction.String(truncate(s.Action, n)),
 		AttrActionTitle.String(truncate(s.ActionTitle, n)),
@@ -262,14 +263,19 @@ func sourceAttrs(s watson.Source, n int) []attribute.KeyValue {
 
 // nonEmpty drops string attributes whose value is empty.
 func nonEmpty(kvs ...attribute.KeyValue) []attribute.KeyValue {
-	out := kvs[:0]
+	return appendNonEmpty(kvs[:0], kvs...)
+}
+
+// appendNonEmpty appends to dst the attributes of kvs but the string ones
+// whose value is empty.
+func appendNonEmpty(dst []attribute.KeyValue, kvs ...attribute.KeyValue) []attribute.KeyValue {
 	for _, kv := range kvs {
 		if kv.Value.Type() == attribute.STRING && kv.Value.AsString() == "" {
 			continue
 		}
-		out = append(out, kv)
+		dst = append(dst, kv)
 	}
-	return out
+	return dst
 }
 
 // hostOf returns the host of a URL or bare host name, without credentials,

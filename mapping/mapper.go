@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/assistant-otel/assistant-otel/watson"
@@ -11,6 +12,7 @@ import (
 // concurrent use.
 type Mapper struct {
 	opts Options
+	macs sync.Pool // of hash.Hash: HMAC-SHA256 keyed with opts.PseudonymKey (pseudonym)
 }
 
 // New returns a Mapper, or an error if the options are invalid.

@@ -24,26 +24,38 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 	// The action a turn ran labels its intent metrics, by id and title.
 	var action []attribute.KeyValue
 	if f.action != "" {
-		action = append(action, AttrAction.String(m.metricName(f.action)), AttrActionTitle.String(m.metricTitle(f.actionTitle)))
+		action = []attribute.KeyValue{AttrAction.String(m.metricName(f.action)), AttrActionTitle.String(m.metricTitle(f.actionTitle))}
 	}
-	withAction := func(attrs ...attribute.KeyValue) []attribute.KeyValue { return append(attrs, action...) }
+	// The measurements' attributes are copied into one array (a turn has
+	// about 5 measurements of 1 to 4 attributes), each capped so that none
+	// grows into the next.
+	pool := make([]attribute.KeyValue, 0, 16)
+	measure := func(i Instrument, v float64, attrs, more []attribute.KeyValue) Measurement {
+		from := len(pool)
+		pool = append(append(pool, attrs...), more...)
+		return Measurement{Instrument: i, Value: v, Attributes: pool[from:len(pool):len(pool)], TraceID: traceID, SpanID: spanID}
+	}
 	mk := func(i Instrument, v float64, attrs ...attribute.KeyValue) Measurement {
-		return Measurement{Instrument: i, Value: v, Attributes: attrs, TraceID: traceID, SpanID: spanID}
+		return measure(i, v, attrs, nil)
 	}
-	ms := []Measurement{
+	withAction := func(i Instrument, v float64, attrs ...attribute.KeyValue) Measurement {
+		return measure(i, v, attrs, action)
+	}
+	ms := make([]Measurement, 0, 6+len(f.finished)+len(f.clamped))
+	ms = append(ms,
 		mk(Turns, 1, agent, AttrSkillType.String(f.skillType), AttrOutcome.String(f.outcome)),
 		mk(TurnDuration, end.Sub(start).Seconds(),
 			AttrGenAIOperationName.String(OperationInvokeAgent),
 			AttrGenAIProviderName.String(ProviderWatsonAssistant), agent),
-	}
+	)
 	if f.turnCount == 1 {
 		ms = append(ms, mk(ConversationsStarted, 1, agent))
 	}
 	if f.top != nil {
-		ms = append(ms, mk(IntentConfidence, float64(f.top.Confidence), withAction(agent, intent)...))
+		ms = append(ms, withAction(IntentConfidence, float64(f.top.Confidence), agent, intent))
 	}
 	if f.lowConfidence {
-		ms = append(ms, mk(LowConfidenceTurns, 1, withAction(agent, intent)...))
+		ms = append(ms, withAction(LowConfidenceTurns, 1, agent, intent))
 	}
 	if f.notRecognized() {
 		ms = append(ms, mk(NotRecognizedTurns, 1, agent, AttrSkillType.String(f.skillType)))
@@ -75,7 +87,7 @@ func (m *Mapper) turnMetrics(f *turnFacts, start, end time.Time, traceID trace.T
 		ms = append(ms, mk(FallbackTurns, 1, agent, skill))
 	}
 	if f.ambiguous {
-		ms = append(ms, mk(AmbiguousTurns, 1, withAction(agent, intent)...))
+		ms = append(ms, withAction(AmbiguousTurns, 1, agent, intent))
 	}
 	for _, a := range f.finished {
 		ms = append(ms, mk(ActionsFinished, 1, agent, AttrReason.String(a.reason),

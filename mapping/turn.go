@@ -373,8 +373,10 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 	n := m.opts.MaxTextLength
 	out := &l.Response.Output
 
-	// Attributes shared by the span and the log record.
-	common := []attribute.KeyValue{
+	// Attributes shared by the span and the log record: the span's first
+	// ones, in one array sized for a turn's span (29 to 40 attributes in the corpus).
+	common := make([]attribute.KeyValue, 0, 48)
+	common = append(common,
 		AttrGenAIOperationName.String(OperationInvokeAgent),
 		AttrGenAIProviderName.String(ProviderWatsonAssistant),
 		AttrGenAIAgentName.String(truncate(f.agentName, n)),
@@ -382,7 +384,7 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 		AttrSkillType.String(f.skillType),
 		AttrOutcome.String(f.outcome),
 		AttrRecognition.String(f.recognition),
-	}
+	)
 	if l.AssistantID != "" {
 		common = append(common, AttrGenAIAgentID.String(truncate(l.AssistantID, n)))
 	}
@@ -411,21 +413,20 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 		common = append(common, AttrChannel.String(truncate(f.channel, n)))
 	}
 	if len(m.opts.PseudonymKey) > 0 && f.userID != "" {
-		common = append(common, AttrEnduserPseudoID.String(pseudonym(m.opts.PseudonymKey, f.userID)))
+		common = append(common, AttrEnduserPseudoID.String(m.pseudonym(f.userID)))
 	}
 	entityNames := make([]string, 0, len(out.Entities))
 	for _, e := range out.Entities {
 		entityNames = append(entityNames, truncate(e.Entity, n))
 	}
-	flags := []attribute.KeyValue{
+	common = append(common,
 		AttrLowConfidence.Bool(f.lowConfidence),
 		AttrNotRecognized.Bool(f.notRecognized()),
 		AttrFallback.Bool(f.fallback),
 		AttrWeakUnderstanding.Bool(f.weak),
 		AttrAmbiguous.Bool(f.ambiguous),
 		AttrHandoff.Bool(f.handoff),
-	}
-	common = append(common, flags...)
+	)
 	if f.searchOutcome != "" {
 		common = append(common, AttrSearchOutcome.String(f.searchOutcome))
 	}
@@ -456,8 +457,9 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 			AttrSuggestionID.String(truncate(l.Request.Input.SuggestionID, n)))
 	}
 
-	spanAttrs := append([]attribute.KeyValue(nil), common...)
-	spanAttrs = append(spanAttrs,
+	// The log record's attributes are the common ones and up to a dozen more.
+	logAttrs := append(make([]attribute.KeyValue, 0, len(common)+12), common...)
+	spanAttrs := append(common,
 		AttrIntentCount.Int(len(out.Intents)),
 		AttrEntityCount.Int(len(out.Entities)),
 		AttrSpellingCorrected.Bool(f.spellingCorrected),
@@ -501,7 +503,6 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 		spanAttrs = append(spanAttrs, AttrErrorCount.Int(f.errors))
 	}
 
-	logAttrs := common
 	var outTexts []string
 	if m.opts.CaptureContent {
 		for _, t := range outputTexts(out.Generic) {
