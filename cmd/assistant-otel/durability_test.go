@@ -218,7 +218,7 @@ func newRig(t *testing.T, startCollector bool) *rig {
 	return r
 }
 
-func (r *rig) service(t *testing.T, args ...string) *service {
+func (r *rig) service(t *testing.T, args ...string) *process {
 	t.Helper()
 	env := cleanEnv(
 		"ASSISTANT_OTEL_SECRET="+testSecret,

@@ -46,8 +46,8 @@ func TestMain(m *testing.M) {
 
 const testSecret = "integration-test-secret"
 
-// service is a running `assistant-otel serve`.
-type service struct {
+// process is a running `assistant-otel serve`.
+type process struct {
 	cmd            *exec.Cmd
 	url            string
 	stdout, stderr *syncBuffer
@@ -82,9 +82,9 @@ func cleanEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-func startService(t *testing.T, env []string, args ...string) *service {
+func startService(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
-	s := &service{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	s := &process{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = env
 	s.cmd.Stdout = s.stdout
@@ -123,7 +123,7 @@ func startService(t *testing.T, env []string, args ...string) *service {
 }
 
 // stop sends SIGTERM and waits for a clean exit.
-func (s *service) stop(t *testing.T) {
+func (s *process) stop(t *testing.T) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
