@@ -534,7 +534,7 @@ func TestPprofEndpoint(t *testing.T) {
 	ln.Close()
 	svc := startService(t, cleanEnv("ASSISTANT_OTEL_SECRET="+testSecret), "--pprof-listen", addr)
 	var resp *http.Response
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if resp, err = http.Get("http://" + addr + "/debug/pprof/cmdline"); err == nil {
 			break
 		}
