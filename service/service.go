@@ -64,19 +64,11 @@ func New(cfg config.Serve, logger *slog.Logger, opts Options) *Service {
 	return &Service{cfg: cfg, logger: logger, opts: opts, listening: make(chan struct{})}
 }
 
-// Listening is closed once the webhook is served and ready; Addr is then
-// the address it listens on.
+// Listening is closed once the webhook is served and ready.
 func (s *Service) Listening() <-chan struct{} { return s.listening }
 
-// Addr is the webhook's listening address, nil before Listening is closed.
-func (s *Service) Addr() net.Addr {
-	select {
-	case <-s.listening:
-		return s.addr
-	default:
-		return nil
-	}
-}
+// Addr is the webhook's listening address; read it once Listening is closed.
+func (s *Service) Addr() net.Addr { return s.addr }
 
 // running is what start set up and shutdown stops, in reverse.
 type running struct {

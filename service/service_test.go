@@ -49,9 +49,9 @@ type testService struct {
 	done   chan error
 }
 
-// startService runs a Service without authentication, exporting to sink,
-// with args added to its flags; it waits until the webhook is served.
-func startService(t *testing.T, sink *otlptest.Server, args ...string) *testService {
+// newConfig is the configuration of a service without authentication,
+// exporting to sink, with args added to its flags.
+func newConfig(t *testing.T, sink *otlptest.Server, args ...string) config.Serve {
 	t.Helper()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.Endpoint())
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", sink.Protocol())
@@ -61,8 +61,15 @@ func startService(t *testing.T, sink *otlptest.Server, args ...string) *testServ
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// startService runs a Service (newConfig) and waits until the webhook is
+// served.
+func startService(t *testing.T, sink *otlptest.Server, args ...string) *testService {
+	t.Helper()
 	ts := &testService{log: &logBuffer{}, done: make(chan error, 1)}
-	ts.svc = New(cfg, slog.New(slog.NewTextHandler(ts.log, nil)), Options{Version: "test"})
+	ts.svc = New(newConfig(t, sink, args...), slog.New(slog.NewTextHandler(ts.log, nil)), Options{Version: "test"})
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.cancel = cancel
 	go func() { ts.done <- ts.svc.Run(ctx) }()
@@ -321,16 +328,7 @@ func TestRunFailsOnAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	sink := otlptest.StartHTTP(t)
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.Endpoint())
-	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", sink.Protocol())
-	t.Setenv("OTEL_METRICS_EXPORTER", "none")
-	cfg, err := config.ParseServe([]string{"--listen", taken.Addr().String(), "--auth", "none", "--metrics-listen", "off"},
-		func(string) string { return "" }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := New(cfg, slog.New(slog.DiscardHandler), Options{})
+	svc := New(newConfig(t, otlptest.StartHTTP(t), "--listen", taken.Addr().String()), slog.New(slog.DiscardHandler), Options{})
 	err = svc.Run(t.Context())
 	if err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
 		t.Fatalf("Run on a taken address: %v", err)
