@@ -97,7 +97,7 @@ func (p *grpcProxy) requests() []int {
 
 // proxiedService starts serve with a spool, exporting through the proxy to
 // the rig's Collector.
-func (r *rig) proxiedService(t *testing.T, p *grpcProxy, args ...string) *service {
+func (r *rig) proxiedService(t *testing.T, p *grpcProxy, args ...string) *process {
 	t.Helper()
 	env := cleanEnv(
 		"ASSISTANT_OTEL_SECRET="+testSecret,

@@ -46,8 +46,8 @@ func TestMain(m *testing.M) {
 
 const testSecret = "integration-test-secret"
 
-// service is a running `assistant-otel serve`.
-type service struct {
+// process is a running `assistant-otel serve`.
+type process struct {
 	cmd            *exec.Cmd
 	url            string
 	stdout, stderr *syncBuffer
@@ -82,9 +82,9 @@ func cleanEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-func startService(t *testing.T, env []string, args ...string) *service {
+func startService(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
-	s := &service{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	s := &process{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = env
 	s.cmd.Stdout = s.stdout
@@ -123,7 +123,7 @@ func startService(t *testing.T, env []string, args ...string) *service {
 }
 
 // stop sends SIGTERM and waits for a clean exit.
-func (s *service) stop(t *testing.T) {
+func (s *process) stop(t *testing.T) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -534,7 +534,7 @@ func TestPprofEndpoint(t *testing.T) {
 	ln.Close()
 	svc := startService(t, cleanEnv("ASSISTANT_OTEL_SECRET="+testSecret), "--pprof-listen", addr)
 	var resp *http.Response
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if resp, err = http.Get("http://" + addr + "/debug/pprof/cmdline"); err == nil {
 			break
 		}

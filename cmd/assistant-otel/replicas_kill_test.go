@@ -132,7 +132,7 @@ func TestThreeReplicasKill9(t *testing.T) {
 		func(col map[string]any) { setPath(t, col, jaegerOTLP, "exporters", "otlp_grpc/jaeger", "endpoint") })
 	promURL := shippedPrometheus(t, prom, dir, promExpPort, telemetryPort)
 
-	start := func(spool string) *service {
+	start := func(spool string) *process {
 		env := cleanEnv(
 			"ASSISTANT_OTEL_SECRET="+testSecret,
 			fmt.Sprintf("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", grpcPort),
@@ -142,7 +142,7 @@ func TestThreeReplicasKill9(t *testing.T) {
 	}
 	const nReplicas, nConv, nTurns, victim = 3, 30, 5, 1
 	var spools [nReplicas]string
-	var replicas [nReplicas]*service
+	var replicas [nReplicas]*process
 	var ids [nReplicas]string
 	for i := range replicas {
 		spools[i] = filepath.Join(dir, fmt.Sprintf("spool-%d", i))

@@ -199,7 +199,7 @@ func promQuery(base, q string) ([]promSample, error) {
 var instanceIDRE = regexp.MustCompile(`service\.instance\.id=(\S+) service\.instance\.id_from="?([^"\n]+)"?`)
 
 // instanceIDOf reads the service.instance.id the service logged at start, and where it came from.
-func instanceIDOf(t *testing.T, s *service) (string, string) {
+func instanceIDOf(t *testing.T, s *process) (string, string) {
 	t.Helper()
 	m := instanceIDRE.FindStringSubmatch(s.stderr.String())
 	if m == nil {
@@ -274,7 +274,7 @@ func TestTwoReplicasOneCollectorPrometheus(t *testing.T) {
 	promURL := shippedPrometheus(t, prom, dir, promExpPort, telemetryPort)
 
 	// Two replicas, each with its own spool directory.
-	start := func(spool string) *service {
+	start := func(spool string) *process {
 		env := cleanEnv(
 			"ASSISTANT_OTEL_SECRET="+testSecret,
 			"OTEL_EXPORTER_OTLP_ENDPOINT=http://"+loop(grpcPort),
@@ -283,7 +283,7 @@ func TestTwoReplicasOneCollectorPrometheus(t *testing.T) {
 		return startService(t, env, "--spool-dir", spool, "--drain-timeout", "10s")
 	}
 	spools := []string{filepath.Join(dir, "spool-a"), filepath.Join(dir, "spool-b")}
-	replicas := []*service{start(spools[0]), start(spools[1])}
+	replicas := []*process{start(spools[0]), start(spools[1])}
 	ids := make([]string, 2)
 	for i, r := range replicas {
 		id, from := instanceIDOf(t, r)
@@ -318,7 +318,7 @@ func TestTwoReplicasOneCollectorPrometheus(t *testing.T) {
 		})
 	}
 	acked := map[string]string{} // log_id -> service.instance.id of the replica that acknowledged it
-	send := func(r *service, n int) int {
+	send := func(r *process, n int) int {
 		t.Helper()
 		res := loadgen.Run(context.Background(), loadgen.Config{URL: r.url, Secret: []byte(testSecret),
 			Events: loadgen.Make(tmpl, n), Concurrency: 4})

@@ -212,7 +212,7 @@ func TestSIGHUPNeverStopsTheService(t *testing.T) {
 	if err := svc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(svc.stderr.String(), "nothing to reload") {
 		if time.Now().After(deadline) {
 			t.Fatalf("SIGHUP not handled:\n%s", svc.stderr.String())

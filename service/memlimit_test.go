@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ func TestApplyMemoryLimit(t *testing.T) {
 	} {
 		debug.SetMemoryLimit(math.MaxInt64)
 		debug.SetGCPercent(100)
-		applyMemoryLimit(c.limit, func(k string) string { return c.env[k] }, logger)
+		ApplyMemoryLimit(c.limit, func(k string) string { return c.env[k] }, logger)
 		if got := debug.SetMemoryLimit(-1); got != c.wantLimit {
 			t.Errorf("%s: memory limit %d, want %d", c.name, got, c.wantLimit)
 		}
@@ -58,7 +58,7 @@ func TestQueueFitsTheDefaultLimit(t *testing.T) {
 	}{{c.Spool.MemoryMaxBytes, "", false}, {c.Spool.MemoryMaxBytes, "/spool", false}, {64 << 20, "", true}} {
 		var out bytes.Buffer
 		c.Spool.MemoryMaxBytes, c.Spool.Dir = tc.queue, tc.dir
-		warnIfQueueExceedsLimit(c, func(string) string { return "" }, slog.New(slog.NewTextHandler(&out, nil)))
+		WarnIfQueueExceedsLimit(c, func(string) string { return "" }, slog.New(slog.NewTextHandler(&out, nil)))
 		if got := strings.Contains(out.String(), "would not fit"); got != tc.warning {
 			t.Errorf("queue %d dir %q: warning %v, want %v (%s)", tc.queue, tc.dir, got, tc.warning, out.String())
 		}

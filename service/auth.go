@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -70,12 +70,11 @@ func newAuth(ctx context.Context, cfg config.Serve, logger *slog.Logger) (*authS
 	return setup, nil
 }
 
-// reloadOnSIGHUP calls every reloader on SIGHUP until ctx ends. Each reloader
-// logs its own failure and keeps what it had. main catches SIGHUP for the
-// whole process (ctx carries the channel), so a SIGHUP never stops the
-// service, whatever there is to reload.
-func reloadOnSIGHUP(ctx context.Context, logger *slog.Logger, reloaders ...func() error) {
-	hup, _ := ctx.Value(hupKey{}).(<-chan os.Signal)
+// reloadOnSIGHUP calls every reloader on each signal from hup until ctx
+// ends. Each reloader logs its own failure and keeps what it had. main
+// catches SIGHUP for the whole process (Options.Reload), so a SIGHUP never
+// stops the service, whatever there is to reload.
+func reloadOnSIGHUP(ctx context.Context, hup <-chan os.Signal, logger *slog.Logger, reloaders ...func() error) {
 	if hup == nil {
 		return
 	}
