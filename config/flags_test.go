@@ -51,6 +51,17 @@ func TestHelpOfEveryCommand(t *testing.T) {
 			}
 		}
 	}
+	var help bytes.Buffer
+	_, _ = ParseServe([]string{"--help"}, env(nil), &help)
+	for _, want := range []string{
+		"  --listen string\n        address to listen on for the webhook (host:port) (default \":8080\"; env ASSISTANT_OTEL_LISTEN)\n",
+		"  --max-body-bytes int\n        largest accepted request body in bytes (also after gzip decompression) (default 8388608; env ASSISTANT_OTEL_MAX_BODY_BYTES)\n",
+		"  --readyz-details\n", "  --drain-timeout duration\n", "  --ambiguity-margin number\n",
+	} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("serve --help has no %q", want)
+		}
+	}
 }
 
 // TestBadValuesAreNamed: a value that does not parse is named with where
