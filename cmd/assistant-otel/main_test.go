@@ -621,7 +621,7 @@ func TestBadValuesExit2(t *testing.T) {
 // before anything starts: no log line, no console output, no spool.
 func TestConfigErrorsStartNothing(t *testing.T) {
 	spool := filepath.Join(t.TempDir(), "spool")
-	env := map[string]string{"ASSISTANT_OTEL_SECRET": testSecret, "ASSISTANT_OTEL_SPOOL_DIR": spool}
+	env := map[string]string{"ASSISTANT_OTEL_SECRET": testSecret, "ASSISTANT_OTEL_SPOOL_DIR": spool, "ASSISTANT_OTEL_METRICS_LISTEN": "off"}
 	check := func(what, wantPrefix string, args ...string) {
 		t.Helper()
 		code, out, errs := runCLI(env, append([]string{"serve"}, args...)...)
