@@ -67,12 +67,16 @@ type badValue struct {
 }
 
 func (b *badValue) String() string {
-	return fmt.Sprintf("%q: %s", b.value, acceptedForm(b.flag, b.err))
+	form := b.err.Error()
+	if _, f := kind(b.flag); f != "" {
+		form = f
+	}
+	return fmt.Sprintf("%q: %s", b.value, form)
 }
 
 // checkedValue records the value its flag refuses, so that Parse can name
-// it (the flag package's own message says "parse error" and the value
-// only for the command line).
+// it (the flag package's own message says "parse error", and shows the
+// value only for the command line).
 type checkedValue struct {
 	flag.Value
 	flag   *flag.Flag
@@ -93,32 +97,28 @@ func (v checkedValue) IsBoolFlag() bool {
 	return ok && b.IsBoolFlag()
 }
 
-// Get returns the flag's value (nil for a list).
-func (v checkedValue) Get() any {
-	if g, ok := v.Value.(flag.Getter); ok {
-		return g.Get()
-	}
-	return nil
-}
-
-// acceptedForm says what a flag takes, for an error about a value it
-// refused.
-func acceptedForm(f *flag.Flag, err error) string {
+// kind is the type of a flag's value, as the help shows it, and the form
+// it accepts ("" for a string or a list: any value).
+func kind(f *flag.Flag) (typ, form string) {
 	example := "e.g. " + f.DefValue
 	if strings.HasSuffix(f.Name, "-bytes") || f.Name == "memory-limit" {
 		example = "bytes, " + example
 	}
-	switch f.Value.(flag.Getter).Get().(type) {
-	case bool:
-		return "not true or false"
-	case time.Duration:
-		return "not a duration (e.g. 15s, 2m)"
-	case int, int64:
-		return "not an integer (" + example + ")"
-	case float64:
-		return "not a number (" + example + ")"
+	var v any
+	if g, ok := f.Value.(checkedValue).Value.(flag.Getter); ok {
+		v = g.Get()
 	}
-	return err.Error()
+	switch v.(type) {
+	case bool:
+		return "", "not true or false"
+	case time.Duration:
+		return " duration", "not a duration (e.g. 15s, 2m)"
+	case int, int64:
+		return " int", "not an integer (" + example + ")"
+	case float64:
+		return " number", "not a number (" + example + ")"
+	}
+	return " string", ""
 }
 
 // printHelp writes about, then each flag: its name and type, its usage,
@@ -127,39 +127,23 @@ func printHelp(w io.Writer, fs *flag.FlagSet, about string, withEnv bool) {
 	fmt.Fprintln(w, strings.TrimRight(about, "\n"))
 	heading := "\nFlags:\n"
 	fs.VisitAll(func(f *flag.Flag) {
-		fmt.Fprint(w, heading)
-		heading = ""
+		typ, _ := kind(f)
 		var notes []string
-		switch def := f.DefValue; {
-		case def == "" || def == "0" || def == "0s" || def == "false":
-		case typeName(f) == " string":
+		if def := f.DefValue; typ == " string" && def != "" {
 			notes = append(notes, "default "+strconv.Quote(def))
-		default:
+		} else if def != "" && def != "0" && def != "0s" && def != "false" {
 			notes = append(notes, "default "+def)
 		}
 		if withEnv {
 			notes = append(notes, "env "+EnvVar(f.Name))
 		}
+		note := ""
 		if len(notes) > 0 {
-			notes[0] = " (" + notes[0]
-			notes[len(notes)-1] += ")"
+			note = " (" + strings.Join(notes, "; ") + ")"
 		}
-		fmt.Fprintf(w, "  --%s%s\n        %s%s\n", f.Name, typeName(f), f.Usage, strings.Join(notes, "; "))
+		fmt.Fprintf(w, "%s  --%s%s\n        %s%s\n", heading, f.Name, typ, f.Usage, note)
+		heading = ""
 	})
-}
-
-func typeName(f *flag.Flag) string {
-	switch f.Value.(flag.Getter).Get().(type) {
-	case bool:
-		return ""
-	case time.Duration:
-		return " duration"
-	case int, int64:
-		return " int"
-	case float64:
-		return " number"
-	}
-	return " string"
 }
 
 // checkAddress refuses an address a listener could not take: name is the
