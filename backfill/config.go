@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -138,9 +137,7 @@ func mappingFlags(fs *flag.FlagSet, m *Mapping) func(getenv func(string) string)
 		}
 		m.WebhookSecret = Secret(secret)
 		if m.Via != "" {
-			if u, err := url.Parse(m.Via); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				errs = append(errs, fmt.Errorf("--via %q is not an http(s) URL", m.Via))
-			}
+			errs = append(errs, config.CheckURL("via", m.Via))
 			if len(secret) == 0 && serr == nil {
 				errs = append(errs, fmt.Errorf("--via needs the webhook secret: set %s or --secret-file", config.EnvSecret))
 			}
@@ -176,21 +173,17 @@ type ReplayConfig struct {
 // --x-y can also be set as ASSISTANT_OTEL_X_Y (the command line wins), and
 // the credentials come from ASSISTANT_OTEL_API_KEY or
 // ASSISTANT_OTEL_BEARER_TOKEN when no file is given. Errors never contain a
-// credential. usage receives -h output and flag errors.
-func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
-	return parseFlags(args, getenv, usage, time.Now())
+// credential. help receives -h output (see config.Parse).
+func ParseFlags(args []string, getenv func(string) string, help io.Writer) (Config, error) {
+	return parseFlags(args, getenv, help, time.Now())
 }
 
-func parseFlags(args []string, getenv func(string) string, usage io.Writer, now time.Time) (Config, error) {
+func parseFlags(args []string, getenv func(string) string, help io.Writer, now time.Time) (Config, error) {
 	fs := flag.NewFlagSet("assistant-otel backfill", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	fs.Usage = func() {
-		fmt.Fprintln(usage, "Usage: assistant-otel backfill --url SERVICE_URL --assistant-id ID [--from T] [--to T] [flags]")
-		fmt.Fprintln(usage, "Imports conversation logs from the Watson Assistant logs API and exports them like webhook events.")
-		fmt.Fprintln(usage, "Credentials: --api-key-file or "+EnvAPIKey+" (IBM Cloud API key), or --bearer-token-file or "+EnvBearerToken+".")
-		fmt.Fprintln(usage, "Times: RFC 3339 (2026-03-01T09:00:00Z), a date (2026-03-01, UTC), or an age (36h, 7d).")
-		fs.PrintDefaults()
-	}
+	const about = `Usage: assistant-otel backfill --url SERVICE_URL --assistant-id ID [--from T] [--to T] [flags]
+Imports conversation logs from the Watson Assistant logs API and exports them like webhook events.
+Credentials: --api-key-file or ` + EnvAPIKey + ` (IBM Cloud API key), or --bearer-token-file or ` + EnvBearerToken + `.
+Times: RFC 3339 (2026-03-01T09:00:00Z), a date (2026-03-01, UTC), or an age (36h, 7d).`
 	var c Config
 	var apiKeyFile, tokenFile, from, to string
 	fs.StringVar(&c.ServiceURL, "url", "", "service URL of the instance, e.g. https://api.us-south.assistant.watson.cloud.ibm.com/instances/ID")
@@ -214,20 +207,17 @@ func parseFlags(args []string, getenv func(string) string, usage io.Writer, now 
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 2*time.Minute, "timeout of one API request")
 	finishMapping := mappingFlags(fs, &c.Mapping)
 
-	if err := parse(fs, args, getenv); err != nil {
+	if err := config.Parse(fs, about, args, getenv, help); err != nil {
 		return Config{}, err
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return Config{}, fmt.Errorf("unexpected argument %q (see assistant-otel backfill --help)", fs.Arg(0))
 	}
 	var errs []error
-	switch {
-	case c.ServiceURL == "":
+	if c.ServiceURL == "" {
 		errs = append(errs, errors.New("--url is required: the service URL of the instance (shown with its credentials)"))
-	default:
-		if u, err := url.Parse(c.ServiceURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			errs = append(errs, fmt.Errorf("--url %q is not an http(s) URL", c.ServiceURL))
-		}
+	} else {
+		errs = append(errs, config.CheckURL("url", c.ServiceURL))
 	}
 	switch {
 	case c.AssistantID == "" && c.EnvironmentID == "":
@@ -280,9 +270,7 @@ func parseFlags(args []string, getenv func(string) string, usage io.Writer, now 
 		}
 	}
 	if c.APIKey != "" {
-		if u, err := url.Parse(c.IAMURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			errs = append(errs, fmt.Errorf("--iam-url %q is not an http(s) URL", c.IAMURL))
-		}
+		errs = append(errs, config.CheckURL("iam-url", c.IAMURL))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
@@ -292,22 +280,18 @@ func parseFlags(args []string, getenv func(string) string, usage io.Writer, now 
 
 // ParseReplayFlags parses the replay command's flags and environment (same
 // ASSISTANT_OTEL_* mirroring as ParseFlags).
-func ParseReplayFlags(args []string, getenv func(string) string, usage io.Writer) (ReplayConfig, error) {
+func ParseReplayFlags(args []string, getenv func(string) string, help io.Writer) (ReplayConfig, error) {
 	fs := flag.NewFlagSet("assistant-otel replay", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	fs.Usage = func() {
-		fmt.Fprintln(usage, "Usage: assistant-otel replay [flags] FILE...")
-		fmt.Fprintln(usage, "Exports saved webhook bodies or log entries like webhook events. A file is a JSON array, one")
-		fmt.Fprintln(usage, "object, JSON lines, or a saved logs API page, optionally gzip-compressed; \"-\" reads standard input.")
-		fs.PrintDefaults()
-	}
+	const about = `Usage: assistant-otel replay [flags] FILE...
+Exports saved webhook bodies or log entries like webhook events. A file is a JSON array, one
+object, JSON lines, or a saved logs API page, optionally gzip-compressed; "-" reads standard input.`
 	var c ReplayConfig
 	fs.StringVar(&c.DedupeFile, "dedupe-file", "", "file of log_ids already exported, for runs without the service's dedupe store")
 	fs.BoolVar(&c.DryRun, "dry-run", false, "read and count the entries without exporting anything")
 	fs.BoolVar(&c.Metrics, "metrics", false, "also record metrics for replayed turns, labelled watson_assistant.source=replay")
 	fs.StringVar(&c.Progress, "progress", ProgressAuto, "progress display: auto, bar, plain or none")
 	finishMapping := mappingFlags(fs, &c.Mapping)
-	if err := parse(fs, args, getenv); err != nil {
+	if err := config.Parse(fs, about, args, getenv, help); err != nil {
 		return ReplayConfig{}, err
 	}
 	errs := []error{finishMapping(getenv)}
@@ -346,37 +330,30 @@ const (
 // ParseDeadLetterFlags parses `dead-letters list|retry` and its flags (same
 // ASSISTANT_OTEL_* mirroring as ParseFlags, so ASSISTANT_OTEL_SPOOL_DIR
 // names serve's spool here too).
-func ParseDeadLetterFlags(args []string, getenv func(string) string, usage io.Writer) (DeadLetterConfig, error) {
+func ParseDeadLetterFlags(args []string, getenv func(string) string, help io.Writer) (DeadLetterConfig, error) {
 	var c DeadLetterConfig
 	fs := flag.NewFlagSet("assistant-otel dead-letters", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	fs.Usage = func() {
-		fmt.Fprintln(usage, "Usage: assistant-otel dead-letters list|retry --spool-dir DIR [flags]")
-		fmt.Fprintln(usage, "Events the OTLP endpoint refused for what they hold are kept in DIR/dead-letters.")
-		fmt.Fprintln(usage, "list shows them (log_id, when, why, size); retry exports them again, with the same mapping")
-		fmt.Fprintln(usage, "flags and OTEL_* variables as serve, and removes each once the endpoint accepted it.")
-		fmt.Fprintln(usage, "Both work while serve runs.")
-		fs.PrintDefaults()
-	}
-	if len(args) == 0 || (args[0] != DeadLettersList && args[0] != DeadLettersRetry) {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fs.Usage()
-			return c, flag.ErrHelp
-		}
-		fs.Usage()
-		return c, errors.New("give an action: list or retry")
-	}
-	c.Action = args[0]
+	const about = `Usage: assistant-otel dead-letters list|retry --spool-dir DIR [flags]
+Events the OTLP endpoint refused for what they hold are kept in DIR/dead-letters.
+list shows them (log_id, when, why, size); retry exports them again, with the same mapping
+flags and OTEL_* variables as serve, and removes each once the endpoint accepted it.
+Both work while serve runs.`
 	fs.StringVar(&c.SpoolDir, "spool-dir", "", "serve's spool directory (required)")
 	fs.BoolVar(&c.Metrics, "metrics", false, "also record metrics of retried turns, labelled watson_assistant.source=dead_letters")
 	fs.StringVar(&c.Progress, "progress", ProgressAuto, "progress display: auto, bar, plain or none")
 	finishMapping := mappingFlags(fs, &c.Mapping)
-	if err := parse(fs, args[1:], getenv); err != nil {
+	if len(args) > 0 && (args[0] == DeadLettersList || args[0] == DeadLettersRetry) {
+		c.Action, args = args[0], args[1:]
+	}
+	if err := config.Parse(fs, about, args, getenv, help); err != nil {
 		return DeadLetterConfig{}, err
+	}
+	if c.Action == "" {
+		return DeadLetterConfig{}, errors.New("give an action: list or retry (see assistant-otel dead-letters --help)")
 	}
 	errs := []error{finishMapping(getenv)}
 	if fs.NArg() > 0 {
-		errs = append(errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+		errs = append(errs, fmt.Errorf("unexpected argument %q (see assistant-otel dead-letters --help)", fs.Arg(0)))
 	}
 	if c.SpoolDir == "" {
 		errs = append(errs, errors.New("--spool-dir is required: the dead letters are in its dead-letters directory"))
@@ -396,30 +373,6 @@ func checkProgress(p string) error {
 		return nil
 	}
 	return fmt.Errorf("--progress %q must be auto, bar, plain or none", p)
-}
-
-// parse reads flags from args, then fills every flag not given on the
-// command line from its ASSISTANT_OTEL_* variable (as config.parse does for
-// serve).
-func parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] {
-			return
-		}
-		name := config.EnvVar(f.Name)
-		if v := getenv(name); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }
 
 // ParseTime reads a --from/--to value: RFC 3339 (fraction and offset

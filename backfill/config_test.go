@@ -240,7 +240,7 @@ func TestMappingFlagsDeclaredOnce(t *testing.T) {
 		var name string
 		for _, line := range strings.Split(b.String(), "\n") {
 			if strings.HasPrefix(line, "  -") {
-				name = strings.Fields(line)[0][1:]
+				name = strings.TrimLeft(strings.Fields(line)[0], "-")
 			}
 			if name != "" {
 				flags[name] += line + "\n"

@@ -96,10 +96,10 @@ type Spool struct {
 // Getenv looks up an environment variable (os.Getenv in production).
 type Getenv func(string) string
 
-// ParseServe parses the serve command's flags and environment.
-func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
+// ParseServe parses the serve command's flags and environment; help
+// receives -h output (see Parse).
+func ParseServe(args []string, getenv Getenv, help io.Writer) (Serve, error) {
 	fs := flag.NewFlagSet("assistant-otel serve", flag.ContinueOnError)
-	fs.SetOutput(usage)
 	var c Serve
 	var secretFile, logLevel string
 	fs.StringVar(&c.Listen, "listen", ":8080", "address to listen on for the webhook (host:port)")
@@ -126,13 +126,16 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "format of the service's own logs: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "level of the service's own logs: debug, info, warn or error")
 
-	if err := parse(fs, args, getenv); err != nil {
+	const about = `Usage: assistant-otel serve [flags]
+Receives Watson Assistant log webhooks and exports them as OpenTelemetry; where to is set by the
+standard OTEL_* variables (none: the console). The webhook secret comes from --secret-file or ` + EnvSecret + `.`
+	if err := Parse(fs, about, args, getenv, help); err != nil {
 		return Serve{}, err
 	}
 	if fs.NArg() > 0 {
-		return Serve{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return Serve{}, fmt.Errorf("unexpected argument %q (see assistant-otel serve --help)", fs.Arg(0))
 	}
-	var errs []error
+	errs := []error{checkAddress("listen", c.Listen, false), checkAddress("pprof-listen", c.PprofListen, true)}
 	if !strings.HasPrefix(c.Path, "/") {
 		errs = append(errs, fmt.Errorf("--path %q must start with /", c.Path))
 	}
@@ -179,9 +182,7 @@ func ParseServe(args []string, getenv Getenv, usage io.Writer) (Serve, error) {
 	if strings.EqualFold(c.MetricsListen, "off") { // an empty variable is not seen
 		c.MetricsListen = ""
 	}
-	if err := checkMetricsListen(c.MetricsListen, c.Listen); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, checkMetricsListen(c.MetricsListen, c.Listen))
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q must be text or json", c.LogFormat))
 	}
@@ -237,26 +238,25 @@ type Send struct {
 	Timeout time.Duration
 }
 
-// ParseSend parses the send command's flags and environment.
-func ParseSend(args []string, getenv Getenv, usage io.Writer) (Send, error) {
+// ParseSend parses the send command's flags and environment; help receives
+// -h output (see Parse).
+func ParseSend(args []string, getenv Getenv, help io.Writer) (Send, error) {
 	fs := flag.NewFlagSet("assistant-otel send", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	fs.Usage = func() {
-		fmt.Fprintln(usage, "Usage: assistant-otel send --url URL [--secret-file FILE] EVENT.json")
-		fmt.Fprintln(usage, "Signs the file's body like Watson Assistant does and POSTs it; prints the status.")
-		fs.PrintDefaults()
-	}
 	var c Send
 	var secretFile string
 	fs.StringVar(&c.URL, "url", "", "webhook URL, e.g. http://127.0.0.1:8080/webhook")
 	fs.StringVar(&secretFile, "secret-file", "", "file holding the webhook secret (or set "+EnvSecret+")")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "request timeout")
-	if err := parse(fs, args, getenv); err != nil {
+	const about = `Usage: assistant-otel send --url URL [--secret-file FILE] EVENT.json
+Signs the file's body like Watson Assistant does and POSTs it; prints the status.`
+	if err := Parse(fs, about, args, getenv, help); err != nil {
 		return Send{}, err
 	}
 	var errs []error
 	if c.URL == "" {
 		errs = append(errs, errors.New("--url is required"))
+	} else {
+		errs = append(errs, CheckURL("url", c.URL))
 	}
 	if fs.NArg() != 1 {
 		errs = append(errs, errors.New("exactly one event file is required"))
@@ -271,33 +271,38 @@ func ParseSend(args []string, getenv Getenv, usage io.Writer) (Send, error) {
 		errs = append(errs, fmt.Errorf("no webhook secret: set %s or --secret-file", EnvSecret))
 	}
 	c.Secret = secret
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("--timeout %v must be positive", c.Timeout))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Send{}, err
 	}
 	return c, nil
 }
 
-// parse reads flags from args, then fills every flag not given on the
-// command line from its ASSISTANT_OTEL_* variable.
-func parse(fs *flag.FlagSet, args []string, getenv Getenv) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+// Healthcheck holds the settings of `assistant-otel healthcheck`.
+type Healthcheck struct {
+	URL     string
+	Timeout time.Duration
+}
+
+// ParseHealthcheck parses the healthcheck command's flags; help receives -h
+// output (see Parse). It reads no environment.
+func ParseHealthcheck(args []string, help io.Writer) (Healthcheck, error) {
+	fs := flag.NewFlagSet("assistant-otel healthcheck", flag.ContinueOnError)
+	var c Healthcheck
+	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080/healthz", "URL to probe (/healthz: the process serves; /readyz: it can also export)")
+	fs.DurationVar(&c.Timeout, "timeout", 3*time.Second, "how long to wait for the answer")
+	const about = `Usage: assistant-otel healthcheck [--url URL] [--timeout 3s]
+Exits 0 when a running service answers 2xx, 1 otherwise: the container's health check (the image has no shell).`
+	if err := Parse(fs, about, args, nil, help); err != nil {
+		return Healthcheck{}, err
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] {
-			return
-		}
-		name := EnvVar(f.Name)
-		if v := getenv(name); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-			}
-		}
-	})
-	return errors.Join(errs...)
+	err := CheckURL("url", c.URL)
+	if c.Timeout <= 0 {
+		err = errors.Join(err, fmt.Errorf("--timeout %v must be positive", c.Timeout))
+	}
+	return c, err
 }
 
 // EnvVar is the environment variable of a flag: --secret-file is
@@ -340,10 +345,10 @@ func checkMetricsListen(metrics, listen string) error {
 	if metrics == "" {
 		return nil
 	}
-	mh, mp, err := net.SplitHostPort(metrics)
-	if err != nil {
-		return fmt.Errorf("--metrics-listen %q must be host:port (or empty: off)", metrics)
+	if err := checkAddress("metrics-listen", metrics, true); err != nil {
+		return err
 	}
+	mh, mp, _ := net.SplitHostPort(metrics)
 	lh, lp, err := net.SplitHostPort(listen)
 	if err != nil || mp != lp || mp == "0" {
 		return nil

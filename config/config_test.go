@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistant-otel/assistant-otel/internal/testpki"
 	"github.com/assistant-otel/assistant-otel/mapping"
 )
 
@@ -203,15 +204,16 @@ func TestSpoolFlags(t *testing.T) {
 
 func TestSecuritySettings(t *testing.T) {
 	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
-	for f, v := range map[string]string{a: "old-secret", b: "new-secret\n"} {
+	a, b, cert, key := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	certPEM, keyPEM := testpki.NewCA(t).Server(t, 2)
+	for f, v := range map[string]string{a: "old-secret", b: "new-secret\n", cert: string(certPEM), key: string(keyPEM)} {
 		if err := os.WriteFile(f, []byte(v), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c, err := ParseServe([]string{
 		"--secret-file", a + "," + b, "--auth", "header", "--auth-header", "X-Webhook-Key",
-		"--tls-cert", "c.pem", "--tls-key", "k.pem", "--max-concurrent-requests", "10",
+		"--tls-cert", cert, "--tls-key", key, "--max-concurrent-requests", "10",
 		"--redact-disable", "ip,phone", "--redact-pattern", `order=A-\d{4}`, "--redact-pattern", `ticket=T\d+`,
 		"--context-allow", "skills.actions skill.skill_variables.tier,global.system.timezone",
 		"--ambiguity-margin", "0.2",
@@ -223,7 +225,7 @@ func TestSecuritySettings(t *testing.T) {
 		t.Errorf("secrets: %q", c.Secrets)
 	}
 	s := c.Security
-	if c.Auth != AuthHeader || s.AuthHeader != "X-Webhook-Key" || s.TLSCert != "c.pem" || s.HTTP.MaxConcurrent != 10 ||
+	if c.Auth != AuthHeader || s.AuthHeader != "X-Webhook-Key" || s.TLSCert != cert || s.HTTP.MaxConcurrent != 10 ||
 		s.HTTP.ReadHeaderTimeout != 3*time.Second || len(c.Privacy.RedactDisable) != 2 || len(c.Privacy.RedactPatterns) != 2 ||
 		len(c.Privacy.ContextAllow) != 2 || c.AmbiguityMargin != 0.2 || len(s.SecretFiles) != 2 {
 		t.Errorf("settings not applied: %+v", c)
@@ -261,7 +263,11 @@ func TestSecuritySettingsRejected(t *testing.T) {
 			t.Errorf("%v accepted", args)
 		}
 	}
-	if _, err := ParseServe([]string{"--assistants-file", "a.yaml"}, env(nil), io.Discard); err != nil {
+	assistantsFile := filepath.Join(t.TempDir(), "a.yaml")
+	if err := os.WriteFile(assistantsFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseServe([]string{"--assistants-file", assistantsFile}, env(nil), io.Discard); err != nil {
 		t.Errorf("an assistants file needs no other secret: %v", err)
 	}
 }

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -109,6 +111,18 @@ func (s *Security) validate(auth string, secretFile string) []error {
 	var errs []error
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	} else if s.TLSCert != "" {
+		// What serve loads at start, checked before anything starts.
+		if _, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey); err != nil {
+			errs = append(errs, fmt.Errorf("--tls-cert %q, --tls-key %q: not a PEM certificate chain and its key: %w", s.TLSCert, s.TLSKey, err))
+		}
+	}
+	if s.AssistantsFile != "" {
+		if f, err := os.Open(s.AssistantsFile); err != nil {
+			errs = append(errs, fmt.Errorf("--assistants-file: %w", err))
+		} else {
+			f.Close()
+		}
 	}
 	if s.MaxTokenAge < 0 {
 		errs = append(errs, fmt.Errorf("--max-token-age %v must not be negative", s.MaxTokenAge))

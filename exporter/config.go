@@ -83,6 +83,23 @@ func exportConfigFromEnv() (exportConfig, error) {
 	return c, nil
 }
 
+// CheckEnv checks the OTEL_* variables that New (WithSynchronous) refuses:
+// sampler, exporters, protocols and, for the OTLP client, endpoints, TLS
+// files, compression and timeouts. It builds nothing, so that a command
+// refuses a bad value before it starts.
+func CheckEnv() error {
+	if _, _, err := samplerFromEnv(); err != nil {
+		return fmt.Errorf("sampler: %w", err)
+	}
+	cfg, err := exportConfigFromEnv()
+	for _, s := range []signalConfig{cfg.traces(), cfg.logs()} {
+		if err == nil && cfg.wireable() && s.output == outputOTLP {
+			_, err = otlpclient.FromEnv(otlpclient.Signal(s.signal), getenv)
+		}
+	}
+	return err
+}
+
 func (s *signalConfig) resolve() error {
 	upper := strings.ToUpper(s.signal)
 	s.name = getenv("OTEL_" + upper + "_EXPORTER")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,13 +21,12 @@ import (
 
 // backfillCmd imports logs from the Watson logs API for a time range.
 func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg, err := backfill.ParseFlags(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	cfg, err := backfill.ParseFlags(args, getenv, stdout)
+	if err == nil && !cfg.DryRun && cfg.Mapping.Via == "" {
+		err = exporter.CheckEnv()
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "assistant-otel backfill:", err)
-		return 2
+	if code, stop := configured(stderr, "backfill", err); stop {
+		return code
 	}
 	if cfg.Checkpoint == "" && !cfg.NoState {
 		// Rerunning the same command (say, from cron) continues instead of
@@ -56,13 +54,12 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer, g
 
 // replayCmd imports saved webhook bodies or log entries from files.
 func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg, err := backfill.ParseReplayFlags(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	cfg, err := backfill.ParseReplayFlags(args, getenv, stdout)
+	if err == nil && !cfg.DryRun && cfg.Mapping.Via == "" {
+		err = exporter.CheckEnv()
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "assistant-otel replay:", err)
-		return 2
+	if code, stop := configured(stderr, "replay", err); stop {
+		return code
 	}
 	return runImport(ctx, "replay", cfg.Mapping, cfg.Metrics, cfg.DryRun, backfill.SourceReplay, stdout, stderr,
 		func(deps backfill.Deps) (backfill.Stats, error) {

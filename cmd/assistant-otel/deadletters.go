@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -12,23 +11,23 @@ import (
 
 	"github.com/assistant-otel/assistant-otel/backfill"
 	"github.com/assistant-otel/assistant-otel/deadletter"
+	"github.com/assistant-otel/assistant-otel/exporter"
 )
 
 // deadLettersCmd lists or retries the events the OTLP endpoint refused,
 // kept in <spool-dir>/dead-letters. Files, not the spool's database: both
 // work while serve runs.
 func deadLettersCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg, err := backfill.ParseDeadLetterFlags(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
+	cfg, err := backfill.ParseDeadLetterFlags(args, getenv, stdout)
 	if err == nil && cfg.Action == backfill.DeadLettersRetry && cfg.Mapping.Via != "" {
 		// serve's dedupe would take the event as a redelivery and drop it.
 		err = errors.New("--via is not for dead letters: serve already saw these events; retry exports them directly")
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "assistant-otel dead-letters:", err)
-		return 2
+	if err == nil && cfg.Action == backfill.DeadLettersRetry {
+		err = exporter.CheckEnv()
+	}
+	if code, stop := configured(stderr, "dead-letters", err); stop {
+		return code
 	}
 	store, err := deadletter.Open(filepath.Join(cfg.SpoolDir, deadletter.DirName), 0)
 	if err != nil {

@@ -8,16 +8,24 @@
 //	assistant-otel backfill --url URL --assistant-id ID --from T --to T   import from the logs API
 //	assistant-otel replay  FILE…                 import saved webhook bodies or log entries
 //	assistant-otel dead-letters list|retry --spool-dir DIR   events the OTLP endpoint refused
+//	assistant-otel healthcheck [--url URL]      exit 0 when a running service answers 2xx
 //	assistant-otel version                      print the version
+//
+// Every command takes -h (or --help) and exits 2 on a configuration error,
+// before it starts anything.
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/assistant-otel/assistant-otel/config"
 )
 
 func main() {
@@ -52,16 +60,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "healthcheck":
 		return healthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
+		fs := flag.NewFlagSet("assistant-otel version", flag.ContinueOnError)
+		if code, stop := configured(stderr, "version", config.Parse(fs, "Usage: assistant-otel version\nPrints the version.", args[1:], nil, stdout)); stop {
+			return code
+		}
 		fmt.Fprintln(stdout, "assistant-otel", version())
 		return 0
 	case "help", "-h", "--help", "-help":
+		if len(args) > 1 { // help COMMAND is COMMAND --help
+			return run(ctx, []string{args[1], "--help"}, stdout, stderr, getenv)
+		}
 		usage(stdout)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "assistant-otel: unknown command %q\n", args[0])
-		usage(stderr)
+		fmt.Fprintf(stderr, "assistant-otel: unknown command %q (see assistant-otel --help)\n", args[0])
 		return 2
 	}
+}
+
+// configured turns the result of parsing a command's configuration into
+// whether to stop, and the exit code then: 0 after -h (the help is
+// printed), 2 on an error, which it prints.
+func configured(stderr io.Writer, command string, err error) (code int, stop bool) {
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	}
+	fmt.Fprintf(stderr, "assistant-otel %s: %v\n", command, err)
+	return 2, true
 }
 
 // hupKey carries main's SIGHUP channel to serve.
@@ -81,6 +109,7 @@ Commands:
             exit 0 when a running service answers 2xx (the container health check: the image has no shell)
   version   print the version
 
-Run "assistant-otel COMMAND -h" for the flags of a command.
+Run "assistant-otel COMMAND --help" (or "assistant-otel help COMMAND") for the flags of a command and
+their ASSISTANT_OTEL_* environment variables. A configuration error exits 2 before anything starts.
 `)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -554,4 +555,94 @@ func TestPprofEndpoint(t *testing.T) {
 		}
 	}
 	svc.stop(t)
+}
+
+// runCLI runs a command in-process, as main does, with the environment env.
+func runCLI(env map[string]string, args ...string) (code int, stdout, stderr string) {
+	var out, errs bytes.Buffer
+	code = run(context.Background(), args, &out, &errs, func(k string) string { return env[k] })
+	return code, out.String(), errs.String()
+}
+
+// TestHelpAndFlagErrorsOfEveryCommand: -h, -help and --help print the help
+// to stdout and exit 0, every flag with its variable where the command
+// reads the environment; an unknown flag exits 2 with one line.
+func TestHelpAndFlagErrorsOfEveryCommand(t *testing.T) {
+	for _, cmd := range [][]string{{"serve"}, {"send"}, {"backfill"}, {"replay"}, {"dead-letters"},
+		{"dead-letters", "list"}, {"dead-letters", "retry"}, {"healthcheck"}, {"version"}} {
+		name := strings.Join(cmd, " ")
+		readsEnv := cmd[0] != "healthcheck" && cmd[0] != "version"
+		for _, h := range []string{"-h", "-help", "--help"} {
+			code, out, errs := runCLI(nil, append(cmd, h)...)
+			if code != 0 || errs != "" || !strings.HasPrefix(out, "Usage: assistant-otel "+cmd[0]) {
+				t.Fatalf("%s %s: exit %d, stderr %q, stdout:\n%s", name, h, code, errs, out)
+			}
+			if flags, vars := strings.Count(out, "\n  --"), strings.Count(out, "env ASSISTANT_OTEL_"); readsEnv && (flags < 3 || vars != flags) || !readsEnv && vars != 0 {
+				t.Errorf("%s %s: %d flags, %d variables shown:\n%s", name, h, flags, vars, out)
+			}
+		}
+		code, out, errs := runCLI(nil, append(cmd, "--lisen", ":1")...)
+		if want := "assistant-otel " + cmd[0] + ": unknown flag --lisen (see assistant-otel " + cmd[0] + " --help)\n"; code != 2 || out != "" || errs != want {
+			t.Errorf("%s --lisen: exit %d, stdout %q, stderr %q; want 2 and %q", name, code, out, errs, want)
+		}
+	}
+	if code, out, _ := runCLI(nil, "help", "backfill"); code != 0 || !strings.HasPrefix(out, "Usage: assistant-otel backfill") {
+		t.Errorf("help backfill: exit %d\n%s", code, out)
+	}
+	if code, out, errs := runCLI(nil, "serv"); code != 2 || out != "" || errs != "assistant-otel: unknown command \"serv\" (see assistant-otel --help)\n" {
+		t.Errorf("unknown command: exit %d, %q, %q", code, out, errs)
+	}
+}
+
+// TestBadValuesExit2 names each bad value, from a flag or a variable, with
+// the accepted form.
+func TestBadValuesExit2(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"ASSISTANT_OTEL_MAX_BODY_BYTES": "abc"}, []string{"serve"}, `serve: ASSISTANT_OTEL_MAX_BODY_BYTES="abc": not an integer (bytes, e.g. 8388608)`},
+		{nil, []string{"serve", "--drain-timeout", "5"}, `serve: --drain-timeout "5": not a duration (e.g. 15s, 2m)`},
+		{nil, []string{"send", "--timeout", "5"}, `send: --timeout "5": not a duration (e.g. 15s, 2m)`},
+		{nil, []string{"backfill", "--page-limit", "many"}, `backfill: --page-limit "many": not an integer (e.g. 100)`},
+		{map[string]string{"ASSISTANT_OTEL_DRY_RUN": "maybe"}, []string{"replay", "f.json"}, `replay: ASSISTANT_OTEL_DRY_RUN="maybe": not true or false`},
+		{nil, []string{"dead-letters", "retry", "--max-request-bytes", "3M"}, `dead-letters: --max-request-bytes "3M": not an integer (bytes, e.g. 3145728)`},
+		{nil, []string{"healthcheck", "--timeout", "3"}, `healthcheck: --timeout "3": not a duration (e.g. 15s, 2m)`},
+	} {
+		code, out, errs := runCLI(tc.env, tc.args...)
+		if want := "assistant-otel " + tc.want + "\n"; code != 2 || out != "" || errs != want {
+			t.Errorf("%v %v: exit %d, stdout %q, stderr %q; want 2 and %q", tc.env, tc.args, code, out, errs, want)
+		}
+	}
+}
+
+// TestConfigErrorsStartNothing: a bad --listen (or OTLP setting) exits 2
+// before anything starts: no log line, no console output, no spool.
+func TestConfigErrorsStartNothing(t *testing.T) {
+	spool := filepath.Join(t.TempDir(), "spool")
+	env := map[string]string{"ASSISTANT_OTEL_SECRET": testSecret, "ASSISTANT_OTEL_SPOOL_DIR": spool, "ASSISTANT_OTEL_METRICS_LISTEN": "off"}
+	check := func(what, wantPrefix string, args ...string) {
+		t.Helper()
+		code, out, errs := runCLI(env, append([]string{"serve"}, args...)...)
+		if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "assistant-otel serve: "+wantPrefix) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and one line %q…", what, code, out, errs, wantPrefix)
+		}
+		if _, err := os.Stat(spool); !os.IsNotExist(err) {
+			t.Fatalf("%s: the spool was created (%v): serve started", what, err)
+		}
+	}
+	for _, listen := range []string{":99999", "8080", "localhost"} {
+		check("--listen "+listen, `--listen "`+listen+`"`, "--listen", listen)
+	}
+	env["ASSISTANT_OTEL_LISTEN"] = "127.0.0.1:65536"
+	check("ASSISTANT_OTEL_LISTEN", `--listen "127.0.0.1:65536"`)
+	delete(env, "ASSISTANT_OTEL_LISTEN")
+	check("--tls-cert", `--tls-cert "nope.pem"`, "--listen", "127.0.0.1:0", "--tls-cert", "nope.pem", "--tls-key", "nope.pem")
+	t.Setenv("OTEL_TRACES_SAMPLER", "sometimes")
+	check("OTEL_TRACES_SAMPLER", `sampler: OTEL_TRACES_SAMPLER="sometimes"`, "--listen", "127.0.0.1:0")
+	t.Setenv("OTEL_TRACES_SAMPLER", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "ten")
+	check("OTEL_EXPORTER_OTLP_TIMEOUT", `OTEL_EXPORTER_OTLP_TIMEOUT: "ten" is not a number of milliseconds`, "--listen", "127.0.0.1:0")
 }

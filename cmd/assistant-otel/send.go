@@ -14,10 +14,9 @@ import (
 // send signs a file's body like Watson Assistant does, POSTs it and prints
 // the status. The exit code is 0 for a 2xx answer, 1 otherwise.
 func send(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg, err := config.ParseSend(args, getenv, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "assistant-otel send:", err)
-		return 2
+	cfg, err := config.ParseSend(args, getenv, stdout)
+	if code, stop := configured(stderr, "send", err); stop {
+		return code
 	}
 	body, err := os.ReadFile(cfg.File)
 	if err != nil {

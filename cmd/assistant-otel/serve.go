@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,13 +17,12 @@ import (
 // serve runs the webhook receiver until ctx is cancelled (SIGTERM, SIGINT),
 // then drains requests and flushes telemetry (package service).
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg, err := config.ParseServe(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	cfg, err := config.ParseServe(args, getenv, stdout)
+	if err == nil {
+		err = exporter.CheckEnv()
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "assistant-otel serve:", err)
-		return 2
+	if code, stop := configured(stderr, "serve", err); stop {
+		return code
 	}
 	logger := newLogger(cfg, stderr)
 	service.ApplyMemoryLimit(cfg.MemoryLimit, getenv, logger)
