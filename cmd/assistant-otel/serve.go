@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/assistant-otel/assistant-otel/config"
+	"github.com/assistant-otel/assistant-otel/exporter"
 	"github.com/assistant-otel/assistant-otel/service"
 )
 
