@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/config"
 	"github.com/assistant-otel/assistant-otel/deadletter"
 	"github.com/assistant-otel/assistant-otel/exporter"
@@ -62,7 +63,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if len(cfg.PseudonymKey) == 0 && cfg.Auth != config.AuthNone {
 		logger.Info("no --pseudonym-key-file: user ids are not exported, not even hashed")
 	}
-	authn, err := newAuth(ctx, cfg, logger)
+	authn, err := auth.FromConfig(ctx, cfg, logger)
 	if err != nil {
 		return fmt.Errorf("setting up authentication: %w", err)
 	}
@@ -70,7 +71,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	opts.AssistantNames = authn.names
+	opts.AssistantNames = authn.Names
 	// Live webhooks: timestamps outside serve's window are implausible (backfill
 	// and replay keep the mapping's wider history window).
 	opts.MaxEventAge = cfg.MaxEventAge
@@ -142,7 +143,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 	disk, _ := queue.(*spool.Disk)
 	state := &intakeState{queue: queue, disk: disk, maxBody: cfg.MaxBodyBytes}
 	inflight := inflightBudget(cfg, effectiveMemoryLimit())
-	rcv, err := receiver.New(intake, authn.auth,
+	rcv, err := receiver.New(intake, authn.Authenticator,
 		receiver.WithPath(cfg.Path),
 		receiver.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		receiver.WithMaxConcurrent(cfg.Security.HTTP.MaxConcurrent),
@@ -170,7 +171,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		receiver.WithWriteTimeout(limits.WriteTimeout),
 		receiver.WithIdleTimeout(limits.IdleTimeout),
 	}
-	reloaders := authn.reloaders
+	reloaders := authn.Reloaders
 	var certs *receiver.CertReloader
 	if cfg.Security.TLSCert != "" {
 		certs, err = receiver.NewCertReloader(cfg.Security.TLSCert, cfg.Security.TLSKey, receiver.WithCertLogger(logger))

@@ -1,4 +1,4 @@
-package assistants_test
+package auth_test
 
 import (
 	"context"
@@ -11,19 +11,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assistant-otel/assistant-otel/assistants"
-	"github.com/assistant-otel/assistant-otel/receiver"
+	"github.com/assistant-otel/assistant-otel/auth"
 )
 
 func TestSecretFiles(t *testing.T) {
 	f := newFixture(t)
 	f.write("current", "secret-A\n")
-	jwtAuth, err := receiver.NewJWTAuthenticator([][]byte{[]byte("bootstrap")})
+	jwtAuth, err := auth.NewJWTAuthenticator([][]byte{[]byte("bootstrap")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := []string{filepath.Join(f.dir, "current")}
-	sf, err := assistants.NewSecretFiles(files, jwtAuth.SetSecrets, slog.New(slog.NewJSONHandler(f.logs, nil)))
+	sf, err := auth.NewSecretFiles(files, jwtAuth.SetSecrets, slog.New(slog.NewJSONHandler(f.logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +66,10 @@ func TestSecretFiles(t *testing.T) {
 	if c := strings.Count(f.logs.String(), "secret reload failed"); c < 1 || strings.Contains(f.logs.String(), "secret-B") {
 		t.Errorf("want logged failures without the secret:\n%s", f.logs.String())
 	}
-	if _, err := assistants.NewSecretFiles(files, jwtAuth.SetSecrets, nil); err == nil {
+	if _, err := auth.NewSecretFiles(files, jwtAuth.SetSecrets, nil); err == nil {
 		t.Error("NewSecretFiles with a missing file succeeded")
 	}
-	if _, err := assistants.NewSecretFiles(nil, jwtAuth.SetSecrets, nil); err == nil {
+	if _, err := auth.NewSecretFiles(nil, jwtAuth.SetSecrets, nil); err == nil {
 		t.Error("NewSecretFiles without files succeeded")
 	}
 }
