@@ -31,6 +31,26 @@
 // string, a cookie or another header, and two headers of the same name are
 // refused (multiple_headers) rather than picking one.
 //
+// # What a JWT can and cannot prevent
+//
+// The token proves that whoever sent the request knew the secret when the
+// token was made. It cannot prove that the body is the one Watson sent: as
+// far as is documented, Watson's token has no digest of the body, so a
+// captured token (a proxy log, a leaked request) can be replayed with any
+// body until it expires. The only mitigation within the protocol is a short
+// maximum token age (WithMaxTokenAge, on iat) combined with exp when Watson
+// sets it; a replay inside that window is accepted — receiver.TestReplay pins this
+// limitation. With a maximum age, a token without iat is refused. Use TLS so that
+// tokens cannot be captured on the wire, keep the window short (Watson
+// delivers within seconds), and watch the auth-failure metric.
+//
+// Refused: alg none (any case), every asymmetric algorithm (RS*, PS*, ES*,
+// EdDSA) and so HS/RS key confusion, a wrong secret, tampered claims or
+// signature, expired or not yet valid tokens (exp, nbf, a future iat), tokens
+// older than the maximum age, exp/nbf/iat outside 0..year 9999, a "crit"
+// header (unsupported_crit), malformed segments or base64, tokens over the
+// size limit, empty or repeated Authorization headers, and other schemes.
+//
 // # Assistants file
 //
 // The assistants file says which Watson Assistant assistants may send log
