@@ -40,19 +40,21 @@ func TestSecretFiles(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	f.write("current", "secret-B")
-	deadline := time.Now().Add(5 * time.Second)
-	for !accepts("secret-B") {
-		if time.Now().After(deadline) {
-			t.Fatal("Watch did not pick up the new content")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "Watch to pick up the new content", func() bool { return accepts("secret-B") })
 	if accepts("secret-A") {
 		t.Error("old content still accepted")
 	}
-	// A bad reload (file emptied, then removed) keeps secret-B.
+	// A bad reload (file emptied, then removed) keeps secret-B; polls log
+	// it once.
 	f.write("current", "\n")
-	time.Sleep(100 * time.Millisecond)
+	failures := func() int { return strings.Count(f.logs.String(), "secret reload failed") }
+	waitFor(t, "Watch to see the emptied file", func() bool { return failures() > 0 })
+	for range 3 {
+		sf.Poll()
+	}
+	if n := failures(); n != 1 {
+		t.Errorf("an emptied file polled several times logged %d failures, want 1:\n%s", n, f.logs.String())
+	}
 	if err := sf.Reload(); err == nil {
 		t.Error("Reload of an empty file succeeded")
 	}
