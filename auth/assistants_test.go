@@ -361,6 +361,10 @@ func TestWatchPicksUpChanges(t *testing.T) {
 	for range 3 {
 		a.Poll()
 	}
+	// Poll holds the watcher's lock, so the loads before it have logged.
+	if n := strings.Count(f.logs.String(), "assistants file loaded"); n != 2 {
+		t.Errorf("two changes logged %d loads, want 2 (the first load is not a reload):\n%s", n, f.logs.String())
+	}
 	if st, _ := s.post(retail, token(t, "retail-secret-ROTATED")); st != 200 {
 		t.Errorf("after a broken file: %d, want the old config to serve", st)
 	}

@@ -52,6 +52,9 @@ func TestSecretFiles(t *testing.T) {
 	for range 3 {
 		sf.Poll()
 	}
+	if n := strings.Count(f.logs.String(), "secrets reloaded"); n != 1 {
+		t.Errorf("one change logged %d reloads, want 1:\n%s", n, f.logs.String())
+	}
 	if n := failures(); n != 1 {
 		t.Errorf("an emptied file polled several times logged %d failures, want 1:\n%s", n, f.logs.String())
 	}
