@@ -228,6 +228,22 @@ func TestCertReloaderReloadAndWatch(t *testing.T) {
 		t.Errorf("after the interval: serial %d, want 3", s)
 	}
 
+	// A file missing for a moment (being replaced) is retried without a log.
+	quietLogs := &syncBuffer{}
+	quiet, err := receiver.NewCertReloader(certFile, keyFile, receiver.WithCertCheckInterval(time.Minute),
+		receiver.WithCertClock(func() time.Time { return clock }), receiver.WithCertLogger(slog.New(slog.NewJSONHandler(quietLogs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(61 * time.Second)
+	if s := serial(quiet); s != 3 || quietLogs.String() != "" {
+		t.Errorf("key file missing: serial %d, want 3, and logs %q, want none", s, quietLogs.String())
+	}
+	writePair(t, certFile, keyFile, c3, k3, base.Add(2*time.Minute))
+
 	// Watch picks up files without any handshake.
 	watched, err := receiver.NewCertReloader(certFile, keyFile, receiver.WithCertCheckInterval(30*time.Millisecond))
 	if err != nil {
