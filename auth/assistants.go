@@ -86,7 +86,7 @@ func NewAssistants(path string, opts ...AssistantsOption) (*Assistants, error) {
 		return nil, errors.New("auth: logger must not be nil")
 	}
 	a := &Assistants{path: path, getenv: o.getenv, header: o.header, jwt: o.jwt, log: o.logger}
-	a.watch = filewatch.New(a.build, a.install, filewatch.WithReport(a.logFailure))
+	a.watch = &filewatch.Watcher[*state]{Read: a.build, Apply: a.install, Report: a.logFailure}
 	if err := a.watch.Load(); err != nil {
 		return nil, err
 	}
@@ -156,18 +156,6 @@ func (a *Assistants) Watch(ctx context.Context, interval time.Duration) {
 // Assistants returns the configured assistants, in file order.
 func (a *Assistants) Assistants() []Assistant {
 	return append([]Assistant(nil), a.cur.Load().assistants...)
-}
-
-// Names returns assistant id → name for every assistant with a name.
-func (a *Assistants) Names() map[string]string {
-	st := a.cur.Load()
-	m := make(map[string]string, len(st.assistants))
-	for _, as := range st.assistants {
-		if as.Name != "" {
-			m[as.ID] = as.Name
-		}
-	}
-	return m
 }
 
 // Name returns the configured name of the assistant with id (ids compare

@@ -248,9 +248,6 @@ func TestBindsEventsToTheirAssistant(t *testing.T) {
 	if _, ok := a.Name("nope"); ok {
 		t.Error("Name of an unknown assistant")
 	}
-	if got := a.Names(); !maps.Equal(got, map[string]string{retailID: "Acme Retail", bankID: "Acme Bank 🏦"}) {
-		t.Errorf("Names = %v", got)
-	}
 	if got := a.Assistants(); len(got) != 2 || got[0].ID != retailID {
 		t.Errorf("Assistants = %v", got)
 	}

@@ -39,7 +39,7 @@ func NewSecretFiles(files []string, set func([][]byte) error, logger *slog.Logge
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &SecretFiles{files: append([]string(nil), files...), set: set, log: logger}
-	s.watch = filewatch.New(s.read, s.install, filewatch.WithReport(s.logFailure))
+	s.watch = &filewatch.Watcher[[][]byte]{Read: s.read, Apply: s.install, Report: s.logFailure}
 	if err := s.watch.Load(); err != nil {
 		return nil, err
 	}

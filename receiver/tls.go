@@ -77,7 +77,7 @@ func NewCertReloader(certFile, keyFile string, opts ...CertOption) (*CertReloade
 		return nil, errors.New("receiver: certificate clock must not be nil")
 	}
 	c := &CertReloader{certFile: certFile, keyFile: keyFile, interval: cfg.interval, log: cfg.logger, clock: cfg.clock}
-	c.watch = filewatch.New(c.stamp, c.load, filewatch.WithClock(cfg.clock), filewatch.WithReport(c.logChangeFailure))
+	c.watch = &filewatch.Watcher[struct{}]{Read: c.stamp, Apply: c.load, Report: c.logChangeFailure, Clock: cfg.clock}
 	if err := c.watch.Load(); err != nil {
 		return nil, err
 	}

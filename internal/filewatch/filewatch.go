@@ -2,9 +2,9 @@
 // polling: the one file watcher of the service, used for the assistants file
 // and secret files (package auth) and the TLS certificate (package receiver).
 //
-// A Watcher reads the files (its read function returns what they hold and a
-// Stamp that changes when they do) and applies what it read whenever the
-// stamp differs from the one last applied: on every tick of Run, on Poll (the
+// A Watcher reads the files (Read returns what they hold and a Stamp that
+// changes when they do) and applies what it read whenever the stamp differs
+// from the one last applied: on every tick of Run, on Poll (the
 // hook tests drive it with), on PollIfDue (rate-limited, for callers on a hot
 // path such as TLS handshakes), and unconditionally on Load (start-up and
 // SIGHUP). Polling sees Kubernetes' symlink swaps of mounted secrets, which
@@ -50,13 +50,19 @@ func StatStamp(files ...string) (Stamp, error) {
 	return s, nil
 }
 
-// Watcher polls files through its read function and applies what changed.
-// It is safe for concurrent use: reads and applies are serialised.
+// Watcher polls files through Read and applies what changed with Apply.
+// Set its fields before first use and do not change them after. It is safe
+// for concurrent use: reads and applies are serialised.
 type Watcher[T any] struct {
-	read   func() (T, Stamp, error)
-	apply  func(T) error
-	report func(error)
-	clock  func() time.Time
+	// Read reads the files: what they hold, and a stamp of them.
+	Read func() (T, Stamp, error)
+	// Apply installs what Read returned.
+	Apply func(T) error
+	// Report is told of a poll's failure (nil: nowhere). It is called with
+	// the watcher's lock held.
+	Report func(error)
+	// Clock is the time source of PollIfDue (nil: time.Now).
+	Clock func() time.Time
 
 	mu       sync.Mutex // serialises reads and applies; guards applied, lastFail
 	applied  Stamp
@@ -70,71 +76,35 @@ type failure struct {
 	msg   string
 }
 
-// Option configures a Watcher.
-type Option func(*config)
-
-type config struct {
-	report func(error)
-	clock  func() time.Time
-}
-
-// WithReport sets where poll failures go (default: nowhere). It is called
-// with the watcher's lock held.
-func WithReport(report func(error)) Option { return func(c *config) { c.report = report } }
-
-// WithClock sets the time source of PollIfDue (default time.Now).
-func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
-
-// New returns a watcher that reads with read and applies with apply. Nothing
-// is read until Load, Poll or Run.
-func New[T any](read func() (T, Stamp, error), apply func(T) error, opts ...Option) *Watcher[T] {
-	c := config{report: func(error) {}, clock: time.Now}
-	for _, o := range opts {
-		o(&c)
-	}
-	return &Watcher[T]{read: read, apply: apply, report: c.report, clock: c.clock}
-}
-
 // Load reads and applies the files whether or not they changed, and returns
 // the failure for the caller to report: polls then stay quiet about the same
 // failure.
 func (w *Watcher[T]) Load() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.lastPoll.Store(w.clock().UnixNano())
+	w.lastPoll.Store(w.now())
 	return w.update(true)
 }
 
 // Poll reads the files now and applies them if they changed; a failure goes
-// to the report function. It is what Run does on every tick.
+// to Report. It is what Run does on every tick.
 func (w *Watcher[T]) Poll() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.lastPoll.Store(w.clock().UnixNano())
-	if err := w.update(false); err != nil {
-		w.report(err)
-	}
+	w.lastPoll.Store(w.now())
+	w.poll()
 }
 
 // PollIfDue polls if interval has passed since the last poll or load, and
 // returns at once, without polling, while another poll is under way. It
 // does nothing if interval is not positive.
 func (w *Watcher[T]) PollIfDue(interval time.Duration) {
-	if interval <= 0 {
-		return
-	}
-	now := w.clock().UnixNano()
-	last := w.lastPoll.Load()
-	if now-last < int64(interval) || !w.lastPoll.CompareAndSwap(last, now) {
-		return
-	}
-	if !w.mu.TryLock() {
+	now, last := w.now(), w.lastPoll.Load()
+	if interval <= 0 || now-last < int64(interval) || !w.lastPoll.CompareAndSwap(last, now) || !w.mu.TryLock() {
 		return
 	}
 	defer w.mu.Unlock()
-	if err := w.update(false); err != nil {
-		w.report(err)
-	}
+	w.poll()
 }
 
 // Run polls every interval until ctx ends. It returns at once if interval is
@@ -155,18 +125,32 @@ func (w *Watcher[T]) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
+func (w *Watcher[T]) now() int64 {
+	if w.Clock == nil {
+		return time.Now().UnixNano()
+	}
+	return w.Clock().UnixNano()
+}
+
+// poll updates and reports a failure; w.mu must be held.
+func (w *Watcher[T]) poll() {
+	if err := w.update(false); err != nil && w.Report != nil {
+		w.Report(err)
+	}
+}
+
 // update reads and, if forced or changed, applies. It returns a failure only
 // when it is to be reported: a poll failure is remembered and not returned
 // again until its message or stamp changes; a forced one always is. w.mu
 // must be held.
 func (w *Watcher[T]) update(force bool) error {
-	v, stamp, err := w.read()
+	v, stamp, err := w.Read()
 	if err == nil {
 		if !force && stamp == w.applied {
 			w.lastFail = failure{}
 			return nil
 		}
-		if err = w.apply(v); err == nil {
+		if err = w.Apply(v); err == nil {
 			w.applied, w.lastFail = stamp, failure{}
 			return nil
 		}

@@ -62,8 +62,8 @@ func (s *source) counts() (applied, reported int) {
 	return len(s.applied), len(s.reported)
 }
 
-func (s *source) watcher(opts ...filewatch.Option) *filewatch.Watcher[string] {
-	return filewatch.New(s.read, s.apply, append([]filewatch.Option{filewatch.WithReport(s.report)}, opts...)...)
+func (s *source) watcher() *filewatch.Watcher[string] {
+	return &filewatch.Watcher[string]{Read: s.read, Apply: s.apply, Report: s.report}
 }
 
 func want(t *testing.T, s *source, applied, reported int) {
@@ -156,7 +156,8 @@ func TestPollIfDueHonoursTheInterval(t *testing.T) {
 	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); clock = clock.Add(d) }
 
 	s := &source{content: "v1"}
-	w := s.watcher(filewatch.WithClock(now))
+	w := s.watcher()
+	w.Clock = now
 	if err := w.Load(); err != nil {
 		t.Fatal(err)
 	}
