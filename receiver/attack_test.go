@@ -18,7 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/assistant-otel/assistant-otel/assistants"
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/receiver"
 )
@@ -29,8 +29,8 @@ import (
 // by its reason.
 func TestAttackSuite(t *testing.T) {
 	const maxAge = 5 * time.Minute
-	a, err := receiver.NewJWTAuthenticator([][]byte{[]byte(testSecret)},
-		receiver.WithJWTClock(now), receiver.WithMaxTokenAge(maxAge), receiver.WithLeeway(30*time.Second))
+	a, err := auth.NewJWTAuthenticator([][]byte{[]byte(testSecret)},
+		auth.WithJWTClock(now), auth.WithMaxTokenAge(maxAge), auth.WithLeeway(30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,46 +63,46 @@ func TestAttackSuite(t *testing.T) {
 		target string      // default /webhook
 		reason string
 	}{
-		{"alg none", auth(rawToken(`{"alg":"none","typ":"JWT"}`, iat, "")), "", receiver.ReasonBadAlgorithm},
-		{"alg none, Bearer", auth("Bearer " + rawToken(`{"alg":"none"}`, iat, "")), "", receiver.ReasonBadAlgorithm},
-		{"alg nOnE with a real signature", auth(rawToken(`{"alg":"nOnE"}`, iat, parts[2])), "", receiver.ReasonBadAlgorithm},
-		{"RS256", auth(sign(t, jwt.SigningMethodRS256, rsaKey, goodClaims())), "", receiver.ReasonBadAlgorithm},
-		{"PS256", auth(sign(t, jwt.SigningMethodPS256, rsaKey, goodClaims())), "", receiver.ReasonBadAlgorithm},
-		{"ES256", auth(sign(t, jwt.SigningMethodES256, ecKey, goodClaims())), "", receiver.ReasonBadAlgorithm},
-		{"EdDSA header", auth(rawToken(`{"alg":"EdDSA"}`, iat, parts[2])), "", receiver.ReasonBadAlgorithm},
-		{"HS/RS key confusion", auth(sign(t, jwt.SigningMethodHS256, pubPEM, goodClaims())), "", receiver.ReasonBadSignature},
-		{"wrong secret", auth(sign(t, jwt.SigningMethodHS256, []byte("guessed-secret"), goodClaims())), "", receiver.ReasonBadSignature},
-		{"empty secret", auth(rawToken(`{"alg":"HS256"}`, iat, base64.RawURLEncoding.EncodeToString(make([]byte, 32)))), "", receiver.ReasonBadSignature},
-		{"signature stripped", auth(parts[0] + "." + parts[1] + "."), "", receiver.ReasonBadSignature},
-		{"claims swapped under a valid signature", auth(parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iat":1}`)) + "." + parts[2]), "", receiver.ReasonBadSignature},
-		{"expired", auth(hs(jwt.MapClaims{"iat": at(-2 * time.Minute), "exp": at(-time.Minute)})), "", receiver.ReasonExpired},
-		{"not yet valid (nbf)", auth(hs(jwt.MapClaims{"nbf": at(10 * time.Minute)})), "", receiver.ReasonNotYetValid},
-		{"issued in the future (iat)", auth(hs(jwt.MapClaims{"iat": at(10 * time.Minute)})), "", receiver.ReasonNotYetValid},
-		{"replay outside the max token age", auth(hs(jwt.MapClaims{"iat": at(-maxAge - time.Minute), "exp": at(time.Hour)})), "", receiver.ReasonTooOld},
-		{"exp of the wrong type", auth(hs(jwt.MapClaims{"exp": "never"})), "", receiver.ReasonInvalidClaims},
-		{"nbf overflowing int64 (9.3e18)", auth(hs(jwt.MapClaims{"iat": at(0), "nbf": uint64(9_300_000_000_000_000_000)})), "", receiver.ReasonInvalidClaims},
-		{"exp beyond year 9999 (1e19)", auth(hs(jwt.MapClaims{"iat": at(0), "exp": 1e19})), "", receiver.ReasonInvalidClaims},
-		{"crit header naming an unknown extension", auth(withHeader(t, jwt.MapClaims{"iat": at(0)}, map[string]any{"crit": []string{"x-bypass"}, "x-bypass": true})), "", receiver.ReasonUnsupportedCrit},
-		{"no iat under a max token age", auth(hs(jwt.MapClaims{"exp": at(time.Hour)})), "", receiver.ReasonInvalidClaims},
-		{"one segment", auth("eyJhbGciOiJIUzI1NiJ9"), "", receiver.ReasonMalformed},
-		{"two segments", auth(parts[0] + "." + parts[1]), "", receiver.ReasonMalformed},
-		{"four segments", auth(good + "." + parts[2]), "", receiver.ReasonMalformed},
-		{"bad base64 header", auth("%%%." + parts[1] + "." + parts[2]), "", receiver.ReasonMalformed},
-		{"bad base64 signature", auth(parts[0] + "." + parts[1] + ".!!!"), "", receiver.ReasonMalformed},
-		{"standard base64 with padding", auth(base64.StdEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"} `)) + "." + parts[1] + "." + parts[2]), "", receiver.ReasonMalformed},
-		{"header not JSON", auth(rawToken(`{alg:HS256}`, iat, parts[2])), "", receiver.ReasonMalformed},
-		{"oversized token", auth(strings.Repeat("A", receiver.DefaultMaxTokenBytes+1)), "", receiver.ReasonOversized},
-		{"oversized header value", auth("Bearer " + strings.Repeat("A", 20<<10)), "", receiver.ReasonOversized},
-		{"empty header", auth(""), "", receiver.ReasonMissing},
-		{"blank header", auth("  "), "", receiver.ReasonMissing},
-		{"no header", http.Header{}, "", receiver.ReasonMissing},
-		{"two Authorization headers", http.Header{"Authorization": {good, good}}, "", receiver.ReasonMultipleHeaders},
-		{"good and bad Authorization headers", http.Header{"Authorization": {"garbage", good}}, "", receiver.ReasonMultipleHeaders},
-		{"token only in the query string", http.Header{}, "/webhook?token=" + good + "&access_token=" + good + "&jwt=" + good, receiver.ReasonMissing},
-		{"token in a cookie", http.Header{"Cookie": {"token=" + good}}, "", receiver.ReasonMissing},
-		{"token in X-Authorization", http.Header{"X-Authorization": {good}}, "", receiver.ReasonMissing},
-		{"Basic scheme", auth("Basic " + base64.StdEncoding.EncodeToString([]byte("user:"+testSecret))), "", receiver.ReasonUnsupportedScheme},
-		{"secret sent as the token", auth(testSecret), "", receiver.ReasonMalformed},
+		{"alg none", authHeader(rawToken(`{"alg":"none","typ":"JWT"}`, iat, "")), "", auth.ReasonBadAlgorithm},
+		{"alg none, Bearer", authHeader("Bearer " + rawToken(`{"alg":"none"}`, iat, "")), "", auth.ReasonBadAlgorithm},
+		{"alg nOnE with a real signature", authHeader(rawToken(`{"alg":"nOnE"}`, iat, parts[2])), "", auth.ReasonBadAlgorithm},
+		{"RS256", authHeader(sign(t, jwt.SigningMethodRS256, rsaKey, goodClaims())), "", auth.ReasonBadAlgorithm},
+		{"PS256", authHeader(sign(t, jwt.SigningMethodPS256, rsaKey, goodClaims())), "", auth.ReasonBadAlgorithm},
+		{"ES256", authHeader(sign(t, jwt.SigningMethodES256, ecKey, goodClaims())), "", auth.ReasonBadAlgorithm},
+		{"EdDSA header", authHeader(rawToken(`{"alg":"EdDSA"}`, iat, parts[2])), "", auth.ReasonBadAlgorithm},
+		{"HS/RS key confusion", authHeader(sign(t, jwt.SigningMethodHS256, pubPEM, goodClaims())), "", auth.ReasonBadSignature},
+		{"wrong secret", authHeader(sign(t, jwt.SigningMethodHS256, []byte("guessed-secret"), goodClaims())), "", auth.ReasonBadSignature},
+		{"empty secret", authHeader(rawToken(`{"alg":"HS256"}`, iat, base64.RawURLEncoding.EncodeToString(make([]byte, 32)))), "", auth.ReasonBadSignature},
+		{"signature stripped", authHeader(parts[0] + "." + parts[1] + "."), "", auth.ReasonBadSignature},
+		{"claims swapped under a valid signature", authHeader(parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iat":1}`)) + "." + parts[2]), "", auth.ReasonBadSignature},
+		{"expired", authHeader(hs(jwt.MapClaims{"iat": at(-2 * time.Minute), "exp": at(-time.Minute)})), "", auth.ReasonExpired},
+		{"not yet valid (nbf)", authHeader(hs(jwt.MapClaims{"nbf": at(10 * time.Minute)})), "", auth.ReasonNotYetValid},
+		{"issued in the future (iat)", authHeader(hs(jwt.MapClaims{"iat": at(10 * time.Minute)})), "", auth.ReasonNotYetValid},
+		{"replay outside the max token age", authHeader(hs(jwt.MapClaims{"iat": at(-maxAge - time.Minute), "exp": at(time.Hour)})), "", auth.ReasonTooOld},
+		{"exp of the wrong type", authHeader(hs(jwt.MapClaims{"exp": "never"})), "", auth.ReasonInvalidClaims},
+		{"nbf overflowing int64 (9.3e18)", authHeader(hs(jwt.MapClaims{"iat": at(0), "nbf": uint64(9_300_000_000_000_000_000)})), "", auth.ReasonInvalidClaims},
+		{"exp beyond year 9999 (1e19)", authHeader(hs(jwt.MapClaims{"iat": at(0), "exp": 1e19})), "", auth.ReasonInvalidClaims},
+		{"crit header naming an unknown extension", authHeader(withHeader(t, jwt.MapClaims{"iat": at(0)}, map[string]any{"crit": []string{"x-bypass"}, "x-bypass": true})), "", auth.ReasonUnsupportedCrit},
+		{"no iat under a max token age", authHeader(hs(jwt.MapClaims{"exp": at(time.Hour)})), "", auth.ReasonInvalidClaims},
+		{"one segment", authHeader("eyJhbGciOiJIUzI1NiJ9"), "", auth.ReasonMalformed},
+		{"two segments", authHeader(parts[0] + "." + parts[1]), "", auth.ReasonMalformed},
+		{"four segments", authHeader(good + "." + parts[2]), "", auth.ReasonMalformed},
+		{"bad base64 header", authHeader("%%%." + parts[1] + "." + parts[2]), "", auth.ReasonMalformed},
+		{"bad base64 signature", authHeader(parts[0] + "." + parts[1] + ".!!!"), "", auth.ReasonMalformed},
+		{"standard base64 with padding", authHeader(base64.StdEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"} `)) + "." + parts[1] + "." + parts[2]), "", auth.ReasonMalformed},
+		{"header not JSON", authHeader(rawToken(`{alg:HS256}`, iat, parts[2])), "", auth.ReasonMalformed},
+		{"oversized token", authHeader(strings.Repeat("A", auth.DefaultMaxTokenBytes+1)), "", auth.ReasonOversized},
+		{"oversized header value", authHeader("Bearer " + strings.Repeat("A", 20<<10)), "", auth.ReasonOversized},
+		{"empty header", authHeader(""), "", auth.ReasonMissing},
+		{"blank header", authHeader("  "), "", auth.ReasonMissing},
+		{"no header", http.Header{}, "", auth.ReasonMissing},
+		{"two Authorization headers", http.Header{"Authorization": {good, good}}, "", auth.ReasonMultipleHeaders},
+		{"good and bad Authorization headers", http.Header{"Authorization": {"garbage", good}}, "", auth.ReasonMultipleHeaders},
+		{"token only in the query string", http.Header{}, "/webhook?token=" + good + "&access_token=" + good + "&jwt=" + good, auth.ReasonMissing},
+		{"token in a cookie", http.Header{"Cookie": {"token=" + good}}, "", auth.ReasonMissing},
+		{"token in X-Authorization", http.Header{"X-Authorization": {good}}, "", auth.ReasonMissing},
+		{"Basic scheme", authHeader("Basic " + base64.StdEncoding.EncodeToString([]byte("user:"+testSecret))), "", auth.ReasonUnsupportedScheme},
+		{"secret sent as the token", authHeader(testSecret), "", auth.ReasonMalformed},
 	}
 	want := map[string]int64{}
 	for _, c := range attacks {
@@ -138,7 +138,7 @@ func TestAttackSuite(t *testing.T) {
 	}
 }
 
-func auth(v string) http.Header { return http.Header{"Authorization": {v}} }
+func authHeader(v string) http.Header { return http.Header{"Authorization": {v}} }
 
 // withHeader signs claims with the test secret and extra header parameters.
 func withHeader(t *testing.T, c jwt.MapClaims, header map[string]any) string {
@@ -160,8 +160,8 @@ func withHeader(t *testing.T, c jwt.MapClaims, header map[string]any) string {
 func TestReplay(t *testing.T) {
 	const maxAge = 2 * time.Minute
 	clock := now()
-	a, err := receiver.NewJWTAuthenticator([][]byte{[]byte(testSecret)},
-		receiver.WithJWTClock(func() time.Time { return clock }), receiver.WithMaxTokenAge(maxAge), receiver.WithLeeway(0))
+	a, err := auth.NewJWTAuthenticator([][]byte{[]byte(testSecret)},
+		auth.WithJWTClock(func() time.Time { return clock }), auth.WithMaxTokenAge(maxAge), auth.WithLeeway(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,13 +173,13 @@ func TestReplay(t *testing.T) {
 		t.Fatal("forgery did not change the body")
 	}
 
-	if r := h.post(original, auth(captured)); r.status != http.StatusOK {
+	if r := h.post(original, authHeader(captured)); r.status != http.StatusOK {
 		t.Fatalf("original: %d %s", r.status, r.raw)
 	}
 	// Within the age: the forged body is accepted. This is the documented
 	// limitation, not a wish; if it ever fails, the token covers the body.
 	clock = clock.Add(maxAge - time.Second)
-	if r := h.post(forged, auth(captured)); r.status != http.StatusOK {
+	if r := h.post(forged, authHeader(captured)); r.status != http.StatusOK {
 		t.Fatalf("replay within max age: %d %s (documented as accepted)", r.status, r.raw)
 	}
 	h.consumer.mu.Lock()
@@ -189,10 +189,10 @@ func TestReplay(t *testing.T) {
 	h.consumer.mu.Unlock()
 	// Outside it: refused.
 	clock = clock.Add(2 * time.Second)
-	if r := h.post(forged, auth(captured)); r.status != http.StatusUnauthorized || r.body["error"] != "unauthorized: too_old" {
+	if r := h.post(forged, authHeader(captured)); r.status != http.StatusUnauthorized || r.body["error"] != "unauthorized: too_old" {
 		t.Fatalf("replay after max age: %d %s, want 401 too_old", r.status, r.raw)
 	}
-	if r := h.post(original, auth(captured)); r.status != http.StatusUnauthorized {
+	if r := h.post(original, authHeader(captured)); r.status != http.StatusUnauthorized {
 		t.Fatalf("original after max age: %d, want 401", r.status)
 	}
 	assertCounts(t, receiver.MetricAuthFailures, counter(h.collect(), receiver.MetricAuthFailures), map[string]int64{"reason=too_old": 2})
@@ -228,7 +228,7 @@ func isolationHarness(t *testing.T) *harness {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, err := assistants.New(file, assistants.WithJWTOptions(receiver.WithJWTClock(now)))
+	a, err := auth.NewAssistants(file, auth.WithJWTOptions(auth.WithJWTClock(now)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func isolationHarness(t *testing.T) *harness {
 }
 
 func signedBy(t *testing.T, secret string) http.Header {
-	return auth(sign(t, jwt.SigningMethodHS256, []byte(secret), goodClaims()))
+	return authHeader(sign(t, jwt.SigningMethodHS256, []byte(secret), goodClaims()))
 }
 
 // turn is a message_logged event; assistant is the raw JSON member (or "").
@@ -265,22 +265,22 @@ func TestAttackSuiteIsolation(t *testing.T) {
 		body   []byte
 		reason string
 	}{
-		{"turn naming another assistant", retailKey, turn(id(bankID), bankSess, "l-1"), receiver.ReasonAssistantMismatch},
-		{"turn naming another assistant, upper case", retailKey, turn(id(strings.ToUpper(bankID)), bankSess, "l-2"), receiver.ReasonAssistantMismatch},
-		{"turn naming another assistant with a trailing space", retailKey, turn(id(retailID+" "), bankSess, "l-3"), receiver.ReasonAssistantMismatch},
-		{"turn without assistant_id", retailKey, turn("", bankSess, "l-4"), receiver.ReasonAssistantMissing},
-		{"turn with an empty assistant_id", retailKey, turn(id(""), bankSess, "l-5"), receiver.ReasonAssistantMissing},
-		{"turn with assistant_id null", retailKey, turn(`"assistant_id":null,`, bankSess, "l-6"), receiver.ReasonAssistantMissing},
-		{"call summary naming another assistant", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + bankID + `","session_id":"` + bankSess + `"}]`), receiver.ReasonAssistantMismatch},
-		{"call summary naming its own and another assistant", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + retailID + `"},{"assistant_id":"` + bankID + `"}]`), receiver.ReasonAssistantMismatch},
-		{"call summary without summaries", retailKey, call(""), receiver.ReasonAssistantMissing},
-		{"call summary with empty summaries", retailKey, call(`,"assistant_interaction_summaries":[]`), receiver.ReasonAssistantMissing},
-		{"call summary whose summary has no assistant_id", retailKey, call(`,"assistant_interaction_summaries":[{"session_id":"` + bankSess + `"}]`), receiver.ReasonAssistantMissing},
-		{"call summary with its own and an anonymous summary", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + retailID + `"},{"assistant_id":""}]`), receiver.ReasonAssistantMissing},
-		{"draft secret, live environment's turn", "draft-secret", turn(id(liveEnv), bankSess, "l-7"), receiver.ReasonAssistantMismatch},
-		{"live secret, draft environment's turn", "live-secret", turn(id(draftEnv), bankSess, "l-8"), receiver.ReasonAssistantMismatch},
-		{"draft secret, live environment's call summary", "draft-secret", call(`,"assistant_interaction_summaries":[{"assistant_id":"` + liveEnv + `"}]`), receiver.ReasonAssistantMismatch},
-		{"draft secret, anonymous call summary", "draft-secret", call(""), receiver.ReasonAssistantMissing},
+		{"turn naming another assistant", retailKey, turn(id(bankID), bankSess, "l-1"), auth.ReasonAssistantMismatch},
+		{"turn naming another assistant, upper case", retailKey, turn(id(strings.ToUpper(bankID)), bankSess, "l-2"), auth.ReasonAssistantMismatch},
+		{"turn naming another assistant with a trailing space", retailKey, turn(id(retailID+" "), bankSess, "l-3"), auth.ReasonAssistantMismatch},
+		{"turn without assistant_id", retailKey, turn("", bankSess, "l-4"), auth.ReasonAssistantMissing},
+		{"turn with an empty assistant_id", retailKey, turn(id(""), bankSess, "l-5"), auth.ReasonAssistantMissing},
+		{"turn with assistant_id null", retailKey, turn(`"assistant_id":null,`, bankSess, "l-6"), auth.ReasonAssistantMissing},
+		{"call summary naming another assistant", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + bankID + `","session_id":"` + bankSess + `"}]`), auth.ReasonAssistantMismatch},
+		{"call summary naming its own and another assistant", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + retailID + `"},{"assistant_id":"` + bankID + `"}]`), auth.ReasonAssistantMismatch},
+		{"call summary without summaries", retailKey, call(""), auth.ReasonAssistantMissing},
+		{"call summary with empty summaries", retailKey, call(`,"assistant_interaction_summaries":[]`), auth.ReasonAssistantMissing},
+		{"call summary whose summary has no assistant_id", retailKey, call(`,"assistant_interaction_summaries":[{"session_id":"` + bankSess + `"}]`), auth.ReasonAssistantMissing},
+		{"call summary with its own and an anonymous summary", retailKey, call(`,"assistant_interaction_summaries":[{"assistant_id":"` + retailID + `"},{"assistant_id":""}]`), auth.ReasonAssistantMissing},
+		{"draft secret, live environment's turn", "draft-secret", turn(id(liveEnv), bankSess, "l-7"), auth.ReasonAssistantMismatch},
+		{"live secret, draft environment's turn", "live-secret", turn(id(draftEnv), bankSess, "l-8"), auth.ReasonAssistantMismatch},
+		{"draft secret, live environment's call summary", "draft-secret", call(`,"assistant_interaction_summaries":[{"assistant_id":"` + liveEnv + `"}]`), auth.ReasonAssistantMismatch},
+		{"draft secret, anonymous call summary", "draft-secret", call(""), auth.ReasonAssistantMissing},
 	}
 	want := map[string]int64{}
 	for _, c := range attacks {

@@ -11,6 +11,7 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/internal/benchdata"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/sender"
@@ -19,8 +20,8 @@ import (
 
 const benchSecret = "bench-secret-0123456789abcdef"
 
-func benchAuth(b *testing.B) *receiver.JWTAuthenticator {
-	a, err := receiver.NewJWTAuthenticator([][]byte{[]byte(benchSecret)})
+func benchAuth(b *testing.B) *auth.JWTAuthenticator {
+	a, err := auth.NewJWTAuthenticator([][]byte{[]byte(benchSecret)})
 	if err != nil {
 		b.Fatal(err)
 	}

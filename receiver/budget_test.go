@@ -17,6 +17,7 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
@@ -252,12 +253,12 @@ func TestInflightBudgetClientDisconnect(t *testing.T) {
 
 func TestInflightBudgetValidation(t *testing.T) {
 	for _, n := range []int64{-1, 1000} {
-		if _, err := receiver.New(&recorder{}, receiver.NoAuth(), receiver.WithMaxBodyBytes(2000), receiver.WithMaxInflightBytes(n)); err == nil {
+		if _, err := receiver.New(&recorder{}, auth.NoAuth(), receiver.WithMaxBodyBytes(2000), receiver.WithMaxInflightBytes(n)); err == nil {
 			t.Errorf("in-flight budget %d below the max body accepted", n)
 		}
 	}
 	for _, n := range []int64{0, 2000} {
-		if _, err := receiver.New(&recorder{}, receiver.NoAuth(), receiver.WithMaxBodyBytes(2000), receiver.WithMaxInflightBytes(n)); err != nil {
+		if _, err := receiver.New(&recorder{}, auth.NoAuth(), receiver.WithMaxBodyBytes(2000), receiver.WithMaxInflightBytes(n)); err != nil {
 			t.Errorf("in-flight budget %d: %v", n, err)
 		}
 	}

@@ -1,8 +1,10 @@
 // Package receiver is the HTTP side of assistant-otel: it accepts Watson
-// Assistant log-webhook calls, authenticates them, enforces limits, decodes
-// the body with package watson and hands each event to a Consumer. It owns
-// status codes and its own metrics and never touches the OpenTelemetry SDK
-// (only the metric API, through a metric.Meter given as an option).
+// Assistant log-webhook calls, authenticates them with package auth,
+// enforces limits, decodes the body with package watson and hands each event
+// to a Consumer. It owns status codes and its own metrics and never touches
+// the OpenTelemetry SDK (only the metric API, through a metric.Meter given as
+// an option). It may import auth, watson, internal/filewatch and the metric
+// API; auth never imports it.
 //
 // It is the first step of an event's path (receiver → intake → spool → pump
 // → mapping → exporter). It may import watson, the OTel metric API, a JWT
@@ -65,47 +67,18 @@
 //
 // # Authentication
 //
-// Three authenticators are provided; package assistants adds a fourth that
-// binds secrets to assistants.
-//
-//	JWTAuthenticator     Watson's own scheme: the Authorization header holds
-//	                     a JWT signed with HMAC (HS256/384/512) and the secret
-//	                     typed into the webhook settings; raw or "Bearer ".
-//	                     Several secrets may verify (rotation).
-//	HeaderAuthenticator  for operators who replace the JWT with a header of
-//	                     their own in Watson's webhook settings: a fixed value
-//	                     (or several, for rotation), compared in constant time.
-//	NoAuth               accepts everything; only when explicitly chosen.
-//
-// The credential is only ever read from its header: never from the query
-// string, a cookie or another header, and two headers of the same name are
-// refused (multiple_headers) rather than picking one.
-//
-// # What a JWT can and cannot prevent
-//
-// The token proves that whoever sent the request knew the secret when the
-// token was made. It cannot prove that the body is the one Watson sent: as
-// far as is documented, Watson's token has no digest of the body, so a
-// captured token (a proxy log, a leaked request) can be replayed with any
-// body until it expires. The only mitigation within the protocol is a short
-// maximum token age (WithMaxTokenAge, on iat) combined with exp when Watson
-// sets it; a replay inside that window is accepted — TestReplay pins this
-// limitation. With a maximum age, a token without iat is refused. Use TLS so that
-// tokens cannot be captured on the wire, keep the window short (Watson
-// delivers within seconds), and watch the auth-failure metric.
-//
-// Refused: alg none (any case), every asymmetric algorithm (RS*, PS*, ES*,
-// EdDSA) and so HS/RS key confusion, a wrong secret, tampered claims or
-// signature, expired or not yet valid tokens (exp, nbf, a future iat), tokens
-// older than the maximum age, exp/nbf/iat outside 0..year 9999, a "crit"
-// header (unsupported_crit), malformed segments or base64, tokens over the
-// size limit, empty or repeated Authorization headers, and other schemes.
+// Package auth decides who may send (JWT, header, several assistants, NoAuth)
+// and the receiver asks it through auth.Authenticator before reading the
+// body, and through the optional auth.EventAuthorizer after decoding. The
+// receiver owns what follows from its answer: the status code (401, 403),
+// the auth-failure metric by auth.ReasonOf, and the rate-limited log line.
 //
 // # TLS
 //
 // NewServer takes a tls.Config (TLS 1.2 at least); CertReloader provides
 // one whose certificate is reloaded from its PEM files on Reload (SIGHUP) and
-// when the files change, without a restart; a bad new pair keeps the old.
+// when the files change (watched with internal/filewatch), without a
+// restart; a bad new pair keeps the old.
 //
 // # Metrics
 //
@@ -118,7 +91,7 @@
 //
 // watson_assistant.event is message_logged, cdr_logged, unknown (a 422), or
 // empty when the request was rejected before its body was decoded. Probes
-// (/healthz, /readyz) are not counted. Reasons are the Reason* constants;
+// (/healthz, /readyz) are not counted. Reasons are auth.Reason* constants;
 // a 403 counts assistant_mismatch or assistant_missing, a 503 for the concurrency cap counts
 // under status 503 with an empty event. Every 503 is also counted in
 // assistant_otel.webhook.refused with its reason: concurrent_requests,

@@ -4,12 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/base64"
 	"encoding/json"
-	"hash"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
@@ -163,124 +159,10 @@ func mustSign(tb testing.TB, method jwt.SigningMethod, key any, claims jwt.MapCl
 	return s
 }
 
-func mustJWTF(f *testing.F) *receiver.JWTAuthenticator {
-	a, err := receiver.NewJWTAuthenticator([][]byte{[]byte(testSecret), []byte("second-secret")}, receiver.WithJWTClock(now))
+func mustJWTF(f *testing.F) *auth.JWTAuthenticator {
+	a, err := auth.NewJWTAuthenticator([][]byte{[]byte(testSecret), []byte("second-secret")}, auth.WithJWTClock(now))
 	if err != nil {
 		f.Fatal(err)
 	}
 	return a
-}
-
-// verifiesWith is an oracle independent of the JWT library: does token
-// carry a valid HMAC signature of its first two segments under secret?
-func verifiesWith(token string, secret []byte) bool {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return false
-	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return false
-	}
-	var hdr struct {
-		Alg string `json:"alg"`
-	}
-	if json.Unmarshal(hb, &hdr) != nil {
-		return false
-	}
-	var h func() hash.Hash
-	switch hdr.Alg {
-	case "HS256":
-		h = sha256.New
-	case "HS384":
-		h = sha512.New384
-	case "HS512":
-		h = sha512.New
-	default:
-		return false
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil {
-		return false
-	}
-	m := hmac.New(h, secret)
-	m.Write([]byte(parts[0] + "." + parts[1]))
-	return hmac.Equal(sig, m.Sum(nil))
-}
-
-// FuzzJWT feeds Authorization values to the JWT authenticator: it must never
-// panic, must give a known reason, and must never accept a token that is not
-// signed with one of its secrets (checked with an independent HMAC oracle),
-// nor name a secret in MatchKeys that did not sign it.
-func FuzzJWT(f *testing.F) {
-	secrets := [][]byte{[]byte(testSecret), []byte("second-secret")}
-	claims := []jwt.MapClaims{
-		goodClaims(),
-		{},
-		{"exp": now().Add(-time.Hour).Unix()},
-		{"nbf": now().Add(time.Hour).Unix()},
-		{"iat": now().Add(-time.Hour).Unix(), "aud": []any{"x", 1}, "n": 1.5},
-		{"exp": "soon"},
-	}
-	for _, c := range claims {
-		for _, m := range []jwt.SigningMethod{jwt.SigningMethodHS256, jwt.SigningMethodHS384, jwt.SigningMethodHS512} {
-			f.Add(mustSign(f, m, secrets[0], c))
-			f.Add("Bearer " + mustSign(f, m, secrets[1], c))
-		}
-		f.Add(mustSign(f, jwt.SigningMethodHS256, []byte("wrong"), c))
-		f.Add(mustSign(f, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, c))
-	}
-	for _, s := range []string{"", "Bearer ", "Basic eA==", "a.b.c", "..", "e30.e30.", rawToken(`{"alg":"none"}`, `{}`, ""),
-		rawToken(`{"alg":"HS256","crit":["x"]}`, `{}`, "AAAA"), rawToken(`{"alg":"HS256"}`, `{"exp":1e400}`, "")} {
-		f.Add(s)
-	}
-	plain, err := receiver.NewJWTAuthenticator(secrets, receiver.WithJWTClock(now))
-	if err != nil {
-		f.Fatal(err)
-	}
-	aged, err := receiver.NewJWTAuthenticator(secrets, receiver.WithJWTClock(now), receiver.WithMaxTokenAge(time.Minute))
-	if err != nil {
-		f.Fatal(err)
-	}
-	known := []string{receiver.ReasonMissing, receiver.ReasonMultipleHeaders, receiver.ReasonOversized,
-		receiver.ReasonUnsupportedScheme, receiver.ReasonMalformed, receiver.ReasonBadAlgorithm, receiver.ReasonBadSignature,
-		receiver.ReasonExpired, receiver.ReasonNotYetValid, receiver.ReasonTooOld, receiver.ReasonInvalidClaims, receiver.ReasonInvalid}
-
-	f.Fuzz(func(t *testing.T, value string) {
-		for _, a := range []*receiver.JWTAuthenticator{plain, aged} {
-			req := httptest.NewRequest(http.MethodPost, "/webhook", nil)
-			req.Header["Authorization"] = []string{value}
-			matched, err := a.MatchKeys(req)
-			if err != nil {
-				if matched != nil {
-					t.Fatal("keys returned with an error")
-				}
-				if r := receiver.ReasonOf(err); !slices.Contains(known, r) {
-					t.Fatalf("unknown reason %q", r)
-				}
-				if len(value) >= 12 && strings.Contains(err.Error(), value) {
-					t.Fatal("error quotes the token")
-				}
-				if a.Authenticate(req) == nil {
-					t.Fatal("Authenticate accepts what MatchKeys refuses")
-				}
-				continue
-			}
-			tok := strings.TrimSpace(value)
-			if i := strings.IndexAny(tok, " \t"); i >= 0 {
-				tok = strings.TrimSpace(tok[i+1:])
-			}
-			if len(matched) == 0 {
-				t.Fatal("accepted with no matching key")
-			}
-			for i, s := range secrets {
-				if slices.Contains(matched, i) != verifiesWith(tok, s) {
-					t.Fatalf("MatchKeys = %v disagrees with the HMAC oracle for secret %d on %q", matched, i, tok)
-				}
-			}
-			if err := a.Authenticate(req); err != nil {
-				t.Fatalf("MatchKeys accepts, Authenticate refuses: %v", err)
-			}
-		}
-	})
 }

@@ -22,6 +22,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
@@ -92,14 +93,14 @@ type harness struct {
 // newHarness starts a real HTTP server around a Receiver with JWT auth on
 // testSecret, a fixed clock, debug logs into a buffer and a manual metric
 // reader.
-func newHarness(t *testing.T, auth receiver.Authenticator, opts ...receiver.Option) *harness {
+func newHarness(t *testing.T, authn auth.Authenticator, opts ...receiver.Option) *harness {
 	t.Helper()
-	if auth == nil {
-		a, err := receiver.NewJWTAuthenticator([][]byte{[]byte(testSecret)}, receiver.WithJWTClock(now))
+	if authn == nil {
+		a, err := auth.NewJWTAuthenticator([][]byte{[]byte(testSecret)}, auth.WithJWTClock(now))
 		if err != nil {
 			t.Fatal(err)
 		}
-		auth = a
+		authn = a
 	}
 	h := &harness{t: t, consumer: &recorder{}, reader: sdkmetric.NewManualReader(), logs: &syncBuffer{}}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(h.reader))
@@ -110,7 +111,7 @@ func newHarness(t *testing.T, auth receiver.Authenticator, opts ...receiver.Opti
 		receiver.WithMeter(mp.Meter("test")),
 		receiver.WithClock(now),
 	}
-	rc, err := receiver.New(h.consumer, auth, append(base, opts...)...)
+	rc, err := receiver.New(h.consumer, authn, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
@@ -105,14 +106,14 @@ func TestMaxConcurrent(t *testing.T) {
 		"http.response.status_code=200,watson_assistant.event=message_logged": limit + 1,
 		"http.response.status_code=503,watson_assistant.event=":               2,
 	})
-	if _, err := receiver.New(&recorder{}, receiver.NoAuth(), receiver.WithMaxConcurrent(-1)); err == nil {
+	if _, err := receiver.New(&recorder{}, auth.NoAuth(), receiver.WithMaxConcurrent(-1)); err == nil {
 		t.Error("negative limit accepted")
 	}
 }
 
-func mustJWT(t *testing.T) *receiver.JWTAuthenticator {
+func mustJWT(t *testing.T) *auth.JWTAuthenticator {
 	t.Helper()
-	a, err := receiver.NewJWTAuthenticator([][]byte{[]byte(testSecret)}, receiver.WithJWTClock(now))
+	a, err := auth.NewJWTAuthenticator([][]byte{[]byte(testSecret)}, auth.WithJWTClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/receiver"
 )
 
@@ -62,24 +63,24 @@ func TestAuthFailureLogsRateLimited(t *testing.T) {
 	body := readFile(t, corpus01)
 	const msg = "webhook: authentication failed"
 	for range 5 {
-		h.post(body, auth("garbage"))
+		h.post(body, authHeader("garbage"))
 	}
 	h.post(body, http.Header{})
 	if got := lines(t, h.logs.String(), msg); len(got) != 2 {
 		t.Fatalf("after 5 malformed and 1 missing: %d lines, want 2 (one per reason):\n%s", len(got), h.logs)
 	}
 	clock.advance(receiver.DefaultLogInterval - time.Second)
-	h.post(body, auth("garbage"))
+	h.post(body, authHeader("garbage"))
 	if got := lines(t, h.logs.String(), msg); len(got) != 2 {
 		t.Fatalf("within the interval: %d lines, want 2", len(got))
 	}
 	clock.advance(time.Second)
-	h.post(body, auth("garbage"))
+	h.post(body, authHeader("garbage"))
 	got := lines(t, h.logs.String(), msg)
 	if len(got) != 3 {
 		t.Fatalf("after the interval: %d lines, want 3", len(got))
 	}
-	if got[2]["reason"] != receiver.ReasonMalformed || got[2]["suppressed"] != float64(5) {
+	if got[2]["reason"] != auth.ReasonMalformed || got[2]["suppressed"] != float64(5) {
 		t.Errorf("line after the interval: %v, want reason malformed, suppressed 5", got[2])
 	}
 	assertCounts(t, receiver.MetricAuthFailures, counter(h.collect(), receiver.MetricAuthFailures),
@@ -92,7 +93,7 @@ func TestUnknownEventNameNotLogged(t *testing.T) {
 	h := newHarness(t, nil)
 	for _, name := range []string{"exfil_marker_1234", "line\nbreak {\"level\":\"ERROR\"} exfil_marker_5678"} {
 		b, _ := json.Marshal(map[string]any{"event": map[string]string{"name": name}, "payload": map[string]any{}})
-		if resp := h.post(b, auth(goodToken(t))); resp.status != http.StatusUnprocessableEntity {
+		if resp := h.post(b, authHeader(goodToken(t))); resp.status != http.StatusUnprocessableEntity {
 			t.Fatalf("%q: %d %s", name, resp.status, resp.raw)
 		}
 	}

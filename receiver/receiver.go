@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
@@ -129,7 +130,7 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.clock =
 // for concurrent use.
 type Receiver struct {
 	consumer Consumer
-	auth     Authenticator
+	auth     auth.Authenticator
 	path     string
 	maxBody  int64
 	// tooLargeMsg answers a body over maxBody.
@@ -146,15 +147,15 @@ type Receiver struct {
 	acceptCheck  func() error  // nil: none
 }
 
-// New returns a Receiver handing accepted events to consumer after auth
-// accepted the request. auth is required: pass NoAuth() to switch
+// New returns a Receiver handing accepted events to consumer after authn
+// accepted the request. authn is required: pass auth.NoAuth() to switch
 // authentication off explicitly. The Receiver starts ready.
-func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, error) {
+func New(consumer Consumer, authn auth.Authenticator, opts ...Option) (*Receiver, error) {
 	if consumer == nil {
 		return nil, errors.New("receiver: consumer must not be nil")
 	}
-	if auth == nil {
-		return nil, errors.New("receiver: authenticator must not be nil (use NoAuth to switch authentication off)")
+	if authn == nil {
+		return nil, errors.New("receiver: authenticator must not be nil (use auth.NoAuth to switch authentication off)")
 	}
 	cfg := config{
 		path:    DefaultPath,
@@ -198,7 +199,7 @@ func New(consumer Consumer, auth Authenticator, opts ...Option) (*Receiver, erro
 		readyCheck:   cfg.readyCheck,
 		acceptCheck:  cfg.acceptCheck,
 		consumer:     consumer,
-		auth:         auth,
+		auth:         authn,
 		path:         cfg.path,
 		maxBody:      cfg.maxBody,
 		tooLargeMsg:  fmt.Sprintf("body exceeds %d bytes", cfg.maxBody),
@@ -319,7 +320,7 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 		return
 	}
 	var err error
-	if ca, ok := rc.auth.(ContextAuthenticator); ok {
+	if ca, ok := rc.auth.(auth.ContextAuthenticator); ok {
 		var ctx context.Context
 		if ctx, err = ca.AuthenticateContext(r); err == nil && ctx != nil {
 			r = r.WithContext(ctx)
@@ -328,7 +329,7 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 		err = rc.auth.Authenticate(r)
 	}
 	if err != nil {
-		res.authReason = ReasonOf(err)
+		res.authReason = auth.ReasonOf(err)
 		rc.ins.authFailure(r.Context(), res.authReason)
 		res.status, res.msg, res.err = http.StatusUnauthorized, "unauthorized: "+res.authReason, err
 		return
@@ -365,9 +366,9 @@ func (rc *Receiver) webhook(w http.ResponseWriter, r *http.Request, received tim
 	if ev.Log != nil {
 		res.logID = ev.Log.LogID
 	}
-	if ea, ok := rc.auth.(EventAuthorizer); ok {
+	if ea, ok := rc.auth.(auth.EventAuthorizer); ok {
 		if err := ea.AuthorizeEvent(r, ev); err != nil {
-			res.authReason = ReasonOf(err)
+			res.authReason = auth.ReasonOf(err)
 			rc.ins.authFailure(r.Context(), res.authReason)
 			res.status, res.msg, res.err = http.StatusForbidden, "forbidden: "+res.authReason, err
 			return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/watson"
@@ -149,12 +150,12 @@ func TestWebhookStatuses(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", "application/json")
-			auth := c.auth
-			if auth == nil && !c.noAuth {
-				auth = []string{good}
+			authz := c.auth
+			if authz == nil && !c.noAuth {
+				authz = []string{good}
 			}
-			if auth != nil {
-				req.Header["Authorization"] = auth
+			if authz != nil {
+				req.Header["Authorization"] = authz
 			}
 			for k, v := range c.header {
 				if v == nil {
@@ -203,7 +204,7 @@ func TestWebhookStatuses(t *testing.T) {
 			}
 			// Nothing secret or personal in the response or the logs.
 			logs := h.logs.String()
-			for _, leak := range append([]string{testSecret, corpus01Text, "secret_text"}, auth...) {
+			for _, leak := range append([]string{testSecret, corpus01Text, "secret_text"}, authz...) {
 				if len(leak) < 8 {
 					continue
 				}
@@ -408,7 +409,7 @@ func (assistantAuth) Authenticate(*http.Request) error { return nil }
 
 func (a assistantAuth) AuthorizeEvent(_ *http.Request, ev watson.Event) error {
 	if ev.Log == nil || ev.Log.AssistantID != a.assistant {
-		return &receiver.AuthError{Reason: "assistant_mismatch"}
+		return &auth.AuthError{Reason: "assistant_mismatch"}
 	}
 	return nil
 }
@@ -435,7 +436,7 @@ func TestEventAuthorizer(t *testing.T) {
 }
 
 func TestNoAuth(t *testing.T) {
-	h := newHarness(t, receiver.NoAuth())
+	h := newHarness(t, auth.NoAuth())
 	if resp := h.post(readFile(t, corpus01), nil); resp.status != http.StatusOK {
 		t.Fatalf("NoAuth without a token: %d %s", resp.status, resp.raw)
 	}
@@ -456,26 +457,26 @@ func TestCustomPath(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	c := &recorder{}
-	auth := receiver.NoAuth()
+	noAuth := auth.NoAuth()
 	for _, tc := range []struct {
 		name     string
 		consumer receiver.Consumer
-		auth     receiver.Authenticator
+		auth     auth.Authenticator
 		opts     []receiver.Option
 	}{
-		{"nil consumer", nil, auth, nil},
+		{"nil consumer", nil, noAuth, nil},
 		{"nil authenticator", c, nil, nil},
-		{"path without slash", c, auth, []receiver.Option{receiver.WithPath("webhook")}},
-		{"empty path", c, auth, []receiver.Option{receiver.WithPath("")}},
-		{"path with query", c, auth, []receiver.Option{receiver.WithPath("/webhook?x=1")}},
-		{"path with space", c, auth, []receiver.Option{receiver.WithPath("/web hook")}},
-		{"unclean path", c, auth, []receiver.Option{receiver.WithPath("/a/../webhook")}},
-		{"probe path", c, auth, []receiver.Option{receiver.WithPath("/healthz")}},
-		{"zero body limit", c, auth, []receiver.Option{receiver.WithMaxBodyBytes(0)}},
-		{"negative body limit", c, auth, []receiver.Option{receiver.WithMaxBodyBytes(-1)}},
-		{"nil logger", c, auth, []receiver.Option{receiver.WithLogger(nil)}},
-		{"nil meter", c, auth, []receiver.Option{receiver.WithMeter(nil)}},
-		{"nil clock", c, auth, []receiver.Option{receiver.WithClock(nil)}},
+		{"path without slash", c, noAuth, []receiver.Option{receiver.WithPath("webhook")}},
+		{"empty path", c, noAuth, []receiver.Option{receiver.WithPath("")}},
+		{"path with query", c, noAuth, []receiver.Option{receiver.WithPath("/webhook?x=1")}},
+		{"path with space", c, noAuth, []receiver.Option{receiver.WithPath("/web hook")}},
+		{"unclean path", c, noAuth, []receiver.Option{receiver.WithPath("/a/../webhook")}},
+		{"probe path", c, noAuth, []receiver.Option{receiver.WithPath("/healthz")}},
+		{"zero body limit", c, noAuth, []receiver.Option{receiver.WithMaxBodyBytes(0)}},
+		{"negative body limit", c, noAuth, []receiver.Option{receiver.WithMaxBodyBytes(-1)}},
+		{"nil logger", c, noAuth, []receiver.Option{receiver.WithLogger(nil)}},
+		{"nil meter", c, noAuth, []receiver.Option{receiver.WithMeter(nil)}},
+		{"nil clock", c, noAuth, []receiver.Option{receiver.WithClock(nil)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rc, err := receiver.New(tc.consumer, tc.auth, tc.opts...)
@@ -485,7 +486,7 @@ func TestNewValidates(t *testing.T) {
 		})
 	}
 	for _, p := range []string{"/", "/webhook", "/hooks/watson/", "/a-b_c.d~e"} {
-		if _, err := receiver.New(c, auth, receiver.WithPath(p)); err != nil {
+		if _, err := receiver.New(c, noAuth, receiver.WithPath(p)); err != nil {
 			t.Errorf("WithPath(%q): %v", p, err)
 		}
 	}

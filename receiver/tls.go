@@ -7,15 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/assistant-otel/assistant-otel/internal/filewatch"
 )
 
 // DefaultCertCheckInterval is how often a CertReloader looks at its files'
 // modification times, at most.
-const DefaultCertCheckInterval = 5 * time.Second
+const DefaultCertCheckInterval = filewatch.DefaultInterval
 
 // CertReloader serves a TLS certificate and key from two PEM files and picks
 // up new ones without a restart: on Reload (wire it to SIGHUP), and when the
@@ -32,15 +32,8 @@ type CertReloader struct {
 	log               *slog.Logger
 	clock             func() time.Time
 
-	cert      atomic.Pointer[tls.Certificate]
-	lastCheck atomic.Int64 // unix nanoseconds of the last stat
-	mu        sync.Mutex   // serialises loads; guards seen
-	seen      fileStamp    // stamp of the files last tried, loaded or not
-}
-
-type fileStamp struct {
-	certMod, keyMod   time.Time
-	certSize, keySize int64
+	cert  atomic.Pointer[tls.Certificate]
+	watch *filewatch.Watcher[struct{}]
 }
 
 type certConfig struct {
@@ -84,14 +77,10 @@ func NewCertReloader(certFile, keyFile string, opts ...CertOption) (*CertReloade
 		return nil, errors.New("receiver: certificate clock must not be nil")
 	}
 	c := &CertReloader{certFile: certFile, keyFile: keyFile, interval: cfg.interval, log: cfg.logger, clock: cfg.clock}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	st, _ := c.stamp()
-	if err := c.load(); err != nil {
+	c.watch = &filewatch.Watcher[struct{}]{Read: c.stamp, Apply: c.load, Report: c.logChangeFailure, Clock: cfg.clock}
+	if err := c.watch.Load(); err != nil {
 		return nil, err
 	}
-	c.seen = st
-	c.lastCheck.Store(c.clock().UnixNano())
 	return c, nil
 }
 
@@ -118,12 +107,7 @@ func (c *CertReloader) Certificate() *tls.Certificate { return c.cert.Load() }
 // Reload loads the files now, whether or not they changed. On error the
 // previous certificate stays in use.
 func (c *CertReloader) Reload() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	st, _ := c.stamp()
-	c.seen = st
-	c.lastCheck.Store(c.clock().UnixNano())
-	if err := c.load(); err != nil {
+	if err := c.watch.Load(); err != nil {
 		c.log.Error("TLS certificate reload failed; keeping the previous certificate", "error", err)
 		return err
 	}
@@ -133,63 +117,37 @@ func (c *CertReloader) Reload() error {
 // Watch checks the files every check interval until ctx ends, so that a
 // renewed certificate is picked up even while no handshake happens. It
 // returns at once if the interval is 0.
-func (c *CertReloader) Watch(ctx context.Context) {
-	if c.interval <= 0 {
-		return
-	}
-	t := time.NewTicker(c.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.lastCheck.Store(0) // force the check
-			c.maybeCheck()
-		}
-	}
-}
+func (c *CertReloader) Watch(ctx context.Context) { c.watch.Run(ctx, c.interval) }
 
 // maybeCheck stats the files if the interval has passed since the last
-// check and reloads them if they changed since they were last tried.
-func (c *CertReloader) maybeCheck() {
-	if c.interval <= 0 {
-		return
+// check and reloads them if they changed since they were last loaded.
+func (c *CertReloader) maybeCheck() { c.watch.PollIfDue(c.interval) }
+
+// filesMissing is a stat failure: a file missing for a moment (being
+// replaced) is retried at the next check without a log line.
+type filesMissing struct{ err error }
+
+func (e filesMissing) Error() string { return e.err.Error() }
+func (e filesMissing) Unwrap() error { return e.err }
+
+// stamp is the size and modification time of both files.
+func (c *CertReloader) stamp() (struct{}, filewatch.Stamp, error) {
+	st, err := filewatch.StatStamp(c.certFile, c.keyFile)
+	if err != nil {
+		return struct{}{}, st, fmt.Errorf("receiver: loading TLS certificate %s and key %s: %w", c.certFile, c.keyFile, filesMissing{err})
 	}
-	now := c.clock().UnixNano()
-	last := c.lastCheck.Load()
-	if now-last < int64(c.interval) || !c.lastCheck.CompareAndSwap(last, now) {
-		return
-	}
-	if !c.mu.TryLock() { // a load is in progress
-		return
-	}
-	defer c.mu.Unlock()
-	st, err := c.stamp()
-	if err != nil || st == c.seen {
-		// A file missing for a moment (being replaced) is retried next time.
-		return
-	}
-	c.seen = st
-	if err := c.load(); err != nil {
-		c.log.Error("TLS certificate files changed but do not load; keeping the previous certificate", "error", err)
-	}
+	return struct{}{}, st, nil
 }
 
-func (c *CertReloader) stamp() (fileStamp, error) {
-	ci, err := os.Stat(c.certFile)
-	if err != nil {
-		return fileStamp{}, err
+func (c *CertReloader) logChangeFailure(err error) {
+	if errors.As(err, new(filesMissing)) {
+		return
 	}
-	ki, err := os.Stat(c.keyFile)
-	if err != nil {
-		return fileStamp{}, err
-	}
-	return fileStamp{certMod: ci.ModTime(), keyMod: ki.ModTime(), certSize: ci.Size(), keySize: ki.Size()}, nil
+	c.log.Error("TLS certificate files changed but do not load; keeping the previous certificate", "error", err)
 }
 
-// load reads and installs the pair; c.mu must be held.
-func (c *CertReloader) load() error {
+// load reads and installs the pair; it runs under the watcher's lock.
+func (c *CertReloader) load(struct{}) error {
 	pair, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 	if err != nil {
 		// The error may quote a file name but never key material.

@@ -136,47 +136,46 @@ func TestTLSServerAndCertReload(t *testing.T) {
 	t.Run("new files are served without a restart", func(t *testing.T) {
 		c2, k2 := ca.Server(t, 2)
 		writePair(t, certFile, keyFile, c2, k2, base.Add(time.Minute))
-		deadline := time.Now().Add(5 * time.Second)
-		for serialSeen() != 2 {
-			if time.Now().After(deadline) {
-				t.Fatal("the new certificate was not picked up")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitFor(t, "the new certificate", func() bool { return serialSeen() == 2 })
 	})
 
 	t.Run("a bad new pair keeps the old one", func(t *testing.T) {
 		c3, _ := ca.Server(t, 3)
 		_, otherKey := ca.Server(t, 4)
-		writePair(t, certFile, keyFile, c3, otherKey, base.Add(2*time.Minute))
-		time.Sleep(100 * time.Millisecond)
-		for range 3 {
+		// Handshakes check the files; the old pair is served until a check
+		// has refused the new one, and after.
+		refusals := func() int { return strings.Count(logs.String(), "files changed but do not load") }
+		servesOldUntilRefused := func(what string, write func()) {
+			t.Helper()
+			before := refusals()
+			write()
+			waitFor(t, what+" refused", func() bool {
+				if s := serialSeen(); s != 2 {
+					t.Fatalf("serial %d after %s, want 2 (the old one)", s, what)
+				}
+				return refusals() > before
+			})
 			if s := serialSeen(); s != 2 {
-				t.Fatalf("serial %d after a mismatched pair, want 2 (the old one)", s)
+				t.Fatalf("serial %d after %s was refused, want 2", s, what)
 			}
 		}
+		servesOldUntilRefused("a mismatched pair", func() {
+			writePair(t, certFile, keyFile, c3, otherKey, base.Add(2*time.Minute))
+		})
 		if err := reloader.Reload(); err == nil {
 			t.Error("Reload of a mismatched pair succeeded")
 		}
-		if !strings.Contains(logs.String(), "keeping the previous certificate") {
+		if !strings.Contains(logs.String(), "TLS certificate reload failed") {
 			t.Errorf("no error logged:\n%s", logs.String())
 		}
 		// Garbage instead of PEM.
-		writePair(t, certFile, keyFile, []byte("not a certificate"), []byte("nor a key"), base.Add(3*time.Minute))
-		time.Sleep(100 * time.Millisecond)
-		if s := serialSeen(); s != 2 {
-			t.Fatalf("serial %d after garbage files, want 2", s)
-		}
+		servesOldUntilRefused("garbage files", func() {
+			writePair(t, certFile, keyFile, []byte("not a certificate"), []byte("nor a key"), base.Add(3*time.Minute))
+		})
 		// Fixed files are picked up again.
 		c5, k5 := ca.Server(t, 5)
 		writePair(t, certFile, keyFile, c5, k5, base.Add(4*time.Minute))
-		deadline := time.Now().Add(5 * time.Second)
-		for serialSeen() != 5 {
-			if time.Now().After(deadline) {
-				t.Fatal("repaired files were not picked up")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitFor(t, "the repaired files", func() bool { return serialSeen() == 5 })
 	})
 }
 
@@ -229,6 +228,22 @@ func TestCertReloaderReloadAndWatch(t *testing.T) {
 		t.Errorf("after the interval: serial %d, want 3", s)
 	}
 
+	// A file missing for a moment (being replaced) is retried without a log.
+	quietLogs := &syncBuffer{}
+	quiet, err := receiver.NewCertReloader(certFile, keyFile, receiver.WithCertCheckInterval(time.Minute),
+		receiver.WithCertClock(func() time.Time { return clock }), receiver.WithCertLogger(slog.New(slog.NewJSONHandler(quietLogs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(61 * time.Second)
+	if s := serial(quiet); s != 3 || quietLogs.String() != "" {
+		t.Errorf("key file missing: serial %d, want 3, and logs %q, want none", s, quietLogs.String())
+	}
+	writePair(t, certFile, keyFile, c3, k3, base.Add(2*time.Minute))
+
 	// Watch picks up files without any handshake.
 	watched, err := receiver.NewCertReloader(certFile, keyFile, receiver.WithCertCheckInterval(30*time.Millisecond))
 	if err != nil {
@@ -239,13 +254,7 @@ func TestCertReloaderReloadAndWatch(t *testing.T) {
 	go func() { watched.Watch(ctx); close(done) }()
 	c4, k4 := ca.Server(t, 4)
 	writePair(t, certFile, keyFile, c4, k4, base.Add(3*time.Minute))
-	deadline := time.Now().Add(5 * time.Second)
-	for watched.Certificate().Leaf.SerialNumber.Int64() != 4 {
-		if time.Now().After(deadline) {
-			t.Fatal("Watch did not pick up the new files")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "Watch to pick up the new files", func() bool { return watched.Certificate().Leaf.SerialNumber.Int64() == 4 })
 	cancel()
 	<-done
 

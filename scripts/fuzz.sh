@@ -18,7 +18,7 @@ FUZZMINIMIZETIME="${FUZZMINIMIZETIME:-100x}"
 # target package
 targets=(
 	"FuzzHandler ./receiver"
-	"FuzzJWT ./receiver"
+	"FuzzJWT ./auth"
 	"FuzzDecode ./watson"
 	"FuzzDecodeFast ./watson"
 	"FuzzValidJSON ./watson"

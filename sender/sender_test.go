@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/sender"
 	"github.com/assistant-otel/assistant-otel/watson"
@@ -65,12 +66,12 @@ func (c *capture) Consume(_ context.Context, ev watson.Event, _ time.Time) error
 // Authorization headers it sees.
 func newReceiver(t *testing.T) (*httptest.Server, *capture) {
 	t.Helper()
-	auth, err := receiver.NewJWTAuthenticator([][]byte{[]byte(secret)}, receiver.WithLeeway(0))
+	authn, err := auth.NewJWTAuthenticator([][]byte{[]byte(secret)}, auth.WithLeeway(0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &capture{}
-	rc, err := receiver.New(c, auth)
+	rc, err := receiver.New(c, authn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/config"
 	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/spool"
@@ -31,7 +32,7 @@ func newReadiness(t *testing.T, q spool.Queue, maxBody int64) *readiness {
 	disk, _ := q.(*spool.Disk)
 	st := &intakeState{queue: q, disk: disk, maxBody: maxBody}
 	rcv, err := receiver.New(receiver.ConsumerFunc(func(context.Context, watson.Event, time.Time) error { return nil }),
-		receiver.NoAuth(), receiver.WithMaxBodyBytes(maxBody), receiver.WithAcceptCheck(st.accepting), receiver.WithReadyCheck(st.ready))
+		auth.NoAuth(), receiver.WithMaxBodyBytes(maxBody), receiver.WithAcceptCheck(st.accepting), receiver.WithReadyCheck(st.ready))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestReadyzDetails(t *testing.T) {
 		q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 1 << 20})
 		st := &intakeState{queue: q, maxBody: maxBody}
 		rcv, err := receiver.New(receiver.ConsumerFunc(func(context.Context, watson.Event, time.Time) error { return nil }),
-			receiver.NoAuth(), receiver.WithMaxBodyBytes(maxBody), receiver.WithReadyCheck(st.ready), receiver.WithReadyDetails(details))
+			auth.NoAuth(), receiver.WithMaxBodyBytes(maxBody), receiver.WithReadyCheck(st.ready), receiver.WithReadyDetails(details))
 		if err != nil {
 			t.Fatal(err)
 		}

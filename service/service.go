@@ -24,6 +24,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/config"
 	"github.com/assistant-otel/assistant-otel/exporter"
 	"github.com/assistant-otel/assistant-otel/intake"
@@ -113,7 +114,7 @@ func (s *Service) start(ctx context.Context) (_ *running, err error) {
 	if len(cfg.PseudonymKey) == 0 && cfg.Auth != config.AuthNone {
 		logger.Info("no --pseudonym-key-file: user ids are not exported, not even hashed")
 	}
-	authn, err := newAuth(ctx, cfg, logger)
+	authn, err := auth.FromConfig(ctx, cfg, logger)
 	if err != nil {
 		return nil, fmt.Errorf("setting up authentication: %w", err)
 	}
@@ -121,7 +122,7 @@ func (s *Service) start(ctx context.Context) (_ *running, err error) {
 	if err != nil {
 		return nil, err
 	}
-	opts.AssistantNames = authn.names
+	opts.AssistantNames = authn.Names
 	// Live webhooks: timestamps outside serve's window are implausible (backfill
 	// and replay keep the mapping's wider history window).
 	opts.MaxEventAge = cfg.MaxEventAge
@@ -195,7 +196,7 @@ func (s *Service) start(ctx context.Context) (_ *running, err error) {
 	disk, _ := queue.(*spool.Disk)
 	state := &intakeState{queue: queue, disk: disk, maxBody: cfg.MaxBodyBytes}
 	inflight := inflightBudget(cfg, effectiveMemoryLimit())
-	rcv, err := receiver.New(in, authn.auth,
+	rcv, err := receiver.New(in, authn.Authenticator,
 		receiver.WithPath(cfg.Path),
 		receiver.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		receiver.WithMaxConcurrent(cfg.Security.HTTP.MaxConcurrent),
@@ -224,7 +225,7 @@ func (s *Service) start(ctx context.Context) (_ *running, err error) {
 		receiver.WithWriteTimeout(limits.WriteTimeout),
 		receiver.WithIdleTimeout(limits.IdleTimeout),
 	}
-	reloaders := authn.reloaders
+	reloaders := authn.Reloaders
 	var certs *receiver.CertReloader
 	if cfg.Security.TLSCert != "" {
 		certs, err = receiver.NewCertReloader(cfg.Security.TLSCert, cfg.Security.TLSKey, receiver.WithCertLogger(logger))

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/exporter"
 	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/internal/benchdata"
@@ -185,11 +186,11 @@ func BenchmarkPipeline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	auth, err := receiver.NewJWTAuthenticator([][]byte{[]byte(secret)})
+	authn, err := auth.NewJWTAuthenticator([][]byte{[]byte(secret)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	rc, err := receiver.New(in, auth, receiver.WithMeter(exp.Meter()))
+	rc, err := receiver.New(in, authn, receiver.WithMeter(exp.Meter()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package receiver
+package auth
 
 import (
 	"crypto/hmac"
@@ -45,11 +45,11 @@ type HeaderAuthenticator struct {
 func NewHeaderAuthenticator(headerName string, values [][]byte) (*HeaderAuthenticator, error) {
 	name := strings.TrimSpace(headerName)
 	if name == "" || strings.ContainsAny(name, " \t\r\n:") {
-		return nil, fmt.Errorf("receiver: invalid authentication header name %q", headerName)
+		return nil, fmt.Errorf("auth: invalid authentication header name %q", headerName)
 	}
 	a := &HeaderAuthenticator{header: http.CanonicalHeaderKey(name), maxBytes: DefaultMaxHeaderValueBytes}
 	if _, err := rand.Read(a.key[:]); err != nil {
-		return nil, fmt.Errorf("receiver: header authenticator key: %w", err)
+		return nil, fmt.Errorf("auth: header authenticator key: %w", err)
 	}
 	if err := a.SetValues(values); err != nil {
 		return nil, err
@@ -64,16 +64,16 @@ func (a *HeaderAuthenticator) Header() string { return a.header }
 // previous values stay in force.
 func (a *HeaderAuthenticator) SetValues(values [][]byte) error {
 	if len(values) == 0 {
-		return errors.New("receiver: at least one header value is required")
+		return errors.New("auth: at least one header value is required")
 	}
 	ds := make([][sha256.Size]byte, len(values))
 	for i, v := range values {
 		t := strings.TrimSpace(string(v))
 		switch {
 		case t == "":
-			return fmt.Errorf("receiver: header value %d of %d is empty", i+1, len(values))
+			return fmt.Errorf("auth: header value %d of %d is empty", i+1, len(values))
 		case len(t) > a.maxBytes:
-			return fmt.Errorf("receiver: header value %d of %d is longer than %d bytes", i+1, len(values), a.maxBytes)
+			return fmt.Errorf("auth: header value %d of %d is longer than %d bytes", i+1, len(values), a.maxBytes)
 		}
 		ds[i] = a.digest(t)
 	}

@@ -1,4 +1,4 @@
-package assistants
+package auth
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package assistants_test
+package auth_test
 
 import (
 	"context"
@@ -11,19 +11,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assistant-otel/assistant-otel/assistants"
-	"github.com/assistant-otel/assistant-otel/receiver"
+	"github.com/assistant-otel/assistant-otel/auth"
 )
 
 func TestSecretFiles(t *testing.T) {
 	f := newFixture(t)
 	f.write("current", "secret-A\n")
-	jwtAuth, err := receiver.NewJWTAuthenticator([][]byte{[]byte("bootstrap")})
+	jwtAuth, err := auth.NewJWTAuthenticator([][]byte{[]byte("bootstrap")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := []string{filepath.Join(f.dir, "current")}
-	sf, err := assistants.NewSecretFiles(files, jwtAuth.SetSecrets, slog.New(slog.NewJSONHandler(f.logs, nil)))
+	sf, err := auth.NewSecretFiles(files, jwtAuth.SetSecrets, slog.New(slog.NewJSONHandler(f.logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,19 +40,24 @@ func TestSecretFiles(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	f.write("current", "secret-B")
-	deadline := time.Now().Add(5 * time.Second)
-	for !accepts("secret-B") {
-		if time.Now().After(deadline) {
-			t.Fatal("Watch did not pick up the new content")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "Watch to pick up the new content", func() bool { return accepts("secret-B") })
 	if accepts("secret-A") {
 		t.Error("old content still accepted")
 	}
-	// A bad reload (file emptied, then removed) keeps secret-B.
+	// A bad reload (file emptied, then removed) keeps secret-B; polls log
+	// it once.
 	f.write("current", "\n")
-	time.Sleep(100 * time.Millisecond)
+	failures := func() int { return strings.Count(f.logs.String(), "secret reload failed") }
+	waitFor(t, "Watch to see the emptied file", func() bool { return failures() > 0 })
+	for range 3 {
+		sf.Poll()
+	}
+	if n := strings.Count(f.logs.String(), "secrets reloaded"); n != 1 {
+		t.Errorf("one change logged %d reloads, want 1:\n%s", n, f.logs.String())
+	}
+	if n := failures(); n != 1 {
+		t.Errorf("an emptied file polled several times logged %d failures, want 1:\n%s", n, f.logs.String())
+	}
 	if err := sf.Reload(); err == nil {
 		t.Error("Reload of an empty file succeeded")
 	}
@@ -67,10 +71,10 @@ func TestSecretFiles(t *testing.T) {
 	if c := strings.Count(f.logs.String(), "secret reload failed"); c < 1 || strings.Contains(f.logs.String(), "secret-B") {
 		t.Errorf("want logged failures without the secret:\n%s", f.logs.String())
 	}
-	if _, err := assistants.NewSecretFiles(files, jwtAuth.SetSecrets, nil); err == nil {
+	if _, err := auth.NewSecretFiles(files, jwtAuth.SetSecrets, nil); err == nil {
 		t.Error("NewSecretFiles with a missing file succeeded")
 	}
-	if _, err := assistants.NewSecretFiles(nil, jwtAuth.SetSecrets, nil); err == nil {
+	if _, err := auth.NewSecretFiles(nil, jwtAuth.SetSecrets, nil); err == nil {
 		t.Error("NewSecretFiles without files succeeded")
 	}
 }

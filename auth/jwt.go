@@ -1,4 +1,4 @@
-package receiver
+package auth
 
 import (
 	"encoding/json"
@@ -97,13 +97,13 @@ func NewJWTAuthenticator(secrets [][]byte, opts ...JWTOption) (*JWTAuthenticator
 	}
 	switch {
 	case cfg.leeway < 0:
-		return nil, fmt.Errorf("receiver: jwt leeway must not be negative, got %v", cfg.leeway)
+		return nil, fmt.Errorf("auth: jwt leeway must not be negative, got %v", cfg.leeway)
 	case cfg.maxAge < 0:
-		return nil, fmt.Errorf("receiver: jwt max token age must not be negative, got %v", cfg.maxAge)
+		return nil, fmt.Errorf("auth: jwt max token age must not be negative, got %v", cfg.maxAge)
 	case cfg.maxTokenBytes <= 0:
-		return nil, fmt.Errorf("receiver: jwt max token bytes must be positive, got %d", cfg.maxTokenBytes)
+		return nil, fmt.Errorf("auth: jwt max token bytes must be positive, got %d", cfg.maxTokenBytes)
 	case cfg.clock == nil:
-		return nil, errors.New("receiver: jwt clock must not be nil")
+		return nil, errors.New("auth: jwt clock must not be nil")
 	}
 	// The parser checks the algorithm and the signature; the claims are
 	// checked after it, once their numbers are known to be in range.
@@ -139,12 +139,12 @@ func NewJWTAuthenticator(secrets [][]byte, opts ...JWTOption) (*JWTAuthenticator
 // secrets stay in force.
 func (a *JWTAuthenticator) SetSecrets(secrets [][]byte) error {
 	if len(secrets) == 0 {
-		return errors.New("receiver: at least one jwt secret is required")
+		return errors.New("auth: at least one jwt secret is required")
 	}
 	set := &jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, len(secrets))}
 	for i, s := range secrets {
 		if len(s) == 0 {
-			return fmt.Errorf("receiver: jwt secret %d of %d is empty", i+1, len(secrets))
+			return fmt.Errorf("auth: jwt secret %d of %d is empty", i+1, len(secrets))
 		}
 		set.Keys[i] = append([]byte(nil), s...)
 	}
