@@ -131,6 +131,7 @@ func runServe(ctx context.Context, cfg config.Serve, logger *slog.Logger, stdout
 		Logger:      logger,
 		OnHealth:    health.set,
 		DeadLetters: dead,
+		Workers:     cfg.PumpWorkers,
 	})
 	if err != nil {
 		return errors.Join(err, queue.Close(), exp.Shutdown(context.Background()))
