@@ -266,16 +266,17 @@ func (p *Pump) draining() bool {
 func (p *Pump) Run(ctx context.Context) error {
 	defer func() { _ = p.reg.Unregister() }()
 	work := make(chan *job, p.o.Workers+1)
-	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range p.o.Workers {
 		wg.Go(func() {
 			for j := range work {
-				p.prepare(ctx, j, stop)
+				p.prepare(ctx, j)
 			}
 		})
 	}
-	defer func() { close(stop); close(work); wg.Wait() }()
+	// The workers finish what was handed to them (at most Workers batches
+	// when ctx ended) before Run returns.
+	defer func() { close(work); wg.Wait() }()
 	var cursor uint64
 	var inflight []*job // read, oldest first; all but the oldest are prepared while it is sent
 	for {
@@ -314,7 +315,7 @@ func (p *Pump) Run(ctx context.Context) error {
 			continue
 		}
 		j := inflight[0]
-		inflight = inflight[1:]
+		inflight[0], inflight = nil, inflight[1:]
 		<-j.done
 		if !p.export(ctx, j) {
 			return ctx.Err()
@@ -348,14 +349,9 @@ type badRecord struct {
 
 // prepare decodes and maps j's records, setting aside those it cannot use,
 // and builds the batch of the others (recording their metric
-// measurements). It skips the work once Run has returned (stop).
-func (p *Pump) prepare(ctx context.Context, j *job, stop <-chan struct{}) {
+// measurements).
+func (p *Pump) prepare(ctx context.Context, j *job) {
 	defer close(j.done)
-	select {
-	case <-stop:
-		return
-	default:
-	}
 	recs := j.recs
 	j.recs = nil
 	j.good = make([]event, 0, len(recs))
