@@ -19,12 +19,12 @@ import (
 // appendSeqs) and checks the pipeline's promises as it goes: batches are
 // sent oldest first, at most Workers+1 are built and not yet acknowledged,
 // and the first send waits until a later batch was built meanwhile (the
-// pipeline overlaps). Every failEvery-th send fails.
+// pipeline overlaps). The sends for which fail is true fail.
 type seqExporter struct {
-	t         *testing.T
-	workers   int
-	failEvery int
-	onSend    func(attempt int) // called before each send, unlocked
+	t       *testing.T
+	workers int
+	fail    func(attempt int) bool
+	onSend  func(attempt int) // called before each send, unlocked
 
 	mu      sync.Mutex
 	built   map[*exporter.Batch][]uint64
@@ -90,7 +90,7 @@ func (f *seqExporter) Send(_ context.Context, b *exporter.Batch) error {
 	if f.onSend != nil {
 		f.onSend(attempt)
 	}
-	if f.failEvery > 0 && attempt%f.failEvery == 0 {
+	if f.fail != nil && f.fail(attempt) {
 		return errors.New("collector down")
 	}
 	f.mu.Lock()
@@ -166,7 +166,7 @@ func TestPipelineOrderAckDrain(t *testing.T) {
 			mem := spool.NewMemory(spool.MemoryOptions{MaxBytes: 1 << 20})
 			appendSeqs(t, mem, n)
 			f := newSeqExporter(t, workers)
-			f.failEvery = 4
+			f.fail = func(attempt int) bool { return attempt%5 >= 3 } // two in a row of every five
 			q := &checkedQueue{Queue: mem, t: t, exp: f}
 			var health []error // Run's goroutine only
 			p, err := New(Options{Queue: q, Map: seqMap, Exporter: f, MaxBatch: 3, Workers: workers,
@@ -209,7 +209,7 @@ func TestPipelineCancel(t *testing.T) {
 			q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 1 << 20})
 			appendSeqs(t, q, 10)
 			f := newSeqExporter(t, workers)
-			f.failEvery = 1
+			f.fail = func(int) bool { return true }
 			ctx, cancel := context.WithCancel(t.Context())
 			f.onSend = func(attempt int) {
 				if attempt == 3 {
