@@ -61,6 +61,9 @@ type Serve struct {
 	// MaxRequestBytes bounds one OTLP export request (and so one span or
 	// log record, cut down to fit).
 	MaxRequestBytes int
+	// PumpWorkers is how many batches are decoded, mapped and encoded at
+	// once while the oldest is sent (pump.Options.Workers).
+	PumpWorkers int
 	// MaxEventAge is how far in the past a payload timestamp may lie before
 	// the mapping treats it as implausible (mapping.Options.MaxEventAge).
 	MaxEventAge time.Duration
@@ -120,6 +123,7 @@ func ParseServe(args []string, getenv Getenv, help io.Writer) (Serve, error) {
 	fs.IntVar(&c.Spool.DedupeMax, "dedupe-max", 100000, "how many event ids are remembered at most for deduplication")
 	fs.Int64Var(&c.Spool.DeadLetterMaxBytes, "dead-letter-max-bytes", 256<<20, "size limit of the dead-letter store (<spool-dir>/dead-letters) of events the OTLP endpoint refused; when full, more are counted and logged, not kept")
 	fs.IntVar(&c.MaxRequestBytes, "max-request-bytes", DefaultMaxRequestBytes, "largest OTLP export request in bytes: batches are split to fit, and a span or log record is cut down to fit (a Collector's gRPC receiver takes 4 MiB by default)")
+	fs.IntVar(&c.PumpWorkers, "pump-workers", 2, "how many batches of queued events are decoded, mapped and encoded at once while the oldest is exported (1 to 64)")
 	fs.Int64Var(&c.MemoryLimit, "memory-limit", 64<<20, "soft limit in bytes of the service's Go memory (the runtime's memory limit: the garbage collector works harder near it); 0: none. GOMEMLIMIT, when set, wins")
 	fs.StringVar(&c.PprofListen, "pprof-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off when empty; keep it on loopback)")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "127.0.0.1:9464", "serve the service's own metrics for Prometheus (GET /metrics) on this address, in addition to OTLP; empty turns it off; never the --listen address")
@@ -172,6 +176,9 @@ standard OTEL_* variables (none: the console). The webhook secret comes from --s
 	}
 	if c.MaxRequestBytes < MinMaxRequestBytes {
 		errs = append(errs, fmt.Errorf("--max-request-bytes %d is below %d", c.MaxRequestBytes, MinMaxRequestBytes))
+	}
+	if c.PumpWorkers < 1 || c.PumpWorkers > 64 {
+		errs = append(errs, fmt.Errorf("--pump-workers %d must be from 1 to 64", c.PumpWorkers))
 	}
 	if c.Spool.DeadLetterMaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("--dead-letter-max-bytes %d must be at least 1 MiB", c.Spool.DeadLetterMaxBytes))

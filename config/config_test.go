@@ -121,6 +121,8 @@ func TestServeRejectsBadValues(t *testing.T) {
 		{"--spool-dir", "/tmp/x", "--spool-max-bytes", "1048576"},
 		{"--max-request-bytes", "1000"},
 		{"--dead-letter-max-bytes", "1000"},
+		{"--pump-workers", "0"},
+		{"--pump-workers", "65"},
 		{"--no-such-flag"},
 		{"extra-arg"},
 	} {
@@ -171,9 +173,12 @@ func TestSpoolFlags(t *testing.T) {
 	if c.MaxRequestBytes != 3<<20 || c.Spool.DeadLetterMaxBytes != 256<<20 {
 		t.Errorf("--max-request-bytes default %d, --dead-letter-max-bytes %d", c.MaxRequestBytes, c.Spool.DeadLetterMaxBytes)
 	}
-	c, err = ParseServe(nil, env(map[string]string{EnvSecret: "s", "ASSISTANT_OTEL_MAX_REQUEST_BYTES": "65536", "ASSISTANT_OTEL_DEAD_LETTER_MAX_BYTES": "2097152"}), io.Discard)
-	if err != nil || c.MaxRequestBytes != 64<<10 || c.Spool.DeadLetterMaxBytes != 2<<20 {
-		t.Errorf("ASSISTANT_OTEL_MAX_REQUEST_BYTES, ASSISTANT_OTEL_DEAD_LETTER_MAX_BYTES: %d, %d, %v", c.MaxRequestBytes, c.Spool.DeadLetterMaxBytes, err)
+	if c.PumpWorkers != 2 {
+		t.Errorf("--pump-workers default %d, want 2", c.PumpWorkers)
+	}
+	c, err = ParseServe(nil, env(map[string]string{EnvSecret: "s", "ASSISTANT_OTEL_MAX_REQUEST_BYTES": "65536", "ASSISTANT_OTEL_DEAD_LETTER_MAX_BYTES": "2097152", "ASSISTANT_OTEL_PUMP_WORKERS": "64"}), io.Discard)
+	if err != nil || c.MaxRequestBytes != 64<<10 || c.Spool.DeadLetterMaxBytes != 2<<20 || c.PumpWorkers != 64 {
+		t.Errorf("ASSISTANT_OTEL_MAX_REQUEST_BYTES, ASSISTANT_OTEL_DEAD_LETTER_MAX_BYTES, ASSISTANT_OTEL_PUMP_WORKERS: %d, %d, %d, %v", c.MaxRequestBytes, c.Spool.DeadLetterMaxBytes, c.PumpWorkers, err)
 	}
 	for v, want := range map[string]int64{"0": 0, "134217728": 128 << 20} {
 		c, err := ParseServe(nil, env(map[string]string{EnvSecret: "s", "ASSISTANT_OTEL_MEMORY_LIMIT": v}), io.Discard)

@@ -93,7 +93,9 @@ func TestDeadLetters(t *testing.T) {
 				}
 			}
 			var store *deadletter.Store
-			opts := Options{Queue: q, Map: mapper.Map, Exporter: exp, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+			// Batches of two, prepared by three workers while one is sent.
+			opts := Options{Queue: q, Map: mapper.Map, Exporter: exp, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+				MaxBatch: 2, Workers: 3}
 			if withStore {
 				if store, err = deadletter.Open(filepath.Join(dir, deadletter.DirName), 0); err != nil {
 					t.Fatal(err)

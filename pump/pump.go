@@ -18,6 +18,17 @@
 // crash loses the measurements since the last successful export, and a
 // batch replayed after a crash is measured again.
 //
+// The work is a pipeline: while one batch is sent (and the pump waits for
+// its acknowledgement), Workers goroutines decode, map and build the
+// batches read after it. Batches are sent, acknowledged and deleted one at
+// a time, oldest first, on Run's goroutine, which also does every other
+// queue write (quarantine) and every retry, so the failing/recovered state
+// and the crash window are those of a single loop: one batch between its
+// acknowledgement and its deletion. The batches being prepared have had
+// their metric measurements recorded (Build) but are not sent: a crash or a
+// ctx cancel leaves them queued, and they are measured again when exported
+// later (at most Workers batches more than without the pipeline).
+//
 // Failures are handled by their class (exporter.FailureOf): transient ones
 // are retried with backoff, honouring the delay the endpoint asked for; a
 // misconfiguration (401, 403, 404, Unauthenticated, …) too, with the events
@@ -38,6 +49,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -62,6 +74,9 @@ const (
 	MetricRetries     = "assistant_otel.export.retries"
 	MetricDeadLetters = "assistant_otel.export.dead_letters"
 )
+
+// DefaultWorkers is Options.Workers when not set.
+const DefaultWorkers = 2
 
 // Exporter is the synchronous export path of *exporter.Exporter.
 type Exporter interface {
@@ -92,6 +107,9 @@ type Options struct {
 	// 512 events, 16 MiB).
 	MaxBatch      int
 	MaxBatchBytes int64
+	// Workers is how many batches are decoded, mapped and built at once
+	// while the oldest is sent (default DefaultWorkers).
+	Workers int
 	// Linger is how long the pump waits, when it was idle and an event
 	// arrives, for more to export with it (default 20ms; negative: none).
 	// It delays export, never the webhook's answer.
@@ -143,6 +161,9 @@ func New(o Options) (*Pump, error) {
 	}
 	if o.MaxBatchBytes <= 0 {
 		o.MaxBatchBytes = 16 << 20
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
 	}
 	if o.Linger == 0 {
 		o.Linger = 20 * time.Millisecond
@@ -242,24 +263,46 @@ func (p *Pump) draining() bool {
 }
 
 // Run exports until ctx ends (it returns ctx's error, leaving what is not
-// acknowledged in the queue) or, after Drain, until the queue is empty (nil).
+// acknowledged in the queue) or, after Drain, until the queue is empty and
+// everything read was acknowledged (nil).
 func (p *Pump) Run(ctx context.Context) error {
 	defer func() { _ = p.reg.Unregister() }()
+	work := make(chan *job, p.o.Workers+1)
+	var wg sync.WaitGroup
+	for range p.o.Workers {
+		wg.Go(func() {
+			for j := range work {
+				p.prepare(ctx, j)
+			}
+		})
+	}
+	// The workers finish what was handed to them (at most Workers batches
+	// when ctx ended) before Run returns.
+	defer func() { close(work); wg.Wait() }()
 	var cursor uint64
+	var inflight []*job // read, oldest first; all but the oldest are prepared while it is sent
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var recs []spool.Record
-		ok := p.retry(ctx, "read", func(context.Context) error {
-			var err error
-			recs, err = p.o.Queue.Read(cursor, p.o.MaxBatch, p.o.MaxBatchBytes)
-			return err
-		})
-		if !ok {
-			return ctx.Err()
+		for len(inflight) <= p.o.Workers {
+			var recs []spool.Record
+			if !p.retry(ctx, "read", func(context.Context) error {
+				var err error
+				recs, err = p.o.Queue.Read(cursor, p.o.MaxBatch, p.o.MaxBatchBytes)
+				return err
+			}) {
+				return ctx.Err()
+			}
+			if len(recs) == 0 {
+				break
+			}
+			cursor = recs[len(recs)-1].Seq
+			j := &job{recs: recs, done: make(chan struct{})}
+			work <- j // never blocks: at most Workers+1 jobs are in flight
+			inflight = append(inflight, j)
 		}
-		if len(recs) == 0 {
+		if len(inflight) == 0 {
 			if p.draining() {
 				return nil
 			}
@@ -273,12 +316,25 @@ func (p *Pump) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		cursor = recs[len(recs)-1].Seq
-		good, ts := p.prepare(recs)
-		if len(good) > 0 && !p.export(ctx, good, ts) {
+		j := inflight[0]
+		inflight[0], inflight = nil, inflight[1:]
+		<-j.done
+		if !p.export(ctx, j) {
 			return ctx.Err()
 		}
 	}
+}
+
+// job is one batch read from the queue: a worker prepares it (decode, map,
+// Build), then Run quarantines what could not be used and exports the rest.
+type job struct {
+	recs []spool.Record // as read; dropped once prepared
+	done chan struct{}  // closed when prepared
+
+	good  []event
+	bad   []badRecord
+	batch *exporter.Batch
+	err   error // of Build
 }
 
 // event is what the pump keeps of a record it exports: what Delete needs,
@@ -288,20 +344,32 @@ type event struct {
 	id  string       // log_id, or the call's global session id
 }
 
-// prepare decodes and maps records; it quarantines those it cannot use.
-func (p *Pump) prepare(recs []spool.Record) ([]event, []mapping.Telemetry) {
-	good := make([]event, 0, len(recs))
+type badRecord struct {
+	rec   spool.Record
+	cause error
+}
+
+// prepare decodes and maps j's records, setting aside those it cannot use,
+// and builds the batch of the others (recording their metric
+// measurements).
+func (p *Pump) prepare(ctx context.Context, j *job) {
+	defer close(j.done)
+	recs := j.recs
+	j.recs = nil
+	j.good = make([]event, 0, len(recs))
 	ts := make([]mapping.Telemetry, 0, len(recs))
 	for _, r := range recs {
 		t, id, err := p.map1(r)
 		if err != nil {
-			p.quarantine(r, err)
+			j.bad = append(j.bad, badRecord{rec: r, cause: err})
 			continue
 		}
-		good = append(good, event{rec: spool.Record{Seq: r.Seq, Size: r.Size, Received: r.Received}, id: id})
+		j.good = append(j.good, event{rec: spool.Record{Seq: r.Seq, Size: r.Size, Received: r.Received}, id: id})
 		ts = append(ts, t)
 	}
-	return good, ts
+	if len(ts) > 0 {
+		j.batch, j.err = p.o.Exporter.Build(ctx, ts)
+	}
 }
 
 func (p *Pump) map1(r spool.Record) (t mapping.Telemetry, id string, err error) {
@@ -333,31 +401,36 @@ func (p *Pump) quarantine(r spool.Record, cause error) {
 	p.o.Logger.Error("pump: record quarantined, not exported", "seq", r.Seq, "cause", cause)
 }
 
-// export builds the batch (recording its metric measurements), sends
-// spans and log records until acknowledged, sets aside the events the
-// endpoint refused, and deletes the records at once: the order keeps the
-// window in which a crash duplicates spans and log records (between their
-// acknowledgement and the deletion) to one commit. It returns false when
-// ctx ended first.
-func (p *Pump) export(ctx context.Context, good []event, ts []mapping.Telemetry) bool {
-	b, err := p.o.Exporter.Build(ctx, ts)
-	if err != nil { // a programming error: nothing to retry
-		p.o.Logger.Error("pump: building telemetry failed", "error", err)
+// export quarantines the records of j that could not be used, sends the
+// spans and log records of the others until acknowledged, sets aside the
+// events the endpoint refused, and deletes the records at once: the order
+// keeps the window in which a crash duplicates spans and log records
+// (between their acknowledgement and the deletion) to one commit. It
+// returns false when ctx ended first.
+func (p *Pump) export(ctx context.Context, j *job) bool {
+	for _, b := range j.bad {
+		p.quarantine(b.rec, b.cause)
+	}
+	if len(j.good) == 0 {
+		return true
+	}
+	if j.err != nil { // a programming error: nothing to retry
+		p.o.Logger.Error("pump: building telemetry failed", "error", j.err)
 		return true
 	}
 	if !p.retry(ctx, "send", func(ctx context.Context) error {
-		err := p.o.Exporter.Send(ctx, b)
+		err := p.o.Exporter.Send(ctx, j.batch)
 		_, after := exporter.FailureOf(err)
 		return retry.After(err, after)
 	}) {
 		return false
 	}
-	for _, d := range b.DeadLetters() {
-		p.deadLetter(good[d.Index], d)
+	for _, d := range j.batch.DeadLetters() {
+		p.deadLetter(j.good[d.Index], d)
 	}
-	recs := make([]spool.Record, len(good))
-	for i := range good {
-		recs[i] = good[i].rec
+	recs := make([]spool.Record, len(j.good))
+	for i := range j.good {
+		recs[i] = j.good[i].rec
 	}
 	return p.retry(ctx, "delete", func(context.Context) error { return p.o.Queue.Delete(recs) })
 }

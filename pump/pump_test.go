@@ -3,6 +3,7 @@ package pump
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -21,20 +22,24 @@ type fakeExporter struct {
 	failSends int
 	afterSend func(sends int)
 	sends     int
-	sent      int // events in successful sends
-	pending   int
+	sent      int                     // events in successful sends
+	pending   map[*exporter.Batch]int // events of each batch built and not yet sent
 	order     []string
 }
 
 func (f *fakeExporter) Build(_ context.Context, ts []mapping.Telemetry) (*exporter.Batch, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.pending = len(ts)
+	b := &exporter.Batch{}
+	if f.pending == nil {
+		f.pending = map[*exporter.Batch]int{}
+	}
+	f.pending[b] = len(ts)
 	f.order = append(f.order, "build")
-	return &exporter.Batch{}, nil
+	return b, nil
 }
 
-func (f *fakeExporter) Send(context.Context, *exporter.Batch) error {
+func (f *fakeExporter) Send(_ context.Context, b *exporter.Batch) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sends++
@@ -45,7 +50,8 @@ func (f *fakeExporter) Send(context.Context, *exporter.Batch) error {
 	if f.sends <= f.failSends {
 		return errors.New("collector down")
 	}
-	f.sent += f.pending
+	f.sent += f.pending[b]
+	delete(f.pending, b)
 	return nil
 }
 
@@ -130,25 +136,34 @@ func TestStopLeavesRecords(t *testing.T) {
 }
 
 // TestQuarantineBadRecords: undecodable bodies and mapping panics are
-// quarantined; the good records are exported.
+// quarantined; the good records are exported, with one batch or batches
+// prepared by several workers.
 func TestQuarantineBadRecords(t *testing.T) {
-	d, _, err := spool.Open(t.TempDir(), spool.Options{MaxBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	appendBody(t, d, goodBody)
-	appendBody(t, d, `not json`)
-	appendBody(t, d, `{"event":{"name":"message_logged"},"payload":{"log_id":"panic"}}`)
-	appendBody(t, d, goodBody)
-	f := &fakeExporter{}
-	p := newTestPump(t, d, f, nil)
-	p.Drain()
-	if err := p.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if _, sent := f.get(); sent != 2 || d.Stats().Events != 0 {
-		t.Errorf("sent %d, left %d; want 2 sent, 2 quarantined", sent, d.Stats().Events)
+	for _, o := range []Options{{}, {MaxBatch: 1, Workers: 3}} {
+		t.Run(fmt.Sprintf("batch=%d,workers=%d", o.MaxBatch, o.Workers), func(t *testing.T) {
+			d, _, err := spool.Open(t.TempDir(), spool.Options{MaxBytes: 1 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			appendBody(t, d, goodBody)
+			appendBody(t, d, `not json`)
+			appendBody(t, d, `{"event":{"name":"message_logged"},"payload":{"log_id":"panic"}}`)
+			appendBody(t, d, goodBody)
+			f := &fakeExporter{}
+			o.Queue, o.Map, o.Exporter = d, mapStub, f
+			p, err := New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Drain()
+			if err := p.Run(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if _, sent := f.get(); sent != 2 || d.Stats().Events != 0 {
+				t.Errorf("sent %d, left %d; want 2 sent, 2 quarantined", sent, d.Stats().Events)
+			}
+		})
 	}
 }
 

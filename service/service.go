@@ -185,6 +185,7 @@ func (s *Service) start(ctx context.Context) (_ *running, err error) {
 		Logger:      logger,
 		OnHealth:    health.set,
 		DeadLetters: dead,
+		Workers:     cfg.PumpWorkers,
 	})
 	if err != nil {
 		return nil, err
