@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/assistant-otel/assistant-otel/internal/otlptest"
+	"github.com/assistant-otel/assistant-otel/internal/retry"
 )
 
 // newClient returns a client from env, shut down when the test ends.
@@ -197,15 +198,14 @@ func TestGRPCLazyConnect(t *testing.T) {
 	}
 
 	col := otlptest.StartGRPC(t, otlptest.KeepRequests(), otlptest.At(addr))
-	deadline := time.Now().Add(15 * time.Second) // reconnect backoff is at most 5s
-	for {
-		if _, err = c.Export(context.Background(), req); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Export after the server started: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	waitCtx, stop := context.WithTimeout(context.Background(), 15*time.Second) // reconnect backoff is at most 5s
+	defer stop()
+	err = retry.Do(waitCtx, retry.Policy{Min: 50 * time.Millisecond, Max: 50 * time.Millisecond}, func(ctx context.Context) error {
+		_, err := c.Export(context.Background(), req)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Export after the server started: %v", err)
 	}
 	if n := len(col.Received()); n != 1 {
 		t.Errorf("the collector got %d requests, want 1", n)
