@@ -115,13 +115,9 @@ func NewClient(cfg Config, onRetry func(int, time.Duration, error)) (*watsonapi.
 // continue.
 func Run(ctx context.Context, cfg Config, deps Deps) (_ Stats, err error) {
 	st := Stats{Total: -1}
-	if deps.Sink == nil && !cfg.DryRun {
-		return st, errors.New("backfill: no sink")
-	}
-	deps = deps.withDefaults()
-	logger, now := deps.Logger, deps.Now
 	lister := deps.Lister
-	if lister == nil {
+	if lister == nil && (deps.Sink != nil || cfg.DryRun) { // else startImport refuses the run
+		logger := deps.withDefaults().Logger
 		c, err := NewClient(cfg, func(attempt int, wait time.Duration, err error) {
 			logger.Warn("backfill: retrying a page", "attempt", attempt, "wait", wait.String(), "error", err)
 		})
@@ -130,28 +126,16 @@ func Run(ctx context.Context, cfg Config, deps Deps) (_ Stats, err error) {
 		}
 		lister = c
 	}
-	dedupe, closeDedupe, err := openDeduper(deps.Deduper, cfg.DedupeFile, cfg.DryRun)
+	im, err := startImport("backfill", cfg.DryRun, cfg.DedupeFile, cfg.Progress, deps, &st)
 	if err != nil {
-		return st, fmt.Errorf("backfill: %w", err)
+		return st, err
 	}
-	defer func() {
-		if cerr := closeDedupe(); cerr != nil && err == nil {
-			err = fmt.Errorf("backfill: %w", cerr)
-		}
-	}()
-	out := deps.Progress
+	defer im.finish(&err)
 	j := &job{
-		cfg: cfg, lister: lister, sink: deps.Sink, dedupe: dedupe, logger: logger, now: now, st: &st,
+		importer: im, cfg: cfg, lister: lister,
 		base: cfg.BaseFilter(), seen: map[string]struct{}{}, boundary: map[string]struct{}{}, page: map[string]struct{}{},
 	}
-	j.progress = NewProgress(out, cfg.Progress, "backfill")
-	j.progress.Detail = func() string {
-		verb := "consumed"
-		if cfg.DryRun {
-			verb = "to consume"
-		}
-		return fmt.Sprintf("%d %s, %d already exported", j.cp.Consumed, verb, j.cp.Skipped)
-	}
+	j.progress.Detail = func() string { return im.detail(j.cp.Consumed, j.cp.Skipped) }
 	err = j.run(ctx)
 	j.progress.Finish()
 	return st, err
@@ -170,14 +154,9 @@ func (d *dryDeduper) Seen(k string) bool { return d.mem.Seen(k) || d.base.Seen(k
 func (d *dryDeduper) Mark(k string)      { d.mem.Mark(k) }
 
 type job struct {
-	cfg      Config
-	lister   Lister
-	sink     Sink
-	dedupe   Deduper
-	logger   *slog.Logger
-	now      func() time.Time
-	progress *Progress
-	st       *Stats
+	*importer
+	cfg    Config
+	lister Lister
 
 	base string     // the run's filter
 	cp   Checkpoint // the state, saved as the checkpoint
@@ -299,31 +278,16 @@ func (j *job) handle(ctx context.Context, raw []byte) error {
 		return nil
 	}
 	id, t := ev.DedupeKey(), watson.ParseTime(ev.Log.RequestTimestamp)
-	if id != "" && j.isSeen(id) {
-		j.track(id, t)
-		j.st.Skipped++
-		j.cp.Skipped++
-		return nil
-	}
-	if !j.cfg.DryRun {
-		err := j.sink.Consume(ctx, ev, Received(ev, j.now()))
-		if errors.Is(err, ErrAlreadyExported) {
-			j.dedupe.Mark(id)
-			j.track(id, t)
-			j.st.Skipped++
-			j.cp.Skipped++
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("backfill: consuming log %s: %w", ev.Log.LogID, err)
-		}
-	}
-	if id != "" {
-		j.dedupe.Mark(id)
+	skipped, err := j.offer(ctx, ev, id, j.isSeen)
+	if err != nil {
+		return fmt.Errorf("backfill: consuming log %s: %w", ev.Log.LogID, err)
 	}
 	j.track(id, t)
-	j.st.Consumed++
-	j.cp.Consumed++
+	if skipped {
+		j.cp.Skipped++
+	} else {
+		j.cp.Consumed++
+	}
 	return nil
 }
 

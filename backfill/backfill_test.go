@@ -375,8 +375,10 @@ func TestDryRunOnlyCounts(t *testing.T) {
 	seen.Mark(key(3))
 	cfg := config(t, s)
 	cfg.DryRun = true
+	cfg.Progress = backfill.ProgressPlain
+	var progress bytes.Buffer
 	d := deps(nil)
-	d.Deduper = seen
+	d.Deduper, d.Progress = seen, &progress
 	st, err := backfill.Run(t.Context(), cfg, d)
 	if err != nil {
 		t.Fatal(err)
@@ -384,11 +386,24 @@ func TestDryRunOnlyCounts(t *testing.T) {
 	if st.Consumed != 29 || st.Skipped != 1 || st.Fetched != 30 {
 		t.Errorf("stats %+v, want 29 to consume, 1 skipped", st)
 	}
+	if !strings.Contains(progress.String(), "29 to consume, 1 already exported") {
+		t.Errorf("progress %q, want the counts of a dry run", progress.String())
+	}
 	if seen.Len() != 1 {
 		t.Errorf("a dry run marked %d ids", seen.Len()-1)
 	}
 	if _, err := os.Stat(cfg.Checkpoint); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a dry run wrote a checkpoint (%v)", err)
+	}
+}
+
+func TestNoSinkIsRefused(t *testing.T) {
+	s := server(t, logsAt(t, 1, minutes))
+	if _, err := backfill.Run(t.Context(), config(t, s), deps(nil)); err == nil || err.Error() != "backfill: no sink" {
+		t.Errorf("backfill without a sink: %v", err)
+	}
+	if _, err := backfill.Replay(t.Context(), backfill.ReplayConfig{Files: []string{"-"}}, deps(nil)); err == nil || err.Error() != "replay: no sink" {
+		t.Errorf("replay without a sink: %v", err)
 	}
 }
 

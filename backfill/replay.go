@@ -9,10 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sort"
-	"time"
 
 	"github.com/assistant-otel/assistant-otel/watson"
 )
@@ -43,30 +41,13 @@ const maxLine = 64 << 20
 // error wrapping ErrInvalidEntries.
 func Replay(ctx context.Context, cfg ReplayConfig, deps Deps) (_ Stats, err error) {
 	st := Stats{Total: -1}
-	if deps.Sink == nil && !cfg.DryRun {
-		return st, errors.New("replay: no sink")
-	}
-	deps = deps.withDefaults()
-	logger, now := deps.Logger, deps.Now
-	dedupe, closeDedupe, err := openDeduper(deps.Deduper, cfg.DedupeFile, cfg.DryRun)
+	im, err := startImport("replay", cfg.DryRun, cfg.DedupeFile, cfg.Progress, deps, &st)
 	if err != nil {
-		return st, fmt.Errorf("replay: %w", err)
+		return st, err
 	}
-	defer func() {
-		if cerr := closeDedupe(); cerr != nil && err == nil {
-			err = fmt.Errorf("replay: %w", cerr)
-		}
-	}()
-	out := deps.Progress
-	r := &replayer{cfg: cfg, sink: deps.Sink, dedupe: dedupe, logger: logger, now: now, st: &st}
-	r.progress = NewProgress(out, cfg.Progress, "replay")
-	r.progress.Detail = func() string {
-		verb := "consumed"
-		if cfg.DryRun {
-			verb = "to consume"
-		}
-		return fmt.Sprintf("%d %s, %d already exported, %d invalid", st.Consumed, verb, st.Skipped, st.Invalid)
-	}
+	defer im.finish(&err)
+	r := &replayer{importer: im}
+	r.progress.Detail = func() string { return fmt.Sprintf("%s, %d invalid", im.detail(st.Consumed, st.Skipped), st.Invalid) }
 	defer r.progress.Finish()
 	for _, name := range cfg.Files {
 		if err := r.file(ctx, name); err != nil {
@@ -74,12 +55,12 @@ func Replay(ctx context.Context, cfg ReplayConfig, deps Deps) (_ Stats, err erro
 		}
 		st.Pages++
 	}
-	if s, ok := dedupe.(Syncer); ok {
+	if s, ok := r.dedupe.(Syncer); ok {
 		if err := s.Sync(); err != nil {
 			return st, fmt.Errorf("replay: %w", err)
 		}
 	}
-	logger.Info("replay: done", "stats", st.String())
+	r.logger.Info("replay: done", "stats", st.String())
 	if st.Invalid > 0 {
 		return st, fmt.Errorf("replay: %w: %d (see the warnings above)", ErrInvalidEntries, st.Invalid)
 	}
@@ -87,14 +68,8 @@ func Replay(ctx context.Context, cfg ReplayConfig, deps Deps) (_ Stats, err erro
 }
 
 type replayer struct {
-	cfg      ReplayConfig
-	sink     Sink
-	dedupe   Deduper
-	logger   *slog.Logger
-	now      func() time.Time
-	progress *Progress
-	st       *Stats
-	name     string
+	*importer
+	name string // of the file being read
 }
 
 func (r *replayer) file(ctx context.Context, name string) (err error) {
@@ -369,25 +344,9 @@ func (r *replayer) consume(ctx context.Context, ev watson.Event) error {
 	r.st.Fetched++
 	defer r.progress.Add(1)
 	key := ev.DedupeKey()
-	if key != "" && r.dedupe.Seen(key) {
-		r.st.Skipped++
-		return nil
+	if _, err := r.offer(ctx, ev, key, r.dedupe.Seen); err != nil {
+		return fmt.Errorf("replay: %s: consuming %s: %w", r.name, key, err)
 	}
-	if !r.cfg.DryRun {
-		err := r.sink.Consume(ctx, ev, Received(ev, r.now()))
-		if errors.Is(err, ErrAlreadyExported) {
-			r.dedupe.Mark(key)
-			r.st.Skipped++
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("replay: %s: consuming %s: %w", r.name, key, err)
-		}
-	}
-	if key != "" {
-		r.dedupe.Mark(key)
-	}
-	r.st.Consumed++
 	return nil
 }
 

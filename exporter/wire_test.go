@@ -1,12 +1,9 @@
 package exporter
 
 import (
-	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,72 +13,24 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	collectorlogs "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/assistant-otel/assistant-otel/internal/otlptest"
 	"github.com/assistant-otel/assistant-otel/mapping"
 	"github.com/assistant-otel/assistant-otel/watson"
 )
 
-// captureServer is an OTLP/gRPC endpoint that keeps every trace and logs
-// request it receives, decoded by the official protobuf types.
-type captureServer struct {
-	collectortrace.UnimplementedTraceServiceServer
-	mu       sync.Mutex
-	traces   []*collectortrace.ExportTraceServiceRequest
-	logs     []*collectorlogs.ExportLogsServiceRequest
-	endpoint string
-}
-
-type captureLogs struct {
-	collectorlogs.UnimplementedLogsServiceServer
-	*captureServer
-}
-
-func (c *captureServer) Export(_ context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.traces = append(c.traces, req)
-	return &collectortrace.ExportTraceServiceResponse{}, nil
-}
-
-func (c captureLogs) Export(_ context.Context, req *collectorlogs.ExportLogsServiceRequest) (*collectorlogs.ExportLogsServiceResponse, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.logs = append(c.logs, req)
-	return &collectorlogs.ExportLogsServiceResponse{}, nil
-}
-
-// take returns and forgets what was received.
-func (c *captureServer) take() ([]*collectortrace.ExportTraceServiceRequest, []*collectorlogs.ExportLogsServiceRequest) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, l := c.traces, c.logs
-	c.traces, c.logs = nil, nil
-	return t, l
-}
-
-func startCapture(t *testing.T) *captureServer {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &captureServer{endpoint: "http://" + lis.Addr().String()}
-	srv := grpc.NewServer()
-	collectortrace.RegisterTraceServiceServer(srv, c)
-	collectorlogs.RegisterLogsServiceServer(srv, captureLogs{captureServer: c})
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	return c
+// startCapture starts an OTLP/gRPC endpoint that keeps every request.
+func startCapture(t *testing.T) *otlptest.Server {
+	return otlptest.StartGRPC(t, otlptest.KeepRequests())
 }
 
 // exportBothWays sends ts through the SDK path and through the wire path of
 // a synchronous exporter and returns the requests each produced.
-func exportBothWays(t *testing.T, c *captureServer, ts []mapping.Telemetry, extra ...Option) (sdk, wire [2][]proto.Message) {
+func exportBothWays(t *testing.T, c *otlptest.Server, ts []mapping.Telemetry, extra ...Option) (sdk, wire [2][]proto.Message) {
 	t.Helper()
 	for i, sdkOnly := range []bool{true, false} {
 		opts := append([]Option{WithSynchronous(), WithServiceVersion("1.2.3"), withSDKOnly(sdkOnly)}, extra...)
@@ -102,20 +51,22 @@ func exportBothWays(t *testing.T, c *captureServer, ts []mapping.Telemetry, extr
 		if err := e.Shutdown(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		traces, logs := c.take()
 		var out [2][]proto.Message
-		for _, r := range traces {
-			out[0] = append(out[0], r)
-		}
-		for _, r := range logs {
-			for _, rl := range r.ResourceLogs {
-				for _, sl := range rl.ScopeLogs {
-					for _, lr := range sl.LogRecords {
-						lr.ObservedTimeUnixNano = 0 // set at emit time
+		for _, r := range c.TakeReceived() {
+			switch r.Signal {
+			case "traces":
+				out[0] = append(out[0], decode(t, r, new(collectortrace.ExportTraceServiceRequest)))
+			case "logs":
+				req := decode(t, r, new(collectorlogs.ExportLogsServiceRequest))
+				for _, rl := range req.ResourceLogs {
+					for _, sl := range rl.ScopeLogs {
+						for _, lr := range sl.LogRecords {
+							lr.ObservedTimeUnixNano = 0 // set at emit time
+						}
 					}
 				}
+				out[1] = append(out[1], req)
 			}
-			out[1] = append(out[1], r)
 		}
 		if i == 0 {
 			sdk = out
@@ -124,6 +75,15 @@ func exportBothWays(t *testing.T, c *captureServer, ts []mapping.Telemetry, extr
 		}
 	}
 	return sdk, wire
+}
+
+// decode returns the body of r decoded into m.
+func decode[M proto.Message](t *testing.T, r otlptest.Request, m M) M {
+	t.Helper()
+	if err := proto.Unmarshal(r.Body, m); err != nil {
+		t.Fatalf("a %s request does not decode: %v", r.Signal, err)
+	}
+	return m
 }
 
 func withSDKOnly(v bool) Option { return func(o *options) { o.sdkOnly = v } }
@@ -148,7 +108,7 @@ func compareRequests(t *testing.T, sdk, wire [2][]proto.Message) {
 // checks that the wire path sends exactly what the SDK's exporters send.
 func TestWireMatchesSDKOnCorpus(t *testing.T) {
 	c := startCapture(t)
-	setOTLPEnv(t, c.endpoint)
+	setOTLPEnv(t, c.Endpoint())
 	var files []string
 	for _, pattern := range []string{"../testdata/corpus/*.json", "../testdata/corpus/other-events/*.json", "../mapping/testdata/edge/*.json"} {
 		m, err := filepath.Glob(pattern)
@@ -197,7 +157,7 @@ func TestWireMatchesSDKOnCorpus(t *testing.T) {
 // local parents, links, and a sampler that drops some conversations.
 func TestWireMatchesSDKOnEdges(t *testing.T) {
 	c := startCapture(t)
-	setOTLPEnv(t, c.endpoint)
+	setOTLPEnv(t, c.Endpoint())
 	t.Setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "6")
 	t.Setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "2")
 	t.Setenv("OTEL_SPAN_LINK_COUNT_LIMIT", "1")

@@ -144,6 +144,7 @@ func TestRedactNegatives(t *testing.T) {
 		"sha 3a7bd3e2360a3d29eea436fcfb7e44c735d117c4",
 		// near misses
 		"not an email: user@localhost",
+		"nor this: root@localhost. Thanks", // one label, with a dot in the text
 		"@handle and a@b",
 		"x@y.z1",
 		"GB82 WEST 1234 5698 7654 33", // bad IBAN check

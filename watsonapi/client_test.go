@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -270,17 +271,38 @@ func TestStaticTokenRefusedIsNotRetried(t *testing.T) {
 
 func TestTokenIsRefreshedBeforeExpiry(t *testing.T) {
 	s := newServer(t, 5)
-	s.TokenTTL = time.Second // refresh due after 800 ms
-	c := newClient(t, s, nil)
-	if _, err := c.ListLogs(t.Context(), watsonapi.Query{}); err != nil {
+	s.TokenTTL = time.Hour // refresh due after 48 minutes
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	advance := func(d time.Duration) {
+		mu.Lock()
+		now = now.Add(d)
+		mu.Unlock()
+	}
+	iam, err := watsonapi.NewIAM(s.APIKey, s.IAMURL, watsonapi.WithIAMClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}))
+	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(850 * time.Millisecond)
-	if _, err := c.ListLogs(t.Context(), watsonapi.Query{}); err != nil {
-		t.Fatal(err)
-	}
-	if n := s.Exchanges(); n != 2 {
-		t.Errorf("%d exchanges, want 2 (refreshed at 80%% of expires_in)", n)
+	c := newClient(t, s, func(cfg *watsonapi.Config) { cfg.Tokens = iam })
+	for _, step := range []struct {
+		after     time.Duration
+		exchanges int
+	}{
+		{0, 1},                // the first token
+		{47 * time.Minute, 1}, // before 80% of expires_in: the same token
+		{2 * time.Minute, 2},  // after: a new one, before the old one expired
+	} {
+		advance(step.after)
+		if _, err := c.ListLogs(t.Context(), watsonapi.Query{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.Exchanges(); n != step.exchanges {
+			t.Errorf("after %s more: %d exchanges, want %d (refreshed at 80%% of expires_in)", step.after, n, step.exchanges)
+		}
 	}
 	for _, r := range s.Requests() {
 		if r.Status != 200 {

@@ -1,16 +1,23 @@
-// Package otlptest is an OTLP receiver for tests: a gRPC or HTTP/protobuf
-// server on the loopback interface that records everything it is sent and
-// offers it back as flat, comparable values.
+// Package otlptest is the fake OTLP endpoint of the tests: a gRPC or
+// HTTP/protobuf server on the loopback interface that records everything it
+// is sent and offers it back as flat, comparable values. It can also keep
+// each request as received (headers, compression, body: KeepRequests), fail
+// or refuse on purpose (Failing, SetRefuse), answer as a test says
+// (SetGRPCAnswer, SetHTTPReply: status codes, partial successes, delays),
+// serve TLS (WithTLS) and count connections. It imports only the OTLP
+// protobuf types and gRPC, so any package's tests may use it.
 package otlptest
 
 import (
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"path"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +27,10 @@ import (
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	_ "google.golang.org/grpc/encoding/gzip" // accept OTEL_EXPORTER_OTLP_COMPRESSION=gzip
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -35,19 +45,44 @@ const (
 type Server struct {
 	protocol string
 	endpoint string
+	addr     string      // to listen on; "" is 127.0.0.1:0
+	tls      *tls.Config // nil: plain text
+	grpcOpts []grpc.ServerOption
+	keep     bool // keep every request in received
 	grpc     *grpc.Server
 	http     *http.Server
 
-	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced whenever something arrives
-	failing  bool
-	refuse   func(spans []Span, logs []LogRecord) Refusal
-	requests int // accepted export requests, all signals
-	refused  int // export requests answered with an error
-	sizes    []int
-	spans    []Span
-	logs     []LogRecord
-	metrics  []Metric
+	mu         sync.Mutex
+	changed    chan struct{} // closed and replaced whenever something arrives
+	failing    bool
+	refuse     func(spans []Span, logs []LogRecord) Refusal
+	grpcAnswer func(ctx context.Context) (rejected int64, message string, err error)
+	httpReply  http.HandlerFunc
+	requests   int // accepted export requests, all signals
+	refused    int // export requests answered with an error
+	conns      int // connections accepted
+	sizes      []int
+	received   []Request
+	spans      []Span
+	logs       []LogRecord
+	metrics    []Metric
+}
+
+// Request is one request as the server received it (KeepRequests).
+type Request struct {
+	// Signal is "traces", "logs" or "metrics": the gRPC service, or the
+	// last segment of the HTTP path ("" when it names none).
+	Signal string
+	// Path is the HTTP path or the gRPC method.
+	Path string
+	// Header holds the HTTP headers or the gRPC metadata, with canonical
+	// keys (Header.Get works for both).
+	Header http.Header
+	// Compression is the HTTP Content-Encoding or the gRPC compressor:
+	// "gzip" or "".
+	Compression string
+	// Body is the serialized export request, decompressed.
+	Body []byte
 }
 
 // Refusal is how a Server answers a trace or logs request (SetRefuse).
@@ -87,6 +122,41 @@ type Option func(*Server)
 // until SetFailing(false).
 func Failing() Option { return func(s *Server) { s.failing = true } }
 
+// KeepRequests makes the server keep every request as received (Received).
+func KeepRequests() Option { return func(s *Server) { s.keep = true } }
+
+// At makes the server listen on addr (host:port) instead of a free port on
+// 127.0.0.1, e.g. to start it where a client already points.
+func At(addr string) Option { return func(s *Server) { s.addr = addr } }
+
+// WithTLS serves TLS with cfg; the endpoint is then https://.
+func WithTLS(cfg *tls.Config) Option { return func(s *Server) { s.tls = cfg } }
+
+// GRPCServerOptions adds options to a gRPC server (e.g. an InTapHandle).
+func GRPCServerOptions(opts ...grpc.ServerOption) Option {
+	return func(s *Server) { s.grpcOpts = append(s.grpcOpts, opts...) }
+}
+
+// SetGRPCAnswer makes a gRPC server answer every request with answer
+// instead of recording its contents (it is still kept with KeepRequests): a
+// partial success (rejected, message) or err, a gRPC status error. answer
+// may block until ctx ends, to play a slow endpoint. nil restores the
+// server's own answers.
+func (s *Server) SetGRPCAnswer(answer func(ctx context.Context) (rejected int64, message string, err error)) {
+	s.mu.Lock()
+	s.grpcAnswer = answer
+	s.mu.Unlock()
+}
+
+// SetHTTPReply makes an HTTP server answer every request with reply instead
+// of recording its contents (it is still kept with KeepRequests); the body
+// was read already. nil restores the server's own answers.
+func (s *Server) SetHTTPReply(reply http.HandlerFunc) {
+	s.mu.Lock()
+	s.httpReply = reply
+	s.mu.Unlock()
+}
+
 // StartGRPC starts an OTLP/gRPC receiver on 127.0.0.1 and stops it when the
 // test ends.
 func StartGRPC(tb testing.TB, opts ...Option) *Server {
@@ -95,7 +165,11 @@ func StartGRPC(tb testing.TB, opts ...Option) *Server {
 	// A sink takes what it is sent, whatever the size (a Collector's batch
 	// processor in front of it may merge requests beyond gRPC's 4 MiB
 	// default); size limits are the Collector's under test.
-	s.grpc = grpc.NewServer(grpc.MaxRecvMsgSize(256 << 20))
+	serverOpts := append([]grpc.ServerOption{grpc.MaxRecvMsgSize(256 << 20), grpc.StatsHandler(grpcStats{s})}, s.grpcOpts...)
+	if s.tls != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(s.tls)))
+	}
+	s.grpc = grpc.NewServer(serverOpts...)
 	collectortrace.RegisterTraceServiceServer(s.grpc, traceService{s: s})
 	collectorlogs.RegisterLogsServiceServer(s.grpc, logsService{s: s})
 	collectormetrics.RegisterMetricsServiceServer(s.grpc, metricsService{s: s})
@@ -104,31 +178,23 @@ func StartGRPC(tb testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// StartHTTP starts an OTLP/HTTP (protobuf) receiver on 127.0.0.1 serving
-// /v1/traces, /v1/logs and /v1/metrics, and stops it when the test ends.
+// StartHTTP starts an OTLP/HTTP (protobuf) receiver on 127.0.0.1 and stops
+// it when the test ends. It takes POSTs to any path whose last segment
+// names a signal: /v1/traces, /v1/logs and /v1/metrics, or /custom/logs.
 func StartHTTP(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s, lis := newServer(tb, HTTP, opts)
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/traces", s.handleHTTP(
-		func() proto.Message { return &collectortrace.ExportTraceServiceRequest{} },
-		func(m proto.Message) ([]Span, []LogRecord, []Metric) {
-			return flattenSpans(m.(*collectortrace.ExportTraceServiceRequest)), nil, nil
-		},
-		&collectortrace.ExportTraceServiceResponse{}))
-	mux.HandleFunc("POST /v1/logs", s.handleHTTP(
-		func() proto.Message { return &collectorlogs.ExportLogsServiceRequest{} },
-		func(m proto.Message) ([]Span, []LogRecord, []Metric) {
-			return nil, flattenLogs(m.(*collectorlogs.ExportLogsServiceRequest)), nil
-		},
-		&collectorlogs.ExportLogsServiceResponse{}))
-	mux.HandleFunc("POST /v1/metrics", s.handleHTTP(
-		func() proto.Message { return &collectormetrics.ExportMetricsServiceRequest{} },
-		func(m proto.Message) ([]Span, []LogRecord, []Metric) {
-			return nil, nil, flattenMetrics(m.(*collectormetrics.ExportMetricsServiceRequest))
-		},
-		&collectormetrics.ExportMetricsServiceResponse{}))
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if s.tls != nil {
+		lis = tls.NewListener(lis, s.tls)
+	}
+	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.mu.Lock()
+				s.conns++
+				s.mu.Unlock()
+			}
+		}}
 	go func() { _ = s.http.Serve(lis) }()
 	tb.Cleanup(s.Close)
 	return s
@@ -136,20 +202,28 @@ func StartHTTP(tb testing.TB, opts ...Option) *Server {
 
 func newServer(tb testing.TB, protocol string, opts []Option) (*Server, net.Listener) {
 	tb.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	s := &Server{protocol: protocol, addr: "127.0.0.1:0", changed: make(chan struct{})}
+	for _, opt := range opts {
+		opt(s)
+	}
+	lis, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		tb.Fatalf("otlptest: listen: %v", err)
 	}
-	s := &Server{protocol: protocol, endpoint: "http://" + lis.Addr().String(), changed: make(chan struct{})}
-	for _, opt := range opts {
-		opt(s)
+	s.addr = lis.Addr().String()
+	s.endpoint = "http://" + s.addr
+	if s.tls != nil {
+		s.endpoint = "https://" + s.addr
 	}
 	return s, lis
 }
 
-// Endpoint is the server's URL, http://127.0.0.1:PORT, fit for
-// OTEL_EXPORTER_OTLP_ENDPOINT with either protocol.
+// Endpoint is the server's URL, http://127.0.0.1:PORT (https:// with
+// WithTLS), fit for OTEL_EXPORTER_OTLP_ENDPOINT with either protocol.
 func (s *Server) Endpoint() string { return s.endpoint }
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return s.addr }
 
 // Protocol is GRPC or HTTP.
 func (s *Server) Protocol() string { return s.protocol }
@@ -176,6 +250,30 @@ func (s *Server) Requests() (accepted, refused int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests, s.refused
+}
+
+// Connections returns the number of connections the server accepted.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+// Received returns the requests kept so far (KeepRequests), in arrival
+// order.
+func (s *Server) Received() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.received...)
+}
+
+// TakeReceived returns the requests kept so far and forgets them.
+func (s *Server) TakeReceived() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.received
+	s.received = nil
+	return r
 }
 
 // Spans returns every span received so far, in arrival order.
@@ -391,16 +489,95 @@ func httpStatus(err error) int {
 	return http.StatusServiceUnavailable
 }
 
+// keepRequest keeps r when the server keeps requests.
+func (s *Server) keepRequest(r Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.keep {
+		return
+	}
+	s.received = append(s.received, r)
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// serveGRPC keeps req, then answers it as SetGRPCAnswer says, or records
+// it.
+func (s *Server) serveGRPC(ctx context.Context, signal string, req proto.Message, record func() error) (int64, string, error) {
+	if s.keep {
+		md, _ := metadata.FromIncomingContext(ctx)
+		header := http.Header{}
+		for k, vs := range md {
+			for _, v := range vs {
+				header.Add(k, v)
+			}
+		}
+		method, _ := grpc.Method(ctx)
+		body, err := proto.Marshal(req)
+		if err != nil {
+			return 0, "", status.Error(codes.Internal, err.Error())
+		}
+		r := Request{Signal: signal, Path: method, Header: header, Body: body}
+		if comp, ok := ctx.Value(compressionKey{}).(*string); ok {
+			r.Compression = *comp
+		}
+		s.keepRequest(r)
+	}
+	s.mu.Lock()
+	answer := s.grpcAnswer
+	s.mu.Unlock()
+	if answer != nil {
+		return answer(ctx)
+	}
+	if err := record(); err != nil {
+		return 0, "", grpcError(err)
+	}
+	return 0, "", nil
+}
+
+// grpcStats counts the connections of a gRPC server and notes the
+// compression of each request in its context.
+type grpcStats struct{ s *Server }
+
+type compressionKey struct{}
+
+func (g grpcStats) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
+	return context.WithValue(ctx, compressionKey{}, new(string))
+}
+
+func (g grpcStats) HandleRPC(ctx context.Context, st stats.RPCStats) {
+	if h, ok := st.(*stats.InHeader); ok {
+		if comp, ok := ctx.Value(compressionKey{}).(*string); ok {
+			*comp = h.Compression
+		}
+	}
+}
+
+func (g grpcStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+
+func (g grpcStats) HandleConn(_ context.Context, st stats.ConnStats) {
+	if _, ok := st.(*stats.ConnBegin); ok {
+		g.s.mu.Lock()
+		g.s.conns++
+		g.s.mu.Unlock()
+	}
+}
+
 type traceService struct {
 	collectortrace.UnimplementedTraceServiceServer
 	s *Server
 }
 
-func (t traceService) Export(_ context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
-	if err := t.s.record(proto.Size(req), flattenSpans(req), nil, nil); err != nil {
-		return nil, grpcError(err)
+func (t traceService) Export(ctx context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
+	rejected, msg, err := t.s.serveGRPC(ctx, "traces", req, func() error { return t.s.record(proto.Size(req), flattenSpans(req), nil, nil) })
+	if err != nil {
+		return nil, err
 	}
-	return &collectortrace.ExportTraceServiceResponse{}, nil
+	resp := &collectortrace.ExportTraceServiceResponse{}
+	if rejected != 0 || msg != "" {
+		resp.PartialSuccess = &collectortrace.ExportTracePartialSuccess{RejectedSpans: rejected, ErrorMessage: msg}
+	}
+	return resp, nil
 }
 
 type logsService struct {
@@ -408,11 +585,16 @@ type logsService struct {
 	s *Server
 }
 
-func (l logsService) Export(_ context.Context, req *collectorlogs.ExportLogsServiceRequest) (*collectorlogs.ExportLogsServiceResponse, error) {
-	if err := l.s.record(proto.Size(req), nil, flattenLogs(req), nil); err != nil {
-		return nil, grpcError(err)
+func (l logsService) Export(ctx context.Context, req *collectorlogs.ExportLogsServiceRequest) (*collectorlogs.ExportLogsServiceResponse, error) {
+	rejected, msg, err := l.s.serveGRPC(ctx, "logs", req, func() error { return l.s.record(proto.Size(req), nil, flattenLogs(req), nil) })
+	if err != nil {
+		return nil, err
 	}
-	return &collectorlogs.ExportLogsServiceResponse{}, nil
+	resp := &collectorlogs.ExportLogsServiceResponse{}
+	if rejected != 0 || msg != "" {
+		resp.PartialSuccess = &collectorlogs.ExportLogsPartialSuccess{RejectedLogRecords: rejected, ErrorMessage: msg}
+	}
+	return resp, nil
 }
 
 type metricsService struct {
@@ -420,48 +602,88 @@ type metricsService struct {
 	s *Server
 }
 
-func (m metricsService) Export(_ context.Context, req *collectormetrics.ExportMetricsServiceRequest) (*collectormetrics.ExportMetricsServiceResponse, error) {
-	if err := m.s.record(proto.Size(req), nil, nil, flattenMetrics(req)); err != nil {
-		return nil, grpcError(err)
+func (m metricsService) Export(ctx context.Context, req *collectormetrics.ExportMetricsServiceRequest) (*collectormetrics.ExportMetricsServiceResponse, error) {
+	rejected, msg, err := m.s.serveGRPC(ctx, "metrics", req, func() error { return m.s.record(proto.Size(req), nil, nil, flattenMetrics(req)) })
+	if err != nil {
+		return nil, err
 	}
-	return &collectormetrics.ExportMetricsServiceResponse{}, nil
+	resp := &collectormetrics.ExportMetricsServiceResponse{}
+	if rejected != 0 || msg != "" {
+		resp.PartialSuccess = &collectormetrics.ExportMetricsPartialSuccess{RejectedDataPoints: rejected, ErrorMessage: msg}
+	}
+	return resp, nil
 }
 
-// handleHTTP serves one OTLP/HTTP signal path: a protobuf request body,
-// optionally gzipped, and a protobuf response.
-func (s *Server) handleHTTP(newReq func() proto.Message, flatten func(proto.Message) ([]Span, []LogRecord, []Metric), resp proto.Message) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var body io.Reader = r.Body
-		if r.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			defer zr.Close()
-			body = zr
-		}
-		data, err := io.ReadAll(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		req := newReq()
-		if err := proto.Unmarshal(data, req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		spans, logs, metrics := flatten(req)
-		if err := s.record(len(data), spans, logs, metrics); err != nil {
-			http.Error(w, err.Error(), httpStatus(err))
-			return
-		}
-		out, err := proto.Marshal(resp)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		_, _ = w.Write(out)
+// serveHTTP serves an OTLP/HTTP export: a protobuf request body, optionally
+// gzipped, and a protobuf response.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "OTLP takes POST", http.StatusMethodNotAllowed)
+		return
 	}
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		defer zr.Close()
+		body = zr
+	}
+	data, err := io.ReadAll(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	signal := path.Base(r.URL.Path)
+	var req, resp proto.Message
+	switch signal {
+	case "traces":
+		req, resp = &collectortrace.ExportTraceServiceRequest{}, &collectortrace.ExportTraceServiceResponse{}
+	case "logs":
+		req, resp = &collectorlogs.ExportLogsServiceRequest{}, &collectorlogs.ExportLogsServiceResponse{}
+	case "metrics":
+		req, resp = &collectormetrics.ExportMetricsServiceRequest{}, &collectormetrics.ExportMetricsServiceResponse{}
+	default:
+		signal = ""
+	}
+	s.keepRequest(Request{Signal: signal, Path: r.URL.Path, Header: r.Header.Clone(), Compression: r.Header.Get("Content-Encoding"), Body: data})
+	s.mu.Lock()
+	reply := s.httpReply
+	s.mu.Unlock()
+	if reply != nil {
+		reply(w, r)
+		return
+	}
+	if req == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if err := proto.Unmarshal(data, req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var spans []Span
+	var logs []LogRecord
+	var metrics []Metric
+	switch req := req.(type) {
+	case *collectortrace.ExportTraceServiceRequest:
+		spans = flattenSpans(req)
+	case *collectorlogs.ExportLogsServiceRequest:
+		logs = flattenLogs(req)
+	case *collectormetrics.ExportMetricsServiceRequest:
+		metrics = flattenMetrics(req)
+	}
+	if err := s.record(len(data), spans, logs, metrics); err != nil {
+		http.Error(w, err.Error(), httpStatus(err))
+		return
+	}
+	out, err := proto.Marshal(resp)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(out)
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/assistant-otel/assistant-otel/internal/retry"
 )
 
 func TestLoopback(t *testing.T) {
@@ -32,15 +34,20 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Serve(ctx, addr, nil) }()
+	// Serve listens in its goroutine: ask until it answers.
+	waitCtx, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
 	var resp *http.Response
-	for range 100 {
-		if resp, err = http.Get("http://" + addr + "/debug/pprof/heap?debug=1"); err == nil {
-			break
+	err = retry.Do(waitCtx, retry.Policy{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/heap?debug=1", nil)
+		if err != nil {
+			return retry.Permanent(err)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		resp, err = http.DefaultClient.Do(req)
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the pprof server did not answer: %v", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -13,110 +13,13 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	_ "google.golang.org/grpc/encoding/gzip" // the server accepts gzip
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/assistant-otel/assistant-otel/internal/otlptest"
+	"github.com/assistant-otel/assistant-otel/internal/retry"
 )
-
-// collector is an in-process OTLP/gRPC receiver.
-type collector struct {
-	coltracepb.UnimplementedTraceServiceServer
-	collogspb.UnimplementedLogsServiceServer
-
-	addr string
-
-	mu          sync.Mutex
-	traces      []*coltracepb.ExportTraceServiceRequest
-	logs        []*collogspb.ExportLogsServiceRequest
-	md          metadata.MD
-	compression string
-	// answer is called for every request; it returns the partial success
-	// (rejected, message) or an error.
-	answer func(ctx context.Context) (int64, string, error)
-}
-
-func (c *collector) Export(ctx context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	n, msg, err := c.record(ctx, func() { c.traces = append(c.traces, req) })
-	if err != nil {
-		return nil, err
-	}
-	resp := &coltracepb.ExportTraceServiceResponse{}
-	if n != 0 || msg != "" {
-		resp.PartialSuccess = &coltracepb.ExportTracePartialSuccess{RejectedSpans: n, ErrorMessage: msg}
-	}
-	return resp, nil
-}
-
-// logsServer adapts the collector to LogsServiceServer (both services
-// have a method named Export).
-type logsServer struct{ *collector }
-
-func (l logsServer) Export(ctx context.Context, req *collogspb.ExportLogsServiceRequest) (*collogspb.ExportLogsServiceResponse, error) {
-	n, msg, err := l.record(ctx, func() { l.logs = append(l.logs, req) })
-	if err != nil {
-		return nil, err
-	}
-	resp := &collogspb.ExportLogsServiceResponse{}
-	if n != 0 || msg != "" {
-		resp.PartialSuccess = &collogspb.ExportLogsPartialSuccess{RejectedLogRecords: n, ErrorMessage: msg}
-	}
-	return resp, nil
-}
-
-func (c *collector) record(ctx context.Context, add func()) (int64, string, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	c.mu.Lock()
-	c.md = md
-	add()
-	answer := c.answer
-	c.mu.Unlock()
-	if answer == nil {
-		return 0, "", nil
-	}
-	return answer(ctx)
-}
-
-// TagRPC, HandleRPC, TagConn and HandleConn make the collector a
-// stats.Handler that records the compression of requests.
-func (c *collector) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
-func (c *collector) HandleRPC(_ context.Context, s stats.RPCStats) {
-	if h, ok := s.(*stats.InHeader); ok {
-		c.mu.Lock()
-		c.compression = h.Compression
-		c.mu.Unlock()
-	}
-}
-func (c *collector) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
-func (c *collector) HandleConn(context.Context, stats.ConnStats)                       {}
-
-// startCollector serves on addr ("" for 127.0.0.1:0) until the test ends.
-func startCollector(t testing.TB, addr string, opts ...grpc.ServerOption) *collector {
-	t.Helper()
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	lis, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{addr: lis.Addr().String()}
-	s := grpc.NewServer(append(opts, grpc.StatsHandler(c))...)
-	coltracepb.RegisterTraceServiceServer(s, c)
-	collogspb.RegisterLogsServiceServer(s, logsServer{c})
-	go func() { _ = s.Serve(lis) }()
-	t.Cleanup(s.Stop)
-	return c
-}
-
-func (c *collector) setAnswer(f func(ctx context.Context) (int64, string, error)) {
-	c.mu.Lock()
-	c.answer = f
-	c.mu.Unlock()
-}
 
 // newClient returns a client from env, shut down when the test ends.
 func newClient(t testing.TB, signal Signal, env map[string]string) *Client {
@@ -134,10 +37,10 @@ func newClient(t testing.TB, signal Signal, env map[string]string) *Client {
 }
 
 func TestGRPCExport(t *testing.T) {
-	col := startCollector(t, "")
+	col := otlptest.StartGRPC(t, otlptest.KeepRequests())
 	for _, gzip := range []bool{false, true} {
 		env := map[string]string{
-			gn + "ENDPOINT": "http://" + col.addr,
+			gn + "ENDPOINT": col.Endpoint(),
 			gn + "HEADERS":  secretKey + "=" + secretValue + ",X-Tenant=a%20b",
 		}
 		if gzip {
@@ -150,24 +53,22 @@ func TestGRPCExport(t *testing.T) {
 			if err != nil || res != (Result{}) {
 				t.Fatalf("traces gzip=%t: Export = %+v, %v", gzip, res, err)
 			}
-			col.mu.Lock()
-			got := col.traces[len(col.traces)-1]
-			md, compression := col.md, col.compression
-			col.mu.Unlock()
+			got := new(coltracepb.ExportTraceServiceRequest)
+			r := lastRequest(t, col, got)
 			if !proto.Equal(got, want) {
 				t.Errorf("traces gzip=%t spans=%d: the collector got another request", gzip, spans)
 			}
-			if v := md.Get("api-key"); len(v) != 1 || v[0] != secretValue {
+			if v := r.Header.Values("api-key"); len(v) != 1 || v[0] != secretValue {
 				t.Errorf("api-key metadata = %q", v)
 			}
-			if v := md.Get("x-tenant"); len(v) != 1 || v[0] != "a b" {
+			if v := r.Header.Values("x-tenant"); len(v) != 1 || v[0] != "a b" {
 				t.Errorf("x-tenant metadata = %q", v)
 			}
-			if v := md.Get("content-type"); len(v) != 1 || v[0] != "application/grpc" {
+			if v := r.Header.Values("content-type"); len(v) != 1 || v[0] != "application/grpc" {
 				t.Errorf("content-type = %q, want application/grpc", v)
 			}
-			if wantComp := map[bool]string{true: "gzip"}[gzip]; compression != wantComp && spans > 0 {
-				t.Errorf("compression = %q, want %q", compression, wantComp)
+			if wantComp := map[bool]string{true: "gzip"}[gzip]; r.Compression != wantComp && spans > 0 {
+				t.Errorf("compression = %q, want %q", r.Compression, wantComp)
 			}
 		}
 
@@ -176,19 +77,17 @@ func TestGRPCExport(t *testing.T) {
 		if res, err := lc.Export(context.Background(), req); err != nil || res != (Result{}) {
 			t.Fatalf("logs: Export = %+v, %v", res, err)
 		}
-		col.mu.Lock()
-		got := col.logs[len(col.logs)-1]
-		col.mu.Unlock()
-		if !proto.Equal(got, want) {
+		got := new(collogspb.ExportLogsServiceRequest)
+		if lastRequest(t, col, got); !proto.Equal(got, want) {
 			t.Errorf("logs gzip=%t: the collector got another request", gzip)
 		}
 	}
 }
 
 func TestGRPCPartialSuccess(t *testing.T) {
-	col := startCollector(t, "")
-	col.setAnswer(func(context.Context) (int64, string, error) { return 3, "3 spans too old", nil })
-	env := map[string]string{gn + "ENDPOINT": "http://" + col.addr}
+	col := otlptest.StartGRPC(t)
+	col.SetGRPCAnswer(func(context.Context) (int64, string, error) { return 3, "3 spans too old", nil })
+	env := map[string]string{gn + "ENDPOINT": col.Endpoint()}
 	for _, signal := range []Signal{Traces, Logs} {
 		_, req := traceRequest(t, 3)
 		if signal == Logs {
@@ -202,12 +101,12 @@ func TestGRPCPartialSuccess(t *testing.T) {
 }
 
 func TestGRPCError(t *testing.T) {
-	col := startCollector(t, "")
-	col.setAnswer(func(context.Context) (int64, string, error) {
+	col := otlptest.StartGRPC(t)
+	col.SetGRPCAnswer(func(context.Context) (int64, string, error) {
 		return 0, "", status.Error(codes.Unavailable, "memory limiter: refused, key was "+secretValue)
 	})
 	c := newClient(t, Logs, map[string]string{
-		gn + "ENDPOINT": "http://" + col.addr,
+		gn + "ENDPOINT": col.Endpoint(),
 		gn + "HEADERS":  secretKey + "=" + secretValue,
 	})
 	_, req := logsRequest(t, 10)
@@ -216,7 +115,7 @@ func TestGRPCError(t *testing.T) {
 		t.Fatal("Export did not fail")
 	}
 	msg := err.Error()
-	if !strings.HasPrefix(msg, "otlp logs export (grpc → "+col.addr+"): ") || !strings.Contains(msg, "memory limiter: refused") {
+	if !strings.HasPrefix(msg, "otlp logs export (grpc → "+col.Addr()+"): ") || !strings.Contains(msg, "memory limiter: refused") {
 		t.Errorf("error = %q", msg)
 	}
 	if strings.Contains(msg, secretValue) {
@@ -229,7 +128,7 @@ func TestGRPCError(t *testing.T) {
 		t.Error("Unavailable is not retryable")
 	}
 
-	col.setAnswer(func(context.Context) (int64, string, error) {
+	col.SetGRPCAnswer(func(context.Context) (int64, string, error) {
 		return 0, "", status.Error(codes.InvalidArgument, "bad request")
 	})
 	if _, err = c.Export(context.Background(), req); status.Code(err) != codes.InvalidArgument {
@@ -241,12 +140,12 @@ func TestGRPCError(t *testing.T) {
 }
 
 func TestGRPCTimeout(t *testing.T) {
-	col := startCollector(t, "")
-	col.setAnswer(func(ctx context.Context) (int64, string, error) {
+	col := otlptest.StartGRPC(t)
+	col.SetGRPCAnswer(func(ctx context.Context) (int64, string, error) {
 		<-ctx.Done()
 		return 0, "", ctx.Err()
 	})
-	c := newClient(t, Traces, map[string]string{gn + "ENDPOINT": "http://" + col.addr, tr + "TIMEOUT": "200"})
+	c := newClient(t, Traces, map[string]string{gn + "ENDPOINT": col.Endpoint(), tr + "TIMEOUT": "200"})
 	_, req := traceRequest(t, 10)
 	start := time.Now()
 	_, err := c.Export(context.Background(), req)
@@ -261,8 +160,8 @@ func TestGRPCTimeout(t *testing.T) {
 func TestGRPCTLS(t *testing.T) {
 	p := newPKI(t)
 	for _, mutual := range []bool{false, true} {
-		col := startCollector(t, "", grpc.Creds(credentials.NewTLS(p.serverTLS(mutual))))
-		env := map[string]string{gn + "ENDPOINT": "https://" + col.addr, gn + "CERTIFICATE": p.caFile}
+		col := otlptest.StartGRPC(t, otlptest.WithTLS(p.serverTLS(mutual)))
+		env := map[string]string{gn + "ENDPOINT": col.Endpoint(), gn + "CERTIFICATE": p.caFile}
 		if mutual {
 			env[gn+"TRACES_CLIENT_CERTIFICATE"], env[gn+"TRACES_CLIENT_KEY"] = p.clientCert, p.clientKey
 		}
@@ -298,21 +197,18 @@ func TestGRPCLazyConnect(t *testing.T) {
 		t.Errorf("Export without a server took %s: it should fail fast, not retry", d)
 	}
 
-	col := startCollector(t, addr)
-	deadline := time.Now().Add(15 * time.Second) // reconnect backoff is at most 5s
-	for {
-		if _, err = c.Export(context.Background(), req); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Export after the server started: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	col := otlptest.StartGRPC(t, otlptest.KeepRequests(), otlptest.At(addr))
+	waitCtx, stop := context.WithTimeout(context.Background(), 15*time.Second) // reconnect backoff is at most 5s
+	defer stop()
+	err = retry.Do(waitCtx, retry.Policy{Min: 50 * time.Millisecond, Max: 50 * time.Millisecond}, func(ctx context.Context) error {
+		_, err := c.Export(context.Background(), req)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Export after the server started: %v", err)
 	}
-	col.mu.Lock()
-	defer col.mu.Unlock()
-	if len(col.traces) != 1 {
-		t.Errorf("the collector got %d requests, want 1", len(col.traces))
+	if n := len(col.Received()); n != 1 {
+		t.Errorf("the collector got %d requests, want 1", n)
 	}
 }
 
@@ -320,12 +216,12 @@ func TestGRPCLazyConnect(t *testing.T) {
 // as soon as Export returns, even when the server refused the stream while
 // the request was still being sent (run with -race).
 func TestGRPCRequestReleased(t *testing.T) {
-	col := startCollector(t, "",
+	col := otlptest.StartGRPC(t, otlptest.GRPCServerOptions(
 		grpc.MaxRecvMsgSize(64<<20),
 		grpc.InTapHandle(func(ctx context.Context, _ *tap.Info) (context.Context, error) {
 			return ctx, status.Error(codes.ResourceExhausted, "refused by tap")
-		}))
-	c := newClient(t, Traces, map[string]string{gn + "ENDPOINT": "http://" + col.addr})
+		})))
+	c := newClient(t, Traces, map[string]string{gn + "ENDPOINT": col.Endpoint()})
 	_, req := traceRequest(t, 60000) // several MB: more than the flow control window
 	for range 5 {
 		_, err := c.Export(context.Background(), req)
@@ -339,8 +235,8 @@ func TestGRPCRequestReleased(t *testing.T) {
 }
 
 func TestGRPCConcurrentAndShutdown(t *testing.T) {
-	col := startCollector(t, "")
-	cfg, err := FromEnv(Traces, envOf(map[string]string{gn + "ENDPOINT": "http://" + col.addr, gn + "COMPRESSION": "gzip"}))
+	col := otlptest.StartGRPC(t, otlptest.KeepRequests())
+	cfg, err := FromEnv(Traces, envOf(map[string]string{gn + "ENDPOINT": col.Endpoint(), gn + "COMPRESSION": "gzip"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,11 +259,9 @@ func TestGRPCConcurrentAndShutdown(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	col.mu.Lock()
-	if len(col.traces) != 160 {
-		t.Errorf("the collector got %d requests, want 160", len(col.traces))
+	if n := len(col.Received()); n != 160 {
+		t.Errorf("the collector got %d requests, want 160", n)
 	}
-	col.mu.Unlock()
 
 	if err := c.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -386,19 +280,25 @@ func TestGRPCConcurrentAndShutdown(t *testing.T) {
 }
 
 func TestGRPCShutdownCancelsExports(t *testing.T) {
-	col := startCollector(t, "")
-	col.setAnswer(func(ctx context.Context) (int64, string, error) {
+	col := otlptest.StartGRPC(t)
+	started := make(chan struct{}, 1)
+	col.SetGRPCAnswer(func(ctx context.Context) (int64, string, error) {
+		started <- struct{}{}
 		<-ctx.Done()
 		return 0, "", ctx.Err()
 	})
-	c := newClient(t, Logs, map[string]string{gn + "ENDPOINT": "http://" + col.addr, gn + "TIMEOUT": "0"})
+	c := newClient(t, Logs, map[string]string{gn + "ENDPOINT": col.Endpoint(), gn + "TIMEOUT": "0"})
 	_, req := logsRequest(t, 10)
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Export(context.Background(), req)
 		done <- err
 	}()
-	time.Sleep(200 * time.Millisecond) // let the export start
+	select {
+	case <-started: // the server holds the export
+	case <-time.After(5 * time.Second):
+		t.Fatal("the export did not reach the server")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := c.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {

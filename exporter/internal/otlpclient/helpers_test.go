@@ -17,6 +17,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/assistant-otel/assistant-otel/internal/otlptest"
 	"github.com/assistant-otel/assistant-otel/internal/testpki"
 )
 
@@ -29,6 +30,23 @@ const (
 // envOf returns a getenv over m.
 func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
+}
+
+// lastRequest returns the last request srv kept (otlptest.KeepRequests),
+// its body decoded into m unless m is nil.
+func lastRequest(t testing.TB, srv *otlptest.Server, m proto.Message) otlptest.Request {
+	t.Helper()
+	got := srv.Received()
+	if len(got) == 0 {
+		t.Fatal("the server got no request")
+	}
+	r := got[len(got)-1]
+	if m != nil {
+		if err := proto.Unmarshal(r.Body, m); err != nil {
+			t.Fatalf("the server got a request that does not decode: %v", err)
+		}
+	}
+	return r
 }
 
 // traceRequest returns an ExportTraceServiceRequest of n spans and its

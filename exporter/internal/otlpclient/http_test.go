@@ -5,13 +5,10 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,79 +17,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/assistant-otel/assistant-otel/internal/otlptest"
 )
-
-// received is one request an httptest server got.
-type received struct {
-	path, contentType, contentEncoding string
-	header                             http.Header
-	body                               []byte // decompressed
-}
-
-// recorder records requests and answers with reply.
-type recorder struct {
-	mu    sync.Mutex
-	got   []received
-	conns atomic.Int32
-	reply func(w http.ResponseWriter, r *http.Request)
-}
-
-func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		z, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		body = z
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	rec.mu.Lock()
-	rec.got = append(rec.got, received{r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), r.Header.Clone(), b})
-	reply := rec.reply
-	rec.mu.Unlock()
-	if reply != nil {
-		reply(w, r)
-	}
-}
-
-func (rec *recorder) last(t *testing.T) received {
-	t.Helper()
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.got) == 0 {
-		t.Fatal("the server got no request")
-	}
-	return rec.got[len(rec.got)-1]
-}
-
-func (rec *recorder) setReply(f func(w http.ResponseWriter, r *http.Request)) {
-	rec.mu.Lock()
-	rec.reply = f
-	rec.mu.Unlock()
-}
-
-// startHTTP starts a plain HTTP server.
-func startHTTP(t testing.TB, h http.Handler) (*httptest.Server, *recorder) {
-	t.Helper()
-	rec, _ := h.(*recorder)
-	s := httptest.NewUnstartedServer(h)
-	if rec != nil {
-		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-			if st == http.StateNew {
-				rec.conns.Add(1)
-			}
-		}
-	}
-	s.Start()
-	t.Cleanup(s.Close)
-	return s, rec
-}
 
 func writeProto(w http.ResponseWriter, code int, m proto.Message) {
 	b, _ := proto.Marshal(m)
@@ -101,12 +28,17 @@ func writeProto(w http.ResponseWriter, code int, m proto.Message) {
 	_, _ = w.Write(b)
 }
 
+// startHTTP starts an OTLP/HTTP endpoint that keeps its requests.
+func startHTTP(t testing.TB) *otlptest.Server {
+	return otlptest.StartHTTP(t, otlptest.KeepRequests())
+}
+
 func TestHTTPExport(t *testing.T) {
-	srv, rec := startHTTP(t, &recorder{})
+	srv := startHTTP(t)
 	for _, gz := range []bool{false, true} {
 		env := map[string]string{
 			gn + "PROTOCOL": "http/protobuf",
-			gn + "ENDPOINT": srv.URL + "/otlp",
+			gn + "ENDPOINT": srv.Endpoint() + "/otlp",
 			gn + "HEADERS":  secretKey + "=" + secretValue + ",X-Tenant=a%20b",
 		}
 		if gz {
@@ -116,64 +48,63 @@ func TestHTTPExport(t *testing.T) {
 		if res, err := newClient(t, Traces, env).Export(context.Background(), req); err != nil || res != (Result{}) {
 			t.Fatalf("traces gzip=%t: Export = %+v, %v", gz, res, err)
 		}
-		got := rec.last(t)
 		var gotTraces coltracepb.ExportTraceServiceRequest
-		if err := proto.Unmarshal(got.body, &gotTraces); err != nil || !proto.Equal(&gotTraces, wantTraces) {
-			t.Errorf("traces gzip=%t: the server got another request (%v)", gz, err)
+		got := lastRequest(t, srv, &gotTraces)
+		if !proto.Equal(&gotTraces, wantTraces) {
+			t.Errorf("traces gzip=%t: the server got another request", gz)
 		}
-		if got.path != "/otlp/v1/traces" || got.contentType != "application/x-protobuf" {
-			t.Errorf("path %q, content type %q", got.path, got.contentType)
+		if got.Path != "/otlp/v1/traces" || got.Header.Get("Content-Type") != "application/x-protobuf" {
+			t.Errorf("path %q, content type %q", got.Path, got.Header.Get("Content-Type"))
 		}
-		if wantEnc := map[bool]string{true: "gzip"}[gz]; got.contentEncoding != wantEnc {
-			t.Errorf("content encoding %q, want %q", got.contentEncoding, wantEnc)
+		if wantEnc := map[bool]string{true: "gzip"}[gz]; got.Compression != wantEnc {
+			t.Errorf("content encoding %q, want %q", got.Compression, wantEnc)
 		}
-		if got.header.Get(secretKey) != secretValue || got.header.Get("X-Tenant") != "a b" {
-			t.Errorf("headers %v", got.header)
+		if got.Header.Get(secretKey) != secretValue || got.Header.Get("X-Tenant") != "a b" {
+			t.Errorf("headers %v", got.Header)
 		}
 
 		wantLogs, req := logsRequest(t, 50)
-		env[gn+"LOGS_ENDPOINT"] = srv.URL + "/custom/logs"
+		env[gn+"LOGS_ENDPOINT"] = srv.Endpoint() + "/custom/logs"
 		if _, err := newClient(t, Logs, env).Export(context.Background(), req); err != nil {
 			t.Fatalf("logs: %v", err)
 		}
-		got = rec.last(t)
 		var gotLogs collogspb.ExportLogsServiceRequest
-		if err := proto.Unmarshal(got.body, &gotLogs); err != nil || !proto.Equal(&gotLogs, wantLogs) || got.path != "/custom/logs" {
-			t.Errorf("logs gzip=%t: the server got another request at %s (%v)", gz, got.path, err)
+		if got = lastRequest(t, srv, &gotLogs); !proto.Equal(&gotLogs, wantLogs) || got.Path != "/custom/logs" {
+			t.Errorf("logs gzip=%t: the server got another request at %s", gz, got.Path)
 		}
 	}
 
 	// An empty request is sent with an empty body.
-	c := newClient(t, Traces, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.URL})
+	c := newClient(t, Traces, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.Endpoint()})
 	if _, err := c.Export(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.last(t); len(got.body) != 0 {
-		t.Errorf("body %q", got.body)
+	if got := lastRequest(t, srv, nil); len(got.Body) != 0 {
+		t.Errorf("body %q", got.Body)
 	}
 }
 
 func TestHTTPKeepAlive(t *testing.T) {
-	srv, rec := startHTTP(t, &recorder{})
+	srv := startHTTP(t)
 	for _, gz := range []string{"none", "gzip"} {
-		rec.conns.Store(0)
-		c := newClient(t, Logs, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.URL, gn + "COMPRESSION": gz})
+		before := srv.Connections()
+		c := newClient(t, Logs, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.Endpoint(), gn + "COMPRESSION": gz})
 		_, req := logsRequest(t, 100)
 		for range 10 {
 			if _, err := c.Export(context.Background(), req); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if n := rec.conns.Load(); n != 1 {
+		if n := srv.Connections() - before; n != 1 {
 			t.Errorf("compression %s: 10 sequential exports opened %d connections", gz, n)
 		}
 	}
 }
 
 func TestHTTPPartialSuccess(t *testing.T) {
-	srv, rec := startHTTP(t, &recorder{})
-	c := newClient(t, Traces, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.URL})
-	lc := newClient(t, Logs, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.URL})
+	srv := startHTTP(t)
+	c := newClient(t, Traces, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.Endpoint()})
+	lc := newClient(t, Logs, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.Endpoint()})
 	_, req := traceRequest(t, 5)
 	tracesPartial := &coltracepb.ExportTraceServiceResponse{PartialSuccess: &coltracepb.ExportTracePartialSuccess{RejectedSpans: 2, ErrorMessage: "2 spans dropped"}}
 
@@ -209,7 +140,7 @@ func TestHTTPPartialSuccess(t *testing.T) {
 		}, Result{Message: "accepted, but the response is malformed: unexpected EOF"}},
 	}
 	for _, tc := range tests {
-		rec.setReply(tc.reply)
+		srv.SetHTTPReply(tc.reply)
 		res, err := tc.client.Export(context.Background(), req)
 		if err != nil || res != tc.want {
 			t.Errorf("%s: Export = %+v, %v, want %+v", tc.name, res, err, tc.want)
@@ -218,10 +149,10 @@ func TestHTTPPartialSuccess(t *testing.T) {
 }
 
 func TestHTTPErrors(t *testing.T) {
-	srv, rec := startHTTP(t, &recorder{})
+	srv := startHTTP(t)
 	env := map[string]string{
 		gn + "PROTOCOL": "http/protobuf",
-		gn + "ENDPOINT": srv.URL,
+		gn + "ENDPOINT": srv.Endpoint(),
 		gn + "HEADERS":  secretKey + "=" + secretValue,
 	}
 	c := newClient(t, Traces, env)
@@ -258,7 +189,7 @@ func TestHTTPErrors(t *testing.T) {
 		}, 404, "HTTP 404 Not Found", false, 0},
 	}
 	for _, tc := range tests {
-		rec.setReply(tc.reply)
+		srv.SetHTTPReply(tc.reply)
 		_, err := c.Export(context.Background(), req)
 		var he *HTTPError
 		if !errors.As(err, &he) || he.StatusCode != tc.code {
@@ -266,7 +197,7 @@ func TestHTTPErrors(t *testing.T) {
 			continue
 		}
 		msg := err.Error()
-		if !strings.HasPrefix(msg, "otlp traces export (http/protobuf → "+srv.URL+"/v1/traces): ") || !strings.Contains(msg, tc.message) {
+		if !strings.HasPrefix(msg, "otlp traces export (http/protobuf → "+srv.Endpoint()+"/v1/traces): ") || !strings.Contains(msg, tc.message) {
 			t.Errorf("%s: error %q does not contain %q", tc.name, msg, tc.message)
 		}
 		if strings.Contains(msg, secretValue) {
@@ -300,11 +231,9 @@ func TestHTTPTransportErrors(t *testing.T) {
 	}
 
 	// A server slower than the timeout.
-	srv, _ := startHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		<-r.Context().Done()
-	}))
-	c = newClient(t, Traces, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.URL, gn + "TIMEOUT": "200"})
+	srv := startHTTP(t)
+	srv.SetHTTPReply(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	c = newClient(t, Traces, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.Endpoint(), gn + "TIMEOUT": "200"})
 	start := time.Now()
 	_, err = c.Export(context.Background(), req)
 	if !errors.Is(err, context.DeadlineExceeded) {
@@ -320,12 +249,14 @@ func TestHTTPTransportErrors(t *testing.T) {
 
 // TestHTTPRequestReleased checks that the caller may overwrite its request
 // as soon as Export returns, even when the server answered before reading
-// it (run with -race).
+// it (run with -race). The server is not an OTLP endpoint (otlptest reads
+// every body before it answers), only one that answers at once.
 func TestHTTPRequestReleased(t *testing.T) {
-	srv, _ := startHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Connection", "close")
 		http.Error(w, "go away", http.StatusServiceUnavailable)
 	}))
+	t.Cleanup(srv.Close)
 	for _, comp := range []string{"none", "gzip"} {
 		c := newClient(t, Traces, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.URL, gn + "COMPRESSION": comp})
 		_, req := traceRequest(t, 40000)
@@ -346,11 +277,8 @@ func TestHTTPRequestReleased(t *testing.T) {
 func TestHTTPTLS(t *testing.T) {
 	p := newPKI(t)
 	for _, mutual := range []bool{false, true} {
-		srv := httptest.NewUnstartedServer(&recorder{})
-		srv.TLS = p.serverTLS(mutual)
-		srv.StartTLS()
-		t.Cleanup(srv.Close)
-		env := map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.URL, gn + "CERTIFICATE": p.caFile}
+		srv := otlptest.StartHTTP(t, otlptest.WithTLS(p.serverTLS(mutual)))
+		env := map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.Endpoint(), gn + "CERTIFICATE": p.caFile}
 		if mutual {
 			env[gn+"LOGS_CLIENT_CERTIFICATE"], env[gn+"LOGS_CLIENT_KEY"] = p.clientCert, p.clientKey
 		}
@@ -366,8 +294,8 @@ func TestHTTPTLS(t *testing.T) {
 }
 
 func TestHTTPShutdown(t *testing.T) {
-	srv, _ := startHTTP(t, &recorder{})
-	c := newClient(t, Traces, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.URL})
+	srv := startHTTP(t)
+	c := newClient(t, Traces, map[string]string{gn + "PROTOCOL": "http/protobuf", gn + "ENDPOINT": srv.Endpoint()})
 	_, req := traceRequest(t, 1)
 	if _, err := c.Export(context.Background(), req); err != nil {
 		t.Fatal(err)
