@@ -8,6 +8,9 @@
 // temporary name, synced and renamed, so a reader never sees half of one.
 // The store is bounded in bytes: a Put that would exceed the bound fails
 // with ErrFull (the caller counts and logs it) and nothing is written.
+//
+// Imports: it imports no package of this module: the pump and the
+// dead-letters command use it.
 package deadletter
 
 import (

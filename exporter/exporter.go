@@ -21,6 +21,10 @@
 // rest is returned as *SendError (FailureOf). The SDK's OTLP span and log
 // exporters remain only as the tests' reference and for the asynchronous
 // mode; the console goes through the SDK.
+//
+// Imports: it may import mapping (the values it exports) and its internal
+// otlpwire and otlpclient; never the receiver, the spool or the pump, which
+// call it.
 package exporter
 
 import (

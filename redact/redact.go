@@ -27,6 +27,8 @@
 // values are exported in). Bare 10-digit North American numbers without
 // separators ("4155552671") are not recognised as phones, to spare order and
 // account numbers; written with separators or a "+1" they are.
+//
+// Imports: it imports no package of this module.
 package redact
 
 import (

@@ -2,6 +2,8 @@
 // signs a body the way Watson Assistant does and POSTs it. The
 // "assistant-otel send" subcommand and the tests use it to exercise a
 // receiver.
+//
+// Imports: it imports no package of this module.
 package sender
 
 import (

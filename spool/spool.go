@@ -32,6 +32,9 @@
 // Records are numbered by arrival (Seq, increasing) and read back oldest
 // first. The pump deletes them once every signal built from them was
 // acknowledged.
+//
+// Imports: it imports no package of this module: it stores bodies and opaque
+// hints, and knows nothing of Watson or OpenTelemetry.
 package spool
 
 import (

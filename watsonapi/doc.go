@@ -68,4 +68,7 @@
 // conversation text): a malformed page is reported as ErrMalformed with the
 // byte offset only, and an API error carries the status code and, when the
 // body is the service's JSON error object, its short "error" message.
+//
+// Imports: it may import watson (the log entries it returns) and
+// internal/retry, and nothing else of this module.
 package watsonapi

@@ -13,6 +13,8 @@
 // part of the run, the CPU seconds per 1,000 acknowledged events of that
 // process (utime+stime from /proc/PID/stat) and its peak RSS (VmHWM, reset
 // at the start of the measured part where the kernel allows).
+//
+// Imports: it may import internal/loadgen and nothing else of this module.
 package main
 
 import (

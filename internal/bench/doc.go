@@ -4,4 +4,7 @@
 // mapping plus the acknowledged export of the pump, and the whole webhook
 // handler with the pump behind it, exporting over real OTLP/gRPC to an
 // in-process sink that reads and discards every request.
+//
+// Imports: Its benchmarks may import every package of the event path; the
+// package itself exports nothing.
 package bench

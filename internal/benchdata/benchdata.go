@@ -1,5 +1,7 @@
 // Package benchdata loads the webhook corpus for benchmarks and the load
 // tool: the message_logged bodies of testdata/corpus, by file name.
+//
+// Imports: it imports no package of this module.
 package benchdata
 
 import (

@@ -4,6 +4,9 @@
 // events were acknowledged (2xx), refused (503) or failed, and the
 // acknowledgement latencies. The durability tests use it, and a load tool
 // can.
+//
+// Imports: it may import sender (to sign and post each event) and nothing
+// else of this module.
 package loadgen
 
 import (

@@ -2,6 +2,8 @@
 // address of their own, for the optional --pprof-listen of serve. It is off
 // unless an address is given; it never registers on http.DefaultServeMux
 // and so never shows on the webhook's listener.
+//
+// Imports: it imports no package of this module.
 package pprofserver
 
 import (

@@ -6,6 +6,9 @@
 // The operation says what a failure means by wrapping its error: After
 // (the server asked for a delay: it replaces the backoff, capped) or
 // Permanent (no retry). Any other error is retried after the backoff.
+//
+// Imports: it imports no package of this module: the pump, watsonapi and the
+// backfill's --via sink use it.
 package retry
 
 import (

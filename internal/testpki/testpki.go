@@ -1,5 +1,7 @@
 // Package testpki makes a certificate authority and certificates for
 // tests, so that TLS can be tested on 127.0.0.1 without files from outside.
+//
+// Imports: it imports no package of this module; only tests use it.
 package testpki
 
 import (

@@ -34,6 +34,8 @@
 // Faults queued with Inject are answered, in order, instead of the next logs
 // requests (after authentication), e.g. a 429 with Retry-After, a 500, or a
 // body that is not JSON.
+//
+// Imports: it imports no package of this module; only tests use it.
 package watsonapitest
 
 import (

@@ -7,6 +7,9 @@
 // SDK's OTLP exporters (see FromEnv), and a Client never retries: the caller
 // retries with its own backoff, helped by Classify (transient, refused for
 // the content, or misconfigured, as the OTLP specification sorts failures).
+//
+// Imports: it imports no package of this module: it moves bytes, and the
+// exporter decides what they hold.
 package otlpclient
 
 import (

@@ -11,6 +11,9 @@
 // Nested messages are written in place: a one-byte length is reserved before
 // each, and when the message turns out longer than 127 bytes it is moved up
 // to make room for the longer varint.
+//
+// Imports: it may import mapping (the values it encodes) and nothing else of
+// this module.
 package otlpwire
 
 import (

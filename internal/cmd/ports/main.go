@@ -12,6 +12,8 @@
 // script that still talks to a fixed port gets a wrong answer instead of a
 // hang. A port some other program already uses is reported and left alone.
 // It prints "holding N port(s)" once every free port is bound.
+//
+// Imports: it imports no package of this module.
 package main
 
 import (
