@@ -86,6 +86,16 @@ func (w *Watcher[T]) Load() error {
 	return w.update(true)
 }
 
+// Reload is Load for a reload the operator asked for (SIGHUP): its failure
+// also goes to Report.
+func (w *Watcher[T]) Reload() error {
+	err := w.Load()
+	if err != nil && w.Report != nil {
+		w.Report(err)
+	}
+	return err
+}
+
 // Poll reads the files now and applies them if they changed; a failure goes
 // to Report. It is what Run does on every tick.
 func (w *Watcher[T]) Poll() {
