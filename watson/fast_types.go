@@ -164,8 +164,7 @@ func (d *decoder) generic(g *Generic) {
 
 func (d *decoder) agentMessage(m *AgentMessage) {
 	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
-		switch string(k) {
-		case "message":
+		if string(k) == "message" {
 			d.str(&m.Message)
 		}
 	}
@@ -173,8 +172,7 @@ func (d *decoder) agentMessage(m *AgentMessage) {
 
 func (d *decoder) transferInfo(t *TransferInfo) {
 	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
-		switch string(k) {
-		case "target":
+		if string(k) == "target" {
 			d.anyMap(&t.Target)
 		}
 	}
@@ -209,8 +207,7 @@ func (d *decoder) choice(c *Choice) {
 			d.str(&c.Label)
 		case "value":
 			for k := d.firstKey(); k != nil; k = d.nextKey(k) {
-				switch string(k) {
-				case "input":
+				if string(k) == "input" {
 					d.choiceInput(&c.Value.Input)
 				}
 			}
@@ -364,8 +361,7 @@ func (d *decoder) source(s *Source) {
 
 func (d *decoder) genericMapping(m *GenericMapping) {
 	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
-		switch string(k) {
-		case "source":
+		if string(k) == "source" {
 			d.source(&m.Source)
 		}
 	}
@@ -459,8 +455,7 @@ func (d *decoder) calloutRequest(r *CalloutRequest) {
 
 func (d *decoder) calloutResponse(r *CalloutResponse) {
 	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
-		switch string(k) {
-		case "status_code":
+		if string(k) == "status_code" {
 			number(d, &r.StatusCode)
 		}
 	}
@@ -468,8 +463,7 @@ func (d *decoder) calloutResponse(r *CalloutResponse) {
 
 func (d *decoder) eventError(e *EventError) {
 	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
-		switch string(k) {
-		case "message":
+		if string(k) == "message" {
 			d.str(&e.Message)
 		}
 	}
@@ -513,8 +507,7 @@ func (d *decoder) context(c *Context) {
 				switch string(k) {
 				case "channel":
 					for k := d.firstKey(); k != nil; k = d.nextKey(k) {
-						switch string(k) {
-						case "name":
+						if string(k) == "name" {
 							d.str(&c.Integrations.Channel.Name)
 						}
 					}
