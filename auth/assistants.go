@@ -21,11 +21,8 @@ import (
 // ContextAuthenticator and EventAuthorizer. It is safe for concurrent use;
 // reloads swap everything at once.
 type Assistants struct {
-	path   string
-	getenv func(string) string
-	header string // "" for JWT mode
-	jwt    []JWTOption
-	log    *slog.Logger
+	path string
+	assistantsOptions
 
 	cur   atomic.Pointer[state]
 	watch *filewatch.Watcher[*state]
@@ -41,7 +38,7 @@ type state struct {
 
 type assistantsOptions struct {
 	getenv func(string) string
-	header string
+	header string // "" for JWT mode
 	jwt    []JWTOption
 	logger *slog.Logger
 }
@@ -85,7 +82,7 @@ func NewAssistants(path string, opts ...AssistantsOption) (*Assistants, error) {
 	case o.logger == nil:
 		return nil, errors.New("auth: logger must not be nil")
 	}
-	a := &Assistants{path: path, getenv: o.getenv, header: o.header, jwt: o.jwt, log: o.logger}
+	a := &Assistants{path: path, assistantsOptions: o}
 	a.watch = &filewatch.Watcher[*state]{Read: a.build, Apply: a.install, Report: a.logFailure}
 	if err := a.watch.Load(); err != nil {
 		return nil, err
@@ -118,40 +115,29 @@ func (a *Assistants) build() (*state, filewatch.Stamp, error) {
 // install swaps st in, and logs it unless it is the first.
 func (a *Assistants) install(st *state) error {
 	if a.cur.Swap(st) != nil {
-		a.log.Info("assistants file loaded", "file", a.path,
+		a.logger.Info("assistants file loaded", "file", a.path,
 			"assistants", len(st.assistants), "secrets", len(st.owners))
 	}
 	return nil
 }
 
 func (a *Assistants) logFailure(err error) {
-	a.log.Error("assistants file reload failed; keeping the previous assistants and secrets",
+	a.logger.Error("assistants file reload failed; keeping the previous assistants and secrets",
 		"file", a.path, "error", err)
 }
 
 // Reload re-reads the file and every secret and swaps them in. On error
 // (logged) the previous configuration stays in force. Wire it to SIGHUP.
-func (a *Assistants) Reload() error {
-	err := a.watch.Load()
-	if err != nil {
-		a.logFailure(err)
-	}
-	return err
-}
+func (a *Assistants) Reload() error { return a.watch.Reload() }
 
 // Poll re-reads the file and every secret now and swaps them in if they
 // changed, as Watch does every interval. A failure is logged once until it
 // changes.
 func (a *Assistants) Poll() { a.watch.Poll() }
 
-// Watch polls every interval (filewatch.DefaultInterval if not positive)
-// until ctx ends.
-func (a *Assistants) Watch(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = filewatch.DefaultInterval
-	}
-	a.watch.Run(ctx, interval)
-}
+// Watch polls every interval until ctx ends; it returns at once if interval
+// is not positive.
+func (a *Assistants) Watch(ctx context.Context, interval time.Duration) { a.watch.Run(ctx, interval) }
 
 // Assistants returns the configured assistants, in file order.
 func (a *Assistants) Assistants() []Assistant {

@@ -49,13 +49,10 @@ var (
 //
 // It is safe for concurrent use; SetSecrets swaps the secrets atomically.
 type JWTAuthenticator struct {
-	parser        *jwt.Parser
-	validator     *jwt.Validator
-	keys          atomic.Pointer[jwt.VerificationKeySet]
-	clock         func() time.Time
-	leeway        time.Duration
-	maxAge        time.Duration
-	maxTokenBytes int
+	jwtConfig
+	parser    *jwt.Parser
+	validator *jwt.Validator
+	keys      atomic.Pointer[jwt.VerificationKeySet]
 }
 
 type jwtConfig struct {
@@ -123,11 +120,8 @@ func NewJWTAuthenticator(secrets [][]byte, opts ...JWTOption) (*JWTAuthenticator
 			jwt.WithJSONNumber(),
 			jwt.WithoutClaimsValidation(),
 		),
-		validator:     jwt.NewValidator(vopts...),
-		clock:         cfg.clock,
-		leeway:        cfg.leeway,
-		maxAge:        cfg.maxAge,
-		maxTokenBytes: cfg.maxTokenBytes,
+		validator: jwt.NewValidator(vopts...),
+		jwtConfig: cfg,
 	}
 	if err := a.SetSecrets(secrets); err != nil {
 		return nil, err

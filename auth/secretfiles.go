@@ -84,24 +84,14 @@ func (s *SecretFiles) logFailure(err error) {
 	s.log.Error("secret reload failed; keeping the previous secrets", "error", err)
 }
 
-// Reload re-reads the files and installs their contents.
-func (s *SecretFiles) Reload() error {
-	err := s.watch.Load()
-	if err != nil {
-		s.logFailure(err)
-	}
-	return err
-}
+// Reload re-reads the files and installs their contents; a failure is
+// logged too.
+func (s *SecretFiles) Reload() error { return s.watch.Reload() }
 
 // Poll re-reads the files now and installs them if their content changed,
 // as Watch does every interval. A failure is logged once until it changes.
 func (s *SecretFiles) Poll() { s.watch.Poll() }
 
-// Watch polls every interval (filewatch.DefaultInterval if not positive)
-// until ctx ends.
-func (s *SecretFiles) Watch(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = filewatch.DefaultInterval
-	}
-	s.watch.Run(ctx, interval)
-}
+// Watch polls every interval until ctx ends; it returns at once if interval
+// is not positive.
+func (s *SecretFiles) Watch(ctx context.Context, interval time.Duration) { s.watch.Run(ctx, interval) }

@@ -139,63 +139,35 @@ standard OTEL_* variables (none: the console). The webhook secret comes from --s
 	if fs.NArg() > 0 {
 		return Serve{}, fmt.Errorf("unexpected argument %q (see assistant-otel serve --help)", fs.Arg(0))
 	}
-	errs := []error{checkAddress("listen", c.Listen, false), checkAddress("pprof-listen", c.PprofListen, true)}
-	if !strings.HasPrefix(c.Path, "/") {
-		errs = append(errs, fmt.Errorf("--path %q must start with /", c.Path))
-	}
+	errs := problems{checkAddress("listen", c.Listen, false), checkAddress("pprof-listen", c.PprofListen, true)}
+	errs.check(!strings.HasPrefix(c.Path, "/"), "--path %q must start with /", c.Path)
 	errs = append(errs, c.Mapping.Validate(getenv)...)
 	errs = append(errs, c.Security.validate(c.Auth, secretFile)...)
-	if c.MaxBodyBytes < 1024 {
-		errs = append(errs, fmt.Errorf("--max-body-bytes %d is below 1024", c.MaxBodyBytes))
-	}
+	errs.check(c.MaxBodyBytes < 1024, "--max-body-bytes %d is below 1024", c.MaxBodyBytes)
 	// Below the largest body, such a body could never be accepted.
-	if n := c.Security.HTTP.MaxInflightBytes; n != 0 && n < c.MaxBodyBytes {
-		errs = append(errs, fmt.Errorf("--max-inflight-bytes %d must be 0 (derived from --memory-limit) or at least --max-body-bytes %d", n, c.MaxBodyBytes))
-	}
-	if c.MaxEventAge <= 0 {
-		errs = append(errs, fmt.Errorf("--max-event-age %v must be positive", c.MaxEventAge))
-	}
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("--drain-timeout %v must be positive", c.ShutdownTimeout))
-	}
-	if c.Spool.MaxBytes < 1<<20 || c.Spool.MemoryMaxBytes < 1<<20 {
-		errs = append(errs, fmt.Errorf("--spool-max-bytes %d and --memory-queue-bytes %d must be at least 1 MiB", c.Spool.MaxBytes, c.Spool.MemoryMaxBytes))
-	}
+	n := c.Security.HTTP.MaxInflightBytes
+	errs.check(n != 0 && n < c.MaxBodyBytes, "--max-inflight-bytes %d must be 0 (derived from --memory-limit) or at least --max-body-bytes %d", n, c.MaxBodyBytes)
+	errs.check(c.MaxEventAge <= 0, "--max-event-age %v must be positive", c.MaxEventAge)
+	errs.check(c.ShutdownTimeout <= 0, "--drain-timeout %v must be positive", c.ShutdownTimeout)
+	errs.check(c.Spool.MaxBytes < 1<<20 || c.Spool.MemoryMaxBytes < 1<<20, "--spool-max-bytes %d and --memory-queue-bytes %d must be at least 1 MiB", c.Spool.MaxBytes, c.Spool.MemoryMaxBytes)
 	// A queue smaller than the largest body would refuse such an event for
 	// ever, and Watson does not retry.
-	if limit := c.Spool.MemoryMaxBytes; c.Spool.Dir != "" {
-		limit = c.Spool.MaxBytes
-		if limit < 2*c.MaxBodyBytes {
-			errs = append(errs, fmt.Errorf("--spool-max-bytes %d must be at least twice --max-body-bytes %d", limit, c.MaxBodyBytes))
-		}
-	} else if limit < 2*c.MaxBodyBytes {
-		errs = append(errs, fmt.Errorf("--memory-queue-bytes %d must be at least twice --max-body-bytes %d", limit, c.MaxBodyBytes))
+	queueFlag, limit := "memory-queue-bytes", c.Spool.MemoryMaxBytes
+	if c.Spool.Dir != "" {
+		queueFlag, limit = "spool-max-bytes", c.Spool.MaxBytes
 	}
-	if c.MemoryLimit != 0 && c.MemoryLimit < 32<<20 {
-		errs = append(errs, fmt.Errorf("--memory-limit %d must be 0 (none) or at least 32 MiB", c.MemoryLimit))
-	}
-	if c.MaxRequestBytes < MinMaxRequestBytes {
-		errs = append(errs, fmt.Errorf("--max-request-bytes %d is below %d", c.MaxRequestBytes, MinMaxRequestBytes))
-	}
-	if c.PumpWorkers < 1 || c.PumpWorkers > 64 {
-		errs = append(errs, fmt.Errorf("--pump-workers %d must be from 1 to 64", c.PumpWorkers))
-	}
-	if c.Spool.DeadLetterMaxBytes < 1<<20 {
-		errs = append(errs, fmt.Errorf("--dead-letter-max-bytes %d must be at least 1 MiB", c.Spool.DeadLetterMaxBytes))
-	}
-	if c.Spool.DedupeWindow < 0 || c.Spool.DedupeMax < 0 {
-		errs = append(errs, errors.New("--dedupe-window and --dedupe-max must not be negative"))
-	}
+	errs.check(limit < 2*c.MaxBodyBytes, "--%s %d must be at least twice --max-body-bytes %d", queueFlag, limit, c.MaxBodyBytes)
+	errs.check(c.MemoryLimit != 0 && c.MemoryLimit < 32<<20, "--memory-limit %d must be 0 (none) or at least 32 MiB", c.MemoryLimit)
+	errs.check(c.MaxRequestBytes < MinMaxRequestBytes, "--max-request-bytes %d is below %d", c.MaxRequestBytes, MinMaxRequestBytes)
+	errs.check(c.PumpWorkers < 1 || c.PumpWorkers > 64, "--pump-workers %d must be from 1 to 64", c.PumpWorkers)
+	errs.check(c.Spool.DeadLetterMaxBytes < 1<<20, "--dead-letter-max-bytes %d must be at least 1 MiB", c.Spool.DeadLetterMaxBytes)
+	errs.check(c.Spool.DedupeWindow < 0 || c.Spool.DedupeMax < 0, "--dedupe-window and --dedupe-max must not be negative")
 	if strings.EqualFold(c.MetricsListen, "off") { // an empty variable is not seen
 		c.MetricsListen = ""
 	}
 	errs = append(errs, checkMetricsListen(c.MetricsListen, c.Listen))
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("--log-format %q must be text or json", c.LogFormat))
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
-		errs = append(errs, fmt.Errorf("--log-level %q must be debug, info, warn or error", logLevel))
-	}
+	errs.check(c.LogFormat != "text" && c.LogFormat != "json", "--log-format %q must be text or json", c.LogFormat)
+	errs.check(c.LogLevel.UnmarshalText([]byte(logLevel)) != nil, "--log-level %q must be debug, info, warn or error", logLevel)
 
 	var secretErr error
 	if secretFile != "" {
@@ -214,17 +186,13 @@ standard OTEL_* variables (none: the console). The webhook secret comes from --s
 	} else if v := getenv(EnvSecret); v != "" {
 		c.Secrets = [][]byte{[]byte(v)}
 	}
-	if secretErr != nil {
-		errs = append(errs, secretErr)
-	}
+	errs = append(errs, secretErr)
 	if len(c.Secrets) > 0 {
 		c.Secret = c.Secrets[0]
 	}
 	switch c.Auth {
 	case AuthJWT, AuthHeader:
-		if len(c.Secrets) == 0 && secretErr == nil && c.Security.AssistantsFile == "" {
-			errs = append(errs, fmt.Errorf("no webhook secret: set %s, --secret-file or --assistants-file to the secret configured in Watson Assistant, or pass --auth=none to accept unauthenticated calls", EnvSecret))
-		}
+		errs.check(len(c.Secrets) == 0 && secretErr == nil && c.Security.AssistantsFile == "", "no webhook secret: set %s, --secret-file or --assistants-file to the secret configured in Watson Assistant, or pass --auth=none to accept unauthenticated calls", EnvSecret)
 	case AuthNone:
 	default:
 		errs = append(errs, fmt.Errorf("--auth %q must be jwt, header or none", c.Auth))
@@ -259,7 +227,7 @@ Signs the file's body like Watson Assistant does and POSTs it; prints the status
 	if err := Parse(fs, about, args, getenv, help); err != nil {
 		return Send{}, err
 	}
-	var errs []error
+	var errs problems
 	if c.URL == "" {
 		errs = append(errs, errors.New("--url is required"))
 	} else {
@@ -278,9 +246,7 @@ Signs the file's body like Watson Assistant does and POSTs it; prints the status
 		errs = append(errs, fmt.Errorf("no webhook secret: set %s or --secret-file", EnvSecret))
 	}
 	c.Secret = secret
-	if c.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("--timeout %v must be positive", c.Timeout))
-	}
+	errs.check(c.Timeout <= 0, "--timeout %v must be positive", c.Timeout)
 	if err := errors.Join(errs...); err != nil {
 		return Send{}, err
 	}

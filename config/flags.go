@@ -58,6 +58,17 @@ func Parse(fs *flag.FlagSet, about string, args []string, getenv Getenv, help io
 	return errors.Join(errs...)
 }
 
+// problems collects the errors of a configuration: every one is reported,
+// not only the first. Nil entries are dropped by errors.Join.
+type problems []error
+
+// check adds the error format and args describe when bad holds.
+func (p *problems) check(bad bool, format string, args ...any) {
+	if bad {
+		*p = append(*p, fmt.Errorf(format, args...))
+	}
+}
+
 // badValue is a value a flag refused: its String is the quoted value and
 // the form the flag accepts.
 type badValue struct {

@@ -72,26 +72,16 @@ func (m *Mapping) Register(fs *flag.FlagSet) {
 // Validate checks the parsed flags, applies
 // OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false and reads the
 // pseudonym key (--pseudonym-key-file, else ASSISTANT_OTEL_PSEUDONYM_KEY).
+// The errors are for errors.Join, which drops nil entries.
 func (m *Mapping) Validate(getenv Getenv) []error {
-	errs := m.Privacy.ValidatePrivacy()
-	if !(m.LowConfidenceThreshold >= 0 && m.LowConfidenceThreshold <= 1) { // also NaN
-		errs = append(errs, fmt.Errorf("--low-confidence-threshold %v must be between 0 and 1", m.LowConfidenceThreshold))
-	}
-	if !(m.AmbiguityMargin >= 0 && m.AmbiguityMargin <= 1) { // also NaN
-		errs = append(errs, fmt.Errorf("--ambiguity-margin %v must be between 0 and 1", m.AmbiguityMargin))
-	}
-	if m.MaxTextLength < 16 {
-		errs = append(errs, fmt.Errorf("--max-text-length %d is below 16", m.MaxTextLength))
-	}
-	if m.ConsoleFormat != "transcript" && m.ConsoleFormat != "detail" {
-		errs = append(errs, fmt.Errorf("--console-format %q must be transcript or detail", m.ConsoleFormat))
-	}
-	if m.TurnSpanName != "convention" && m.TurnSpanName != "descriptive" {
-		errs = append(errs, fmt.Errorf("--turn-span-name %q must be convention or descriptive", m.TurnSpanName))
-	}
-	if m.MetricLabelLimit < 1 {
-		errs = append(errs, fmt.Errorf("--metric-label-limit %d must be at least 1", m.MetricLabelLimit))
-	}
+	errs := problems(m.Privacy.ValidatePrivacy())
+	// Written so that NaN fails too.
+	errs.check(!(m.LowConfidenceThreshold >= 0 && m.LowConfidenceThreshold <= 1), "--low-confidence-threshold %v must be between 0 and 1", m.LowConfidenceThreshold)
+	errs.check(!(m.AmbiguityMargin >= 0 && m.AmbiguityMargin <= 1), "--ambiguity-margin %v must be between 0 and 1", m.AmbiguityMargin)
+	errs.check(m.MaxTextLength < 16, "--max-text-length %d is below 16", m.MaxTextLength)
+	errs.check(m.ConsoleFormat != "transcript" && m.ConsoleFormat != "detail", "--console-format %q must be transcript or detail", m.ConsoleFormat)
+	errs.check(m.TurnSpanName != "convention" && m.TurnSpanName != "descriptive", "--turn-span-name %q must be convention or descriptive", m.TurnSpanName)
+	errs.check(m.MetricLabelLimit < 1, "--metric-label-limit %d must be at least 1", m.MetricLabelLimit)
 	if v := getenv(EnvGenAICaptureContent); v != "" {
 		if on, err := strconv.ParseBool(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q is not true or false", EnvGenAICaptureContent, v))
@@ -100,11 +90,8 @@ func (m *Mapping) Validate(getenv Getenv) []error {
 		}
 	}
 	key, err := ReadSecret(m.PseudonymKeyFile, getenv(EnvPseudonymKey), "pseudonym key")
-	if err != nil {
-		errs = append(errs, err)
-	}
 	m.PseudonymKey = key
-	return errs
+	return append(errs, err)
 }
 
 // DeriveKey derives PseudonymKey from the webhook secret when no key was

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,7 +109,7 @@ func AddPrivacyFlags(fs *flag.FlagSet, s *Privacy) {
 }
 
 func (s *Security) validate(auth string, secretFile string) []error {
-	var errs []error
+	var errs problems
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
 	} else if s.TLSCert != "" {
@@ -124,35 +125,21 @@ func (s *Security) validate(auth string, secretFile string) []error {
 			f.Close()
 		}
 	}
-	if s.MaxTokenAge < 0 {
-		errs = append(errs, fmt.Errorf("--max-token-age %v must not be negative", s.MaxTokenAge))
-	}
+	errs.check(s.MaxTokenAge < 0, "--max-token-age %v must not be negative", s.MaxTokenAge)
 	h := s.HTTP
-	if h.MaxHeaderBytes < 4096 {
-		errs = append(errs, fmt.Errorf("--max-header-bytes %d is below 4096", h.MaxHeaderBytes))
-	}
-	if h.ReadHeaderTimeout <= 0 || h.ReadTimeout <= 0 || h.WriteTimeout <= 0 || h.IdleTimeout <= 0 {
-		errs = append(errs, errors.New("--read-header-timeout, --read-timeout, --write-timeout and --idle-timeout must be positive"))
-	}
-	if h.MaxConcurrent < 0 {
-		errs = append(errs, fmt.Errorf("--max-concurrent-requests %d must not be negative", h.MaxConcurrent))
-	}
-	if auth == AuthHeader && (s.AuthHeader == "" || strings.ContainsAny(s.AuthHeader, " :\r\n")) {
-		errs = append(errs, fmt.Errorf("--auth-header %q is not a header name", s.AuthHeader))
-	}
-	if s.AssistantsFile != "" && secretFile != "" {
-		errs = append(errs, errors.New("--assistants-file and --secret-file exclude each other: list the secrets in the assistants file"))
-	}
+	errs.check(h.MaxHeaderBytes < 4096, "--max-header-bytes %d is below 4096", h.MaxHeaderBytes)
+	errs.check(h.ReadHeaderTimeout <= 0 || h.ReadTimeout <= 0 || h.WriteTimeout <= 0 || h.IdleTimeout <= 0, "--read-header-timeout, --read-timeout, --write-timeout and --idle-timeout must be positive")
+	errs.check(h.MaxConcurrent < 0, "--max-concurrent-requests %d must not be negative", h.MaxConcurrent)
+	errs.check(auth == AuthHeader && (s.AuthHeader == "" || strings.ContainsAny(s.AuthHeader, " :\r\n")), "--auth-header %q is not a header name", s.AuthHeader)
+	errs.check(s.AssistantsFile != "" && secretFile != "", "--assistants-file and --secret-file exclude each other: list the secrets in the assistants file")
 	return errs
 }
 
 // ValidatePrivacy checks the settings AddPrivacyFlags declares.
 func (s *Privacy) ValidatePrivacy() []error {
-	var errs []error
+	var errs problems
 	for _, name := range s.RedactDisable {
-		if !contains(redact.Builtins(), name) {
-			errs = append(errs, fmt.Errorf("--redact-disable %q: no such detector (%s)", name, strings.Join(redact.Builtins(), ", ")))
-		}
+		errs.check(!slices.Contains(redact.Builtins(), name), "--redact-disable %q: no such detector (%s)", name, strings.Join(redact.Builtins(), ", "))
 	}
 	for _, p := range s.RedactPatterns {
 		if _, _, err := redact.ParsePattern(p); err != nil {
@@ -185,13 +172,4 @@ func (s *Privacy) Redactor() (*redact.Redactor, error) {
 		return nil, nil
 	}
 	return redact.New(opts...)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -385,27 +385,18 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 		AttrOutcome.String(f.outcome),
 		AttrRecognition.String(f.recognition),
 	)
-	if l.AssistantID != "" {
-		common = append(common, AttrGenAIAgentID.String(truncate(l.AssistantID, n)))
-	}
-	if f.sessionID != "" {
-		sid := truncate(f.sessionID, n)
-		common = append(common, AttrGenAIConversationID.String(sid), AttrSessionID.String(sid))
-	}
+	sid := truncate(f.sessionID, n)
+	common = appendNonEmpty(common, AttrGenAIAgentID.String(truncate(l.AssistantID, n)),
+		AttrGenAIConversationID.String(sid), AttrSessionID.String(sid))
 	if f.top != nil {
 		common = append(common,
 			AttrIntent.String(truncate(f.top.Intent, n)),
 			AttrIntentConfidence.Float64(float64(f.top.Confidence)))
 	}
-	if f.intentTitle != "" {
-		common = append(common, AttrIntentActionTitle.String(truncate(f.intentTitle, n)))
-	}
-	if f.action != "" {
-		common = append(common, AttrAction.String(truncate(f.action, n)))
-	}
-	if f.actionTitle != "" {
-		common = append(common, AttrActionTitle.String(truncate(f.actionTitle, n)))
-	}
+	common = appendNonEmpty(common,
+		AttrIntentActionTitle.String(truncate(f.intentTitle, n)),
+		AttrAction.String(truncate(f.action, n)),
+		AttrActionTitle.String(truncate(f.actionTitle, n)))
 	if f.turnCount > 0 {
 		common = append(common, AttrTurnCount.Int64(f.turnCount))
 	}
@@ -466,18 +457,11 @@ func (m *Mapper) mapTurn(l *watson.Log, received time.Time) Telemetry {
 		AttrLatencyMS.Int64(end.Sub(start).Milliseconds()),
 	)
 	spanAttrs = append(spanAttrs, f.clamped.attrs()...)
-	if l.SkillID != "" {
-		spanAttrs = append(spanAttrs, AttrSkillID.String(truncate(l.SkillID, n)))
-	}
-	if l.Snapshot != "" {
-		spanAttrs = append(spanAttrs, AttrSnapshot.String(truncate(l.Snapshot, n)))
-	}
-	if l.Language != "" {
-		spanAttrs = append(spanAttrs, AttrLanguage.String(truncate(l.Language, n)))
-	}
-	if l.Request.Input.MessageType != "" {
-		spanAttrs = append(spanAttrs, AttrMessageType.String(truncate(l.Request.Input.MessageType, n)))
-	}
+	spanAttrs = appendNonEmpty(spanAttrs,
+		AttrSkillID.String(truncate(l.SkillID, n)),
+		AttrSnapshot.String(truncate(l.Snapshot, n)),
+		AttrLanguage.String(truncate(l.Language, n)),
+		AttrMessageType.String(truncate(l.Request.Input.MessageType, n)))
 	if f.runnerUp != nil {
 		spanAttrs = append(spanAttrs,
 			AttrRunnerUpIntent.String(truncate(f.runnerUp.Intent, n)),

@@ -1,15 +1,13 @@
-// Package receiver is the HTTP side of assistant-otel: it accepts Watson
-// Assistant log-webhook calls, authenticates them with package auth,
-// enforces limits, decodes the body with package watson and hands each event
-// to a Consumer. It owns status codes and its own metrics and never touches
-// the OpenTelemetry SDK (only the metric API, through a metric.Meter given as
-// an option). It may import auth, watson, internal/filewatch and the metric
-// API; auth never imports it.
-//
-// It is the first step of an event's path (receiver → intake → spool → pump
-// → mapping → exporter). It may import watson, the OTel metric API, a JWT
-// library and intake, for its ErrOverloaded only (the Consumer is an
-// interface declared here); nothing further down the path.
+// Package receiver is the HTTP side of assistant-otel, the first step of an
+// event's path (receiver → intake → spool → pump → mapping → exporter): it
+// accepts Watson Assistant log-webhook calls, authenticates them with
+// package auth, enforces limits, decodes the body with package watson and
+// hands each event to a Consumer. It owns status codes and its own metrics
+// and never touches the OpenTelemetry SDK (only the metric API, through a
+// metric.Meter given as an option). It may import auth, watson,
+// internal/filewatch, the metric API and intake, for its ErrOverloaded only
+// (the Consumer is an interface declared here); nothing further down the
+// path, and auth never imports it.
 //
 // # Routes
 //

@@ -42,8 +42,8 @@ type config struct {
 	maxBody       int64
 	maxConcurrent int
 	maxInflight   int64
-	readyCheck    func() error
-	acceptCheck   func() error
+	readyCheck    func() error // nil: none
+	acceptCheck   func() error // nil: none
 	logger        *slog.Logger
 	meter         metric.Meter
 	clock         func() time.Time
@@ -129,22 +129,16 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.clock =
 // Receiver serves the webhook and the probes. Create it with New; it is safe
 // for concurrent use.
 type Receiver struct {
+	config
 	consumer Consumer
 	auth     auth.Authenticator
-	path     string
-	maxBody  int64
 	// tooLargeMsg answers a body over maxBody.
-	tooLargeMsg  string
-	log          *slog.Logger
-	clock        func() time.Time
-	readyDetails bool
-	authLog      *logLimiter // one authentication-failure line per reason per interval
-	ins          instruments
-	ready        atomic.Bool
-	slots        chan struct{} // nil: no concurrency cap
-	budget       *budget       // nil: no in-flight byte cap
-	readyCheck   func() error  // nil: none
-	acceptCheck  func() error  // nil: none
+	tooLargeMsg string
+	authLog     *logLimiter // one authentication-failure line per reason per interval
+	ins         instruments
+	ready       atomic.Bool
+	slots       chan struct{} // nil: no concurrency cap
+	budget      *budget       // nil: no in-flight byte cap
 }
 
 // New returns a Receiver handing accepted events to consumer after authn
@@ -195,19 +189,13 @@ func New(consumer Consumer, authn auth.Authenticator, opts ...Option) (*Receiver
 		return nil, err
 	}
 	rc := &Receiver{
-		budget:       bud,
-		readyCheck:   cfg.readyCheck,
-		acceptCheck:  cfg.acceptCheck,
-		consumer:     consumer,
-		auth:         authn,
-		path:         cfg.path,
-		maxBody:      cfg.maxBody,
-		tooLargeMsg:  fmt.Sprintf("body exceeds %d bytes", cfg.maxBody),
-		log:          cfg.logger,
-		clock:        cfg.clock,
-		readyDetails: cfg.readyDetails,
-		ins:          ins,
-		authLog:      newLogLimiter(cfg.logInterval, cfg.clock),
+		config:      cfg,
+		budget:      bud,
+		consumer:    consumer,
+		auth:        authn,
+		tooLargeMsg: fmt.Sprintf("body exceeds %d bytes", cfg.maxBody),
+		ins:         ins,
+		authLog:     newLogLimiter(cfg.logInterval, cfg.clock),
 	}
 	if cfg.maxConcurrent > 0 {
 		rc.slots = make(chan struct{}, cfg.maxConcurrent)
@@ -281,7 +269,7 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			rc.log.Error("webhook: recovered from panic",
+			rc.logger.Error("webhook: recovered from panic",
 				"panic", describePanic(p), "path", rc.path, "remote", r.RemoteAddr, "stack", string(debug.Stack()))
 			if !res.written {
 				*res = outcome{status: http.StatusInternalServerError, msg: "internal error", event: res.event}
@@ -562,41 +550,41 @@ func (rc *Receiver) probe(w http.ResponseWriter, r *http.Request) {
 func (rc *Receiver) logOutcome(r *http.Request, res *outcome, d time.Duration) {
 	switch res.status {
 	case http.StatusOK:
-		rc.log.Debug("webhook: accepted",
+		rc.logger.Debug("webhook: accepted",
 			"event", res.event, "log_id", logSafe(res.logID), "bytes", res.bytes, "duration", d)
 	case http.StatusUnauthorized, http.StatusForbidden:
 		// Anyone can cause these: one line per reason per interval.
 		if ok, suppressed := rc.authLog.allow(res.authReason); ok {
-			rc.log.Warn("webhook: authentication failed",
+			rc.logger.Warn("webhook: authentication failed",
 				"status", res.status, "reason", res.authReason, "remote", r.RemoteAddr, "suppressed", suppressed)
 		}
 	case http.StatusServiceUnavailable:
 		switch {
 		case errors.Is(res.err, errBusy):
-			rc.log.Debug("webhook: refused, too many concurrent requests", "remote", r.RemoteAddr)
+			rc.logger.Debug("webhook: refused, too many concurrent requests", "remote", r.RemoteAddr)
 			return
 		case errors.Is(res.err, errNoBudget):
-			rc.log.Debug("webhook: refused, in-flight body bytes at the limit", "remote", r.RemoteAddr)
+			rc.logger.Debug("webhook: refused, in-flight body bytes at the limit", "remote", r.RemoteAddr)
 			return
 		case errors.Is(res.err, errUnavailable):
-			rc.log.Debug("webhook: refused, not accepting events", "error", res.err, "remote", r.RemoteAddr)
+			rc.logger.Debug("webhook: refused, not accepting events", "error", res.err, "remote", r.RemoteAddr)
 			return
 		}
 		level := slog.LevelError
 		if errors.Is(res.err, intake.ErrOverloaded) {
 			level = slog.LevelWarn
 		}
-		rc.log.Log(r.Context(), level, "webhook: consumer refused event",
+		rc.logger.Log(r.Context(), level, "webhook: consumer refused event",
 			"event", res.event, "log_id", logSafe(res.logID), "error", res.err)
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
-		rc.log.Debug("webhook: rejected",
+		rc.logger.Debug("webhook: rejected",
 			"status", res.status, "method", r.Method, "remote", r.RemoteAddr)
 	case http.StatusUnprocessableEntity:
 		// The event name is the sender's choice: a fingerprint, never the name.
-		rc.log.Info("webhook: rejected",
+		rc.logger.Info("webhook: rejected",
 			"status", res.status, "error", "unsupported event", "event_fingerprint", logSafe("\x00"+res.msg), "remote", r.RemoteAddr)
 	default:
-		rc.log.Info("webhook: rejected",
+		rc.logger.Info("webhook: rejected",
 			"status", res.status, "error", res.msg, "remote", r.RemoteAddr)
 	}
 }

@@ -28,9 +28,7 @@ const DefaultCertCheckInterval = filewatch.DefaultInterval
 // It is safe for concurrent use.
 type CertReloader struct {
 	certFile, keyFile string
-	interval          time.Duration
-	log               *slog.Logger
-	clock             func() time.Time
+	certConfig
 
 	cert  atomic.Pointer[tls.Certificate]
 	watch *filewatch.Watcher[struct{}]
@@ -76,7 +74,7 @@ func NewCertReloader(certFile, keyFile string, opts ...CertOption) (*CertReloade
 	case cfg.clock == nil:
 		return nil, errors.New("receiver: certificate clock must not be nil")
 	}
-	c := &CertReloader{certFile: certFile, keyFile: keyFile, interval: cfg.interval, log: cfg.logger, clock: cfg.clock}
+	c := &CertReloader{certFile: certFile, keyFile: keyFile, certConfig: cfg}
 	c.watch = &filewatch.Watcher[struct{}]{Read: c.stamp, Apply: c.load, Report: c.logChangeFailure, Clock: cfg.clock}
 	if err := c.watch.Load(); err != nil {
 		return nil, err
@@ -108,7 +106,7 @@ func (c *CertReloader) Certificate() *tls.Certificate { return c.cert.Load() }
 // previous certificate stays in use.
 func (c *CertReloader) Reload() error {
 	if err := c.watch.Load(); err != nil {
-		c.log.Error("TLS certificate reload failed; keeping the previous certificate", "error", err)
+		c.logger.Error("TLS certificate reload failed; keeping the previous certificate", "error", err)
 		return err
 	}
 	return nil
@@ -143,7 +141,7 @@ func (c *CertReloader) logChangeFailure(err error) {
 	if errors.As(err, new(filesMissing)) {
 		return
 	}
-	c.log.Error("TLS certificate files changed but do not load; keeping the previous certificate", "error", err)
+	c.logger.Error("TLS certificate files changed but do not load; keeping the previous certificate", "error", err)
 }
 
 // load reads and installs the pair; it runs under the watcher's lock.
@@ -162,11 +160,11 @@ func (c *CertReloader) load(struct{}) error {
 	}
 	now := c.clock()
 	if now.After(leaf.NotAfter) {
-		c.log.Warn("TLS certificate has expired", "file", c.certFile, "not_after", leaf.NotAfter)
+		c.logger.Warn("TLS certificate has expired", "file", c.certFile, "not_after", leaf.NotAfter)
 	}
 	prev := c.cert.Swap(&pair)
 	if prev != nil {
-		c.log.Info("TLS certificate reloaded", "file", c.certFile,
+		c.logger.Info("TLS certificate reloaded", "file", c.certFile,
 			"serial", leaf.SerialNumber.String(), "subject", leaf.Subject.String(), "not_after", leaf.NotAfter)
 	}
 	return nil

@@ -6,8 +6,8 @@
 //
 // It owns start-up, health and the shutdown order; parsing flags, the
 // logger and the process (signals, exit codes) stay in cmd/assistant-otel.
-// It may import config, the packages of an event's path (receiver, pump,
-// spool, mapping, exporter, deadletter), assistants and internal helpers;
+// It may import config, auth, the packages of an event's path (receiver,
+// intake, pump, spool, mapping, exporter, deadletter) and internal helpers;
 // only cmd/assistant-otel imports it.
 package service
 

@@ -29,19 +29,17 @@ func decodeFast(body []byte) (ev Event, ok bool) {
 	d := decoder{b: body, s: string(body)}
 	var name string // "" also when absent or null: decodeStd rejects both
 	decodedFor, payloads, payload := "", 0, 0
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "event":
-			for more := d.object(); more; more = d.more() {
-				switch k := d.key(); string(k) {
+			for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+				switch string(k) {
 				case "name":
 					if d.null() {
 						name = ""
 					} else {
 						name, _ = d.text()
 					}
-				default:
-					d.other(k)
 				}
 			}
 		case "payload":
@@ -52,8 +50,6 @@ func decodeFast(body []byte) (ev Event, ok bool) {
 			} else {
 				d.skip()
 			}
-		default:
-			d.other(k)
 		}
 	}
 	if d.ws(); d.bad || d.i != len(body) || name == "" || payloads != 1 || body[payload] != '{' {
@@ -93,6 +89,9 @@ type decoder struct {
 	s   string // b as a string: decoded strings without escapes are its substrings
 	i   int
 	bad bool
+	// valueAt is where the value of the member whose name key read last
+	// starts (after the colon): nextKey's test of whether it was decoded.
+	valueAt int
 }
 
 // maxDepth is encoding/json's nesting limit.
@@ -180,6 +179,29 @@ func (d *decoder) more() bool {
 	return false
 }
 
+// firstKey and nextKey are the loop over an object that decodes into a
+// struct: for k := d.firstKey(); k != nil; k = d.nextKey(k). firstKey opens
+// the object (see object) and reads the first member's name; nextKey skips
+// the value of member k if the loop's body left it undecoded (an undeclared
+// member, see other), then reads the next name. Both return nil after the
+// last member and on failure.
+func (d *decoder) firstKey() []byte {
+	if !d.object() {
+		return nil
+	}
+	return d.key()
+}
+
+func (d *decoder) nextKey(k []byte) []byte {
+	if d.i == d.valueAt {
+		d.other(k)
+	}
+	if !d.more() {
+		return nil
+	}
+	return d.key()
+}
+
 // key reads a member's name and the colon after it. A name with an escape
 // or a byte outside printable ASCII fails: encoding/json might fold it to a
 // declared name.
@@ -197,6 +219,7 @@ func (d *decoder) key() []byte {
 				break
 			}
 			d.i++
+			d.valueAt = d.i
 			return d.b[start:i]
 		}
 		if c < 0x20 || c == '\\' || c >= 0x80 {
@@ -376,40 +399,15 @@ func hex4(b []byte) rune {
 	return r
 }
 
-// float and integer hand any value to the lenient UnmarshalJSON, as
+// number hands any value to the lenient UnmarshalJSON of Float or Int, as
 // encoding/json does.
-func (d *decoder) float(p *Float) {
+func number[T any, P interface {
+	*T
+	json.Unmarshaler
+}](d *decoder, p P) {
 	if raw := d.raw(); raw != nil {
 		_ = p.UnmarshalJSON(raw)
 	}
-}
-
-func (d *decoder) integer(p *Int) {
-	if raw := d.raw(); raw != nil {
-		_ = p.UnmarshalJSON(raw)
-	}
-}
-
-func (d *decoder) floatPtr(p **Float) {
-	if d.null() {
-		*p = nil
-		return
-	}
-	if *p == nil {
-		*p = new(Float)
-	}
-	d.float(*p)
-}
-
-func (d *decoder) integerPtr(p **Int) {
-	if d.null() {
-		*p = nil
-		return
-	}
-	if *p == nil {
-		*p = new(Int)
-	}
-	d.integer(*p)
 }
 
 // boolean decodes true or false; null leaves *p as it is.
@@ -430,37 +428,14 @@ func (d *decoder) boolean(p *bool) {
 	}
 }
 
-func (d *decoder) booleanPtr(p **bool) {
-	switch d.peek() {
-	case 'n':
-		if d.lit("null") {
-			*p = nil
-		}
-	case 't', 'f':
-		if *p == nil {
-			*p = new(bool)
-		}
-		d.boolean(*p)
-	default:
-		d.fail()
-	}
-}
-
 // list decodes an array, each element with elem; null makes it nil, []
 // empty but not nil (as encoding/json does).
 func list[T any](d *decoder, p *[]T, elem func(*decoder, *T)) {
-	switch d.peek() {
-	case 'n':
-		if d.lit("null") {
-			*p = nil
-		}
-		return
-	case '[':
-	default:
-		d.fail()
+	if d.null() {
+		*p = nil
 		return
 	}
-	if *p != nil { // a repeated member: encoding/json merges the arrays
+	if d.peek() != '[' || *p != nil { // a repeated member: encoding/json merges the arrays
 		d.fail()
 		return
 	}
@@ -488,17 +463,11 @@ func list[T any](d *decoder, p *[]T, elem func(*decoder, *T)) {
 	}
 }
 
-// ptr decodes an object into *p, allocated if nil; null makes it nil.
+// ptr decodes a value into *p with decode, allocating *p if nil; null
+// makes it nil.
 func ptr[T any](d *decoder, p **T, decode func(*decoder, *T)) {
-	switch d.peek() {
-	case 'n':
-		if d.lit("null") {
-			*p = nil
-		}
-		return
-	case '{':
-	default:
-		d.fail()
+	if d.null() {
+		*p = nil
 		return
 	}
 	if *p == nil {
@@ -509,14 +478,11 @@ func ptr[T any](d *decoder, p **T, decode func(*decoder, *T)) {
 
 // names decodes an object's member names into a set, skipping the values.
 func (d *decoder) names(p *map[string]Ignored) {
-	switch d.peek() {
-	case 'n':
-		if d.lit("null") {
-			*p = nil
-		}
+	if d.null() {
+		*p = nil
 		return
-	case '{':
-	default:
+	}
+	if d.peek() != '{' {
 		d.fail()
 		return
 	}

@@ -4,11 +4,12 @@ import "encoding/json"
 
 // The decoders of the wire types for decodeFast: one case per declared
 // field, named as its json tag (TestDecodeFastCoversEveryField fails when
-// a field is declared in types.go or cdr.go but not here).
+// a field is declared in types.go or cdr.go but not here); d.nextKey skips
+// the others.
 
 func (d *decoder) log(l *Log) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "log_id":
 			d.str(&l.LogID)
 		case "request":
@@ -31,30 +32,26 @@ func (d *decoder) log(l *Log) {
 			d.str(&l.Language)
 		case "customer_id":
 			d.str(&l.CustomerID)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) request(r *Request) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "input":
 			d.input(&r.Input)
 		case "context":
 			d.context(&r.Context)
 		case "user_id":
 			d.str(&r.UserID)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) input(in *Input) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "message_type":
 			d.str(&in.MessageType)
 		case "text":
@@ -63,23 +60,19 @@ func (d *decoder) input(in *Input) {
 			d.str(&in.SuggestionID)
 		case "intents":
 			list(d, &in.Intents, (*decoder).intent)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) response(r *Response) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "output":
 			d.output(&r.Output)
 		case "context":
 			d.responseContext(&r.Context)
 		case "user_id":
 			d.str(&r.UserID)
-		default:
-			d.other(k)
 		}
 	}
 }
@@ -87,12 +80,10 @@ func (d *decoder) response(r *Response) {
 // responseContext decodes the declared fields and keeps a copy of the
 // object, as ResponseContext.UnmarshalJSON does.
 func (d *decoder) responseContext(c *ResponseContext) {
-	switch d.peek() {
-	case 'n':
-		d.lit("null")
+	if d.null() {
 		return
-	case '{':
-	default:
+	}
+	if d.peek() != '{' {
 		d.fail()
 		return
 	}
@@ -104,8 +95,8 @@ func (d *decoder) responseContext(c *ResponseContext) {
 }
 
 func (d *decoder) output(o *Output) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "generic":
 			list(d, &o.Generic, (*decoder).generic)
 		case "intents":
@@ -120,15 +111,13 @@ func (d *decoder) output(o *Output) {
 			ptr(d, &o.Spelling, (*decoder).spelling)
 		case "llm_metadata":
 			list(d, &o.LLMMetadata, (*decoder).llmMetadata)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) generic(g *Generic) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "response_type":
 			d.str(&g.ResponseType)
 		case "text":
@@ -169,169 +158,140 @@ func (d *decoder) generic(g *Generic) {
 			list(d, &g.Citations, (*decoder).citation)
 		case "disclaimer":
 			d.str(&g.Disclaimer)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) agentMessage(m *AgentMessage) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
-		case "message":
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		if string(k) == "message" {
 			d.str(&m.Message)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) transferInfo(t *TransferInfo) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
-		case "target":
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		if string(k) == "target" {
 			d.anyMap(&t.Target)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) searchResult(r *SearchResult) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "title":
 			d.str(&r.Title)
 		case "body":
 			d.str(&r.Body)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) citation(c *Citation) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "title":
 			d.str(&c.Title)
 		case "text":
 			d.str(&c.Text)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) choice(c *Choice) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "label":
 			d.str(&c.Label)
 		case "value":
-			for more := d.object(); more; more = d.more() {
-				switch k := d.key(); string(k) {
-				case "input":
+			for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+				if string(k) == "input" {
 					d.choiceInput(&c.Value.Input)
-				default:
-					d.other(k)
 				}
 			}
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) choiceInput(in *ChoiceInput) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "text":
 			d.str(&in.Text)
 		case "suggestion_id":
 			d.str(&in.SuggestionID)
 		case "intents":
 			list(d, &in.Intents, (*decoder).intent)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) intent(in *Intent) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "intent":
 			d.str(&in.Intent)
 		case "confidence":
-			d.float(&in.Confidence)
+			number(d, &in.Confidence)
 		case "skill":
 			d.str(&in.Skill)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) entity(e *Entity) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "entity":
 			d.str(&e.Entity)
 		case "value":
 			d.str(&e.Value)
 		case "confidence":
-			d.float(&e.Confidence)
-		default:
-			d.other(k)
+			number(d, &e.Confidence)
 		}
 	}
 }
 
 func (d *decoder) clientAction(a *ClientAction) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "name":
 			d.str(&a.Name)
 		case "type":
 			d.str(&a.Type)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) spelling(s *Spelling) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "text":
 			d.str(&s.Text)
 		case "original_text":
 			d.str(&s.OriginalText)
 		case "suggested_text":
 			d.str(&s.SuggestedText)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) llmMetadata(m *LLMMetadata) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "task":
 			d.str(&m.Task)
 		case "model_id":
 			d.str(&m.ModelID)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) debug(g *Debug) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "nodes_visited":
 			list(d, &g.NodesVisited, (*decoder).nodeVisited)
 		case "log_messages":
@@ -344,30 +304,26 @@ func (d *decoder) debug(g *Debug) {
 			list(d, &g.TurnEvents, (*decoder).turnEvent)
 		case "output_generic_mapping":
 			list(d, &g.OutputGenericMapping, (*decoder).genericMapping)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) nodeVisited(n *NodeVisited) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "dialog_node":
 			d.str(&n.DialogNode)
 		case "title":
 			d.str(&n.Title)
 		case "conditions":
 			d.str(&n.Conditions)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) logMessage(m *LogMessage) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "level":
 			d.str(&m.Level)
 		case "message":
@@ -376,15 +332,13 @@ func (d *decoder) logMessage(m *LogMessage) {
 			d.str(&m.Code)
 		case "source":
 			d.source(&m.Source)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) source(s *Source) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "type":
 			d.str(&s.Type)
 		case "action":
@@ -401,26 +355,21 @@ func (d *decoder) source(s *Source) {
 			d.str(&s.Title)
 		case "condition":
 			d.str(&s.Condition)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) genericMapping(m *GenericMapping) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
-		case "source":
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		if string(k) == "source" {
 			d.source(&m.Source)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) turnEvent(e *TurnEvent) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "event":
 			d.str(&e.Event)
 		case "source":
@@ -448,22 +397,20 @@ func (d *decoder) turnEvent(e *TurnEvent) {
 		case "generative_ai_start_time":
 			d.str(&e.GenAIStartTime)
 		case "has_question":
-			d.booleanPtr(&e.HasQuestion)
+			ptr(d, &e.HasQuestion, (*decoder).boolean)
 		case "prompted":
-			d.booleanPtr(&e.Prompted)
+			ptr(d, &e.Prompted, (*decoder).boolean)
 		case "result_variable":
 			d.str(&e.ResultVariable)
 		case "action_variables":
 			d.names(&e.ActionVariables)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) callout(c *Callout) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "type":
 			d.str(&c.Type)
 		case "result_variable":
@@ -474,156 +421,129 @@ func (d *decoder) callout(c *Callout) {
 			ptr(d, &c.Response, (*decoder).calloutResponse)
 		case "llm":
 			ptr(d, &c.LLM, (*decoder).llmCall)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) llmCall(c *LLMCall) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "model_id":
 			d.str(&c.ModelID)
 		case "input_token_count":
-			d.integerPtr(&c.InputTokenCount)
+			ptr(d, &c.InputTokenCount, number[Int])
 		case "generated_token_count":
-			d.integerPtr(&c.GeneratedTokenCount)
+			ptr(d, &c.GeneratedTokenCount, number[Int])
 		case "success":
-			d.booleanPtr(&c.Success)
-		default:
-			d.other(k)
+			ptr(d, &c.Success, (*decoder).boolean)
 		}
 	}
 }
 
 func (d *decoder) calloutRequest(r *CalloutRequest) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "method":
 			d.str(&r.Method)
 		case "url":
 			d.str(&r.URL)
 		case "path":
 			d.str(&r.Path)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) calloutResponse(r *CalloutResponse) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
-		case "status_code":
-			d.integer(&r.StatusCode)
-		default:
-			d.other(k)
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		if string(k) == "status_code" {
+			number(d, &r.StatusCode)
 		}
 	}
 }
 
 func (d *decoder) eventError(e *EventError) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
-		case "message":
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		if string(k) == "message" {
 			d.str(&e.Message)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) genAIMetrics(m *GenAIMetrics) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "search_time_ms":
-			d.float(&m.SearchTimeMS)
+			number(d, &m.SearchTimeMS)
 		case "answer_generation_time_ms":
-			d.float(&m.AnswerGenerationTimeMS)
+			number(d, &m.AnswerGenerationTimeMS)
 		case "total_time_ms":
-			d.float(&m.TotalTimeMS)
-		default:
-			d.other(k)
+			number(d, &m.TotalTimeMS)
 		}
 	}
 }
 
 func (d *decoder) generativeAI(g *GenerativeAI) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "task":
 			d.str(&g.Task)
 		case "is_idk_response":
 			d.boolean(&g.IsIDKResponse)
 		case "is_hap_detected":
 			d.boolean(&g.IsHAPDetected)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) context(c *Context) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "global":
 			d.global(&c.Global)
 		case "skills":
 			d.names(&c.Skills)
 		case "integrations":
-			for more := d.object(); more; more = d.more() {
-				switch k := d.key(); string(k) {
+			for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+				switch string(k) {
 				case "channel":
-					for more := d.object(); more; more = d.more() {
-						switch k := d.key(); string(k) {
-						case "name":
+					for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+						if string(k) == "name" {
 							d.str(&c.Integrations.Channel.Name)
-						default:
-							d.other(k)
 						}
 					}
-				default:
-					d.other(k)
 				}
 			}
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) global(g *Global) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "session_id":
 			d.str(&g.SessionID)
 		case "system":
-			for more := d.object(); more; more = d.more() {
-				switch k := d.key(); string(k) {
+			for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+				switch string(k) {
 				case "user_id":
 					d.str(&g.System.UserID)
 				case "timezone":
 					d.str(&g.System.Timezone)
 				case "turn_count":
-					d.integer(&g.System.TurnCount)
+					number(d, &g.System.TurnCount)
 				case "locale":
 					d.str(&g.System.Locale)
 				case "session_start_time":
 					d.str(&g.System.SessionStartTime)
-				default:
-					d.other(k)
 				}
 			}
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) cdr(c *CDR) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "global_session_id":
 			d.str(&c.GlobalSessionID)
 		case "failure_occurred":
@@ -644,18 +564,14 @@ func (d *decoder) cdr(c *CDR) {
 		case "session_initiation_protocol":
 			d.floats(map[string]*Float{"setup_milliseconds": &c.SIP.SetupMilliseconds})
 		case "realtime_transport_network_summary":
-			for more := d.object(); more; more = d.more() {
-				switch k := d.key(); string(k) {
+			for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+				switch string(k) {
 				case "inbound_stream":
 					d.rtpStream(&c.Network.Inbound)
 				case "outbound_stream":
 					d.rtpStream(&c.Network.Outbound)
-				default:
-					d.other(k)
 				}
 			}
-		default:
-			d.other(k)
 		}
 	}
 }
@@ -663,12 +579,9 @@ func (d *decoder) cdr(c *CDR) {
 // floats decodes an object of numbers (the call summary's; one per call,
 // so a map of fields is cheap enough).
 func (d *decoder) floats(fields map[string]*Float) {
-	for more := d.object(); more; more = d.more() {
-		k := d.key()
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
 		if p, ok := fields[string(k)]; ok {
-			d.float(p)
-		} else {
-			d.other(k)
+			number(d, p)
 		}
 	}
 }
@@ -679,96 +592,82 @@ func (d *decoder) rtpStream(s *RTPStream) {
 }
 
 func (d *decoder) call(c *Call) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "start_timestamp":
 			d.str(&c.StartTimestamp)
 		case "stop_timestamp":
 			d.str(&c.StopTimestamp)
 		case "milliseconds_elapsed":
-			d.float(&c.MillisecondsElapsed)
+			number(d, &c.MillisecondsElapsed)
 		case "outbound":
 			d.boolean(&c.Outbound)
 		case "end_reason":
 			d.str(&c.EndReason)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) interactionSummary(s *InteractionSummary) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "session_id":
 			d.str(&s.SessionID)
 		case "assistant_id":
 			d.str(&s.AssistantID)
 		case "turns":
 			list(d, &s.Turns, (*decoder).cdrTurn)
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) cdrTurn(t *CDRTurn) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "assistant":
-			for more := d.object(); more; more = d.more() {
-				switch k := d.key(); string(k) {
+			for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+				switch string(k) {
 				case "log_id":
 					d.str(&t.Assistant.LogID)
 				case "start_timestamp":
 					d.str(&t.Assistant.StartTimestamp)
 				case "response_milliseconds":
-					d.float(&t.Assistant.ResponseMilliseconds)
-				default:
-					d.other(k)
+					number(d, &t.Assistant.ResponseMilliseconds)
 				}
 			}
 		case "request":
-			for more := d.object(); more; more = d.more() {
-				switch k := d.key(); string(k) {
+			for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+				switch string(k) {
 				case "type":
 					d.str(&t.Request.Type)
 				case "streaming_statistics":
 					ptr(d, &t.Request.StreamingStatistics, (*decoder).streamingStatistics)
-				default:
-					d.other(k)
 				}
 			}
-		default:
-			d.other(k)
 		}
 	}
 }
 
 func (d *decoder) streamingStatistics(s *StreamingStatistics) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "confidence":
-			d.floatPtr(&s.Confidence)
+			ptr(d, &s.Confidence, number[Float])
 		case "response_milliseconds":
-			d.float(&s.ResponseMilliseconds)
-		default:
-			d.other(k)
+			number(d, &s.ResponseMilliseconds)
 		}
 	}
 }
 
 func (d *decoder) cdrWarning(w *CDRWarning) {
-	for more := d.object(); more; more = d.more() {
-		switch k := d.key(); string(k) {
+	for k := d.firstKey(); k != nil; k = d.nextKey(k) {
+		switch string(k) {
 		case "code":
 			d.str(&w.Code)
 		case "id":
 			d.str(&w.ID)
 		case "message":
 			d.str(&w.Message)
-		default:
-			d.other(k)
 		}
 	}
 }

@@ -3,15 +3,11 @@
 // and secret files (package auth) and the TLS certificate (package receiver).
 //
 // A Watcher reads the files (Read returns what they hold and a Stamp that
-// changes when they do) and applies what it read whenever the stamp differs
-// from the one last applied: on every tick of Run, on Poll (the
-// hook tests drive it with), on PollIfDue (rate-limited, for callers on a hot
-// path such as TLS handshakes), and unconditionally on Load (start-up and
-// SIGHUP). Polling sees Kubernetes' symlink swaps of mounted secrets, which
-// file-system notifications miss.
-//
-// A failed poll keeps what was applied and is reported once, until its
-// message or the stamp it failed on changes; it is retried on the next poll.
+// changes when they do) and applies what it read when the stamp differs from
+// the one last applied (Run, Poll, PollIfDue), or always (Load, Reload).
+// Polling sees Kubernetes' symlink swaps of mounted secrets, which
+// file-system notifications miss. A failed poll keeps what was applied and
+// is reported once, until its message or the stamp it failed on changes.
 //
 // It imports only the standard library.
 package filewatch
@@ -86,6 +82,16 @@ func (w *Watcher[T]) Load() error {
 	return w.update(true)
 }
 
+// Reload is Load for a reload the operator asked for (SIGHUP): its failure
+// also goes to Report.
+func (w *Watcher[T]) Reload() error {
+	err := w.Load()
+	if err != nil && w.Report != nil {
+		w.Report(err)
+	}
+	return err
+}
+
 // Poll reads the files now and applies them if they changed; a failure goes
 // to Report. It is what Run does on every tick.
 func (w *Watcher[T]) Poll() {
@@ -95,9 +101,9 @@ func (w *Watcher[T]) Poll() {
 	w.poll()
 }
 
-// PollIfDue polls if interval has passed since the last poll or load, and
-// returns at once, without polling, while another poll is under way. It
-// does nothing if interval is not positive.
+// PollIfDue, for callers on a hot path (TLS handshakes), polls if interval
+// has passed since the last poll or load, and returns at once, without
+// polling, while another poll is under way or if interval is not positive.
 func (w *Watcher[T]) PollIfDue(interval time.Duration) {
 	now, last := w.now(), w.lastPoll.Load()
 	if interval <= 0 || now-last < int64(interval) || !w.lastPoll.CompareAndSwap(last, now) || !w.mu.TryLock() {
