@@ -575,23 +575,13 @@ func (d *Disk) submit(o *op) error {
 // the previous commit was running in one transaction (group commit).
 func (d *Disk) commitLoop() {
 	defer close(d.stopped)
+	var last int           // operations in the previous commit
+	var took time.Duration // how long the previous commit took
 	for o := range d.ops {
-		batch := []*op{o}
-		n := o.size
-	more:
-		for len(batch) < maxCommitOps && n < maxCommitBytes {
-			select {
-			case o2, ok := <-d.ops:
-				if !ok {
-					break more
-				}
-				batch = append(batch, o2)
-				n += o2.size
-			default:
-				break more
-			}
-		}
+		batch := d.gather(o, last, took)
+		start := time.Now()
 		err, appendErr := d.commit(batch)
+		last, took = len(batch), time.Since(start)
 		for _, o := range batch {
 			if err == nil && o.kind == opAppend {
 				o.done <- appendErr
@@ -600,6 +590,49 @@ func (d *Disk) commitLoop() {
 			o.done <- err
 		}
 	}
+}
+
+// gather takes first and what else is queued into one batch. When the
+// previous commit carried more operations (its callers were released
+// together and are likely on their way back), it waits for up to as many,
+// at most a quarter of that commit's duration: one fsync then covers them
+// all, instead of a small commit now and a large one after. A lone caller
+// (last 1) never waits.
+func (d *Disk) gather(first *op, last int, took time.Duration) []*op {
+	batch := []*op{first}
+	n := first.size
+	var linger <-chan time.Time
+	for len(batch) < maxCommitOps && n < maxCommitBytes {
+		select {
+		case o, ok := <-d.ops:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, o)
+			n += o.size
+			continue
+		default:
+		}
+		if len(batch) >= last || linger == nil && took <= 0 {
+			return batch
+		}
+		if linger == nil {
+			t := time.NewTimer(took / 4)
+			defer t.Stop()
+			linger = t.C
+		}
+		select {
+		case o, ok := <-d.ops:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, o)
+			n += o.size
+		case <-linger:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs batch in one transaction. appendErr, when err is nil, fails the
