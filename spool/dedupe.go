@@ -38,11 +38,11 @@ type seenKey struct {
 }
 
 // storageKey is the key of a seen key in storage: accepted-at, then hash.
-func (k seenKey) storageKey() []byte {
-	b := make([]byte, 16)
-	binary.BigEndian.PutUint64(b[:8], uint64(k.at))
-	binary.BigEndian.PutUint64(b[8:], k.h)
-	return b
+func (k seenKey) storageKey() []byte { return k.appendStorageKey(make([]byte, 0, 16)) }
+
+// appendStorageKey appends the storage key (16 bytes) to dst.
+func (k seenKey) appendStorageKey(dst []byte) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(dst, uint64(k.at)), k.h)
 }
 
 func parseStorageKey(b []byte) (seenKey, bool) {

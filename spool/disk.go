@@ -47,6 +47,10 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 const (
 	maxCommitOps   = 4096
 	maxCommitBytes = 32 << 20
+	// maxArena bounds the buffer of keys and values kept for the next
+	// commit (Disk.arena); a larger one, after a commit of a backlog, is
+	// dropped.
+	maxArena = 1 << 20
 )
 
 // ErrUnavailable is wrapped by the errors of a Disk whose file was removed
@@ -109,6 +113,10 @@ type Disk struct {
 	gone atomic.Pointer[error]
 	// writeErr is the error of the last commit, nil after a successful one.
 	writeErr atomic.Pointer[error]
+	// arena holds the keys and values a commit puts (bbolt keeps them
+	// until the commit and copies them into its pages), reused by the next
+	// commit: owned by commitLoop.
+	arena []byte
 	// afterCommit, when set (tests), runs after each successful commit,
 	// before the file is checked again.
 	afterCommit func()
@@ -639,16 +647,25 @@ func (d *Disk) gather(first *op, last int, took time.Duration) []*op {
 // batch's appends only: the spool was gone before or right after the
 // commit, so they must not be acknowledged (the deletions stand).
 func (d *Disk) commit(batch []*op) (err, appendErr error) {
-	// Checked before (appends are then not written at all) and after the
-	// fsync (appends written meanwhile are taken out again, so that the
-	// open file holds exactly what was acknowledged).
-	goneBefore := d.checkFile()
+	// The file is checked after the fsync (appends written meanwhile are
+	// taken out again, so that the open file holds exactly what was
+	// acknowledged); before, only the flag of the checks after earlier
+	// commits and by Check is read (appends are then not written at all):
+	// one stat(2) per commit.
+	goneBefore := d.Err()
 	evicted := d.dd.takeEvicted()
 	var hinted, appended []uint64
+	arena := d.arena[:0]
+	defer func() {
+		if cap(arena) <= maxArena {
+			d.arena = arena[:0]
+		}
+	}()
 	err = d.db.Update(func(tx *bolt.Tx) error {
 		events, dedupe := tx.Bucket(bucketEvents), tx.Bucket(bucketDedupe)
 		for _, k := range evicted {
-			if err := dedupe.Delete(k.storageKey()); err != nil {
+			arena = k.appendStorageKey(arena)
+			if err := dedupe.Delete(arena[len(arena)-16:]); err != nil {
 				return err
 			}
 		}
@@ -663,13 +680,17 @@ func (d *Disk) commit(batch []*op) (err, appendErr error) {
 				if err != nil {
 					return err
 				}
-				if err := events.Put(seqKey(seq), encodeValue(o.entry.Received, o.entry.Body)); err != nil {
+				n := len(arena)
+				arena = binary.BigEndian.AppendUint64(arena, seq)
+				arena = appendValue(arena, o.entry.Received, o.entry.Body)
+				if err := events.Put(arena[n:n+keySize], arena[n+keySize:]); err != nil {
 					return err
 				}
 				appended = append(appended, seq)
 				if o.dedupe {
 					o.at = at
-					if err := dedupe.Put(seenKey{h: o.hash, at: at}.storageKey(), nil); err != nil {
+					arena = seenKey{h: o.hash, at: at}.appendStorageKey(arena)
+					if err := dedupe.Put(arena[len(arena)-16:], nil); err != nil {
 						return err
 					}
 				}
@@ -679,7 +700,8 @@ func (d *Disk) commit(batch []*op) (err, appendErr error) {
 				}
 			case opDelete:
 				for _, seq := range o.seqs {
-					if err := events.Delete(seqKey(seq)); err != nil {
+					arena = binary.BigEndian.AppendUint64(arena, seq)
+					if err := events.Delete(arena[len(arena)-keySize:]); err != nil {
 						return err
 					}
 				}
@@ -896,12 +918,12 @@ func seqKey(seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, keySize), seq)
 }
 
-func encodeValue(received time.Time, body []byte) []byte {
-	v := make([]byte, valueHeader, valueHeader+len(body))
-	v[0] = valueVersion
-	binary.BigEndian.PutUint64(v[1:9], uint64(received.UnixNano()))
-	binary.BigEndian.PutUint32(v[9:13], crc32.Checksum(body, crcTable))
-	return append(v, body...)
+// appendValue appends the record value of body to dst.
+func appendValue(dst []byte, received time.Time, body []byte) []byte {
+	dst = append(dst, valueVersion)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(received.UnixNano()))
+	dst = binary.BigEndian.AppendUint32(dst, crc32.Checksum(body, crcTable))
+	return append(dst, body...)
 }
 
 // decodeValue returns a record value's arrival time and body (aliasing v);
