@@ -10,7 +10,10 @@ import (
 func gatherWithin(t *testing.T, d *Disk, last int, took time.Duration) []*op {
 	t.Helper()
 	got := make(chan []*op, 1)
-	go func() { got <- d.gather(&op{}, last, took) }()
+	go func() {
+		batch, _ := d.gather(&op{}, last, took)
+		got <- batch
+	}()
 	select {
 	case batch := <-got:
 		return batch
@@ -20,21 +23,22 @@ func gatherWithin(t *testing.T, d *Disk, last int, took time.Duration) []*op {
 	}
 }
 
-// TestGatherWaitsAfterALargerCommit: after a commit of three operations, a
-// batch of one waits for two more (the callers that commit released), and
-// one fsync covers them.
+// TestGatherWaitsAfterALargerCommit: after a commit of three appends, a
+// batch of one waits for two more appends (the callers that commit
+// released), and one fsync covers them.
 func TestGatherWaitsAfterALargerCommit(t *testing.T) {
 	d := &Disk{ops: make(chan *op)} // unbuffered: nothing is queued before gather runs
 	go func() {
+		d.ops <- &op{kind: opDelete} // not waited for, but taken
 		d.ops <- &op{}
 		d.ops <- &op{}
 	}()
-	if batch := gatherWithin(t, d, 3, time.Hour); len(batch) != 3 {
-		t.Errorf("batch of %d, want 3", len(batch))
+	if batch := gatherWithin(t, d, 3, time.Hour); len(batch) != 4 {
+		t.Errorf("batch of %d, want the 3 appends and the deletion", len(batch))
 	}
 }
 
-// TestGatherLoneCallerDoesNotWait: after a commit of one operation, the next
+// TestGatherLoneCallerDoesNotWait: after a commit of one append, the next
 // is committed alone at once, however long the last commit took: a lone
 // caller pays one fsync and no wait.
 func TestGatherLoneCallerDoesNotWait(t *testing.T) {

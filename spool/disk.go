@@ -583,13 +583,13 @@ func (d *Disk) submit(o *op) error {
 // the previous commit was running in one transaction (group commit).
 func (d *Disk) commitLoop() {
 	defer close(d.stopped)
-	var last int           // operations in the previous commit
+	var last int           // appends in the previous commit
 	var took time.Duration // how long the previous commit took
 	for o := range d.ops {
-		batch := d.gather(o, last, took)
+		batch, appends := d.gather(o, last, took)
 		start := time.Now()
 		err, appendErr := d.commit(batch)
-		last, took = len(batch), time.Since(start)
+		last, took = appends, time.Since(start)
 		for _, o := range batch {
 			if err == nil && o.kind == opAppend {
 				o.done <- appendErr
@@ -600,29 +600,32 @@ func (d *Disk) commitLoop() {
 	}
 }
 
-// gather takes first and what else is queued into one batch. When the
-// previous commit carried more operations (its callers were released
-// together and are likely on their way back), it waits for up to as many,
-// at most a quarter of that commit's duration: one fsync then covers them
-// all, instead of a small commit now and a large one after. A lone caller
-// (last 1) never waits.
-func (d *Disk) gather(first *op, last int, took time.Duration) []*op {
-	batch := []*op{first}
-	n := first.size
+// gather takes first and what else is queued into one batch, and counts
+// its appends. When the previous commit carried more appends (their callers
+// were released together and are likely on their way back), it waits for
+// up to as many, at most a quarter of that commit's duration: one fsync
+// then covers them all, instead of a small commit now and a large one
+// after. A lone caller (last 1) never waits, nor do deletions and
+// quarantines (one reader).
+func (d *Disk) gather(first *op, last int, took time.Duration) (batch []*op, appends int) {
+	var n int64
 	var linger <-chan time.Time
-	for len(batch) < maxCommitOps && n < maxCommitBytes {
+	for o, ok := first, true; ok; {
+		batch = append(batch, o)
+		n += o.size
+		if o.kind == opAppend {
+			appends++
+		}
+		if len(batch) >= maxCommitOps || n >= maxCommitBytes {
+			break
+		}
 		select {
-		case o, ok := <-d.ops:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, o)
-			n += o.size
+		case o, ok = <-d.ops:
 			continue
 		default:
 		}
-		if len(batch) >= last || linger == nil && took <= 0 {
-			return batch
+		if appends >= last {
+			break
 		}
 		if linger == nil {
 			t := time.NewTimer(took / 4)
@@ -630,17 +633,12 @@ func (d *Disk) gather(first *op, last int, took time.Duration) []*op {
 			linger = t.C
 		}
 		select {
-		case o, ok := <-d.ops:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, o)
-			n += o.size
+		case o, ok = <-d.ops:
 		case <-linger:
-			return batch
+			ok = false
 		}
 	}
-	return batch
+	return batch, appends
 }
 
 // commit runs batch in one transaction. appendErr, when err is nil, fails the
