@@ -37,10 +37,8 @@ type seenKey struct {
 	at int64
 }
 
-// storageKey is the key of a seen key in storage: accepted-at, then hash.
-func (k seenKey) storageKey() []byte { return k.appendStorageKey(make([]byte, 0, 16)) }
-
-// appendStorageKey appends the storage key (16 bytes) to dst.
+// appendStorageKey appends the key of k in storage (16 bytes) to dst:
+// accepted-at, then hash.
 func (k seenKey) appendStorageKey(dst []byte) []byte {
 	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(dst, uint64(k.at)), k.h)
 }

@@ -437,7 +437,7 @@ func (d *Disk) load() (corrupt int, err error) {
 		}
 		b := tx.Bucket(bucketDedupe)
 		for _, k := range dropped {
-			if err := b.Delete(k.storageKey()); err != nil {
+			if err := b.Delete(k.appendStorageKey(nil)); err != nil {
 				return err
 			}
 		}
