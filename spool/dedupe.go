@@ -37,12 +37,10 @@ type seenKey struct {
 	at int64
 }
 
-// storageKey is the key of a seen key in storage: accepted-at, then hash.
-func (k seenKey) storageKey() []byte {
-	b := make([]byte, 16)
-	binary.BigEndian.PutUint64(b[:8], uint64(k.at))
-	binary.BigEndian.PutUint64(b[8:], k.h)
-	return b
+// appendStorageKey appends the key of k in storage (16 bytes) to dst:
+// accepted-at, then hash.
+func (k seenKey) appendStorageKey(dst []byte) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(dst, uint64(k.at)), k.h)
 }
 
 func parseStorageKey(b []byte) (seenKey, bool) {

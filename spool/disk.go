@@ -47,6 +47,10 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 const (
 	maxCommitOps   = 4096
 	maxCommitBytes = 32 << 20
+	// maxArena bounds the buffer of keys and values kept for the next
+	// commit (Disk.arena); a larger one, after a commit of a backlog, is
+	// dropped.
+	maxArena = 1 << 20
 )
 
 // ErrUnavailable is wrapped by the errors of a Disk whose file was removed
@@ -109,6 +113,10 @@ type Disk struct {
 	gone atomic.Pointer[error]
 	// writeErr is the error of the last commit, nil after a successful one.
 	writeErr atomic.Pointer[error]
+	// arena holds the keys and values a commit puts (bbolt keeps them
+	// until the commit and copies them into its pages), reused by the next
+	// commit: owned by commitLoop.
+	arena []byte
 	// afterCommit, when set (tests), runs after each successful commit,
 	// before the file is checked again.
 	afterCommit func()
@@ -429,7 +437,7 @@ func (d *Disk) load() (corrupt int, err error) {
 		}
 		b := tx.Bucket(bucketDedupe)
 		for _, k := range dropped {
-			if err := b.Delete(k.storageKey()); err != nil {
+			if err := b.Delete(k.appendStorageKey(nil)); err != nil {
 				return err
 			}
 		}
@@ -575,23 +583,13 @@ func (d *Disk) submit(o *op) error {
 // the previous commit was running in one transaction (group commit).
 func (d *Disk) commitLoop() {
 	defer close(d.stopped)
+	var last int           // appends in the previous commit
+	var took time.Duration // how long the previous commit took
 	for o := range d.ops {
-		batch := []*op{o}
-		n := o.size
-	more:
-		for len(batch) < maxCommitOps && n < maxCommitBytes {
-			select {
-			case o2, ok := <-d.ops:
-				if !ok {
-					break more
-				}
-				batch = append(batch, o2)
-				n += o2.size
-			default:
-				break more
-			}
-		}
+		batch, appends := d.gather(o, last, took)
+		start := time.Now()
 		err, appendErr := d.commit(batch)
+		last, took = appends, time.Since(start)
 		for _, o := range batch {
 			if err == nil && o.kind == opAppend {
 				o.done <- appendErr
@@ -602,20 +600,70 @@ func (d *Disk) commitLoop() {
 	}
 }
 
+// gather takes first and what else is queued into one batch, and counts
+// its appends. When the previous commit carried more appends (their callers
+// were released together and are likely on their way back), it waits for
+// up to as many, at most a quarter of that commit's duration: one fsync
+// then covers them all, instead of a small commit now and a large one
+// after. A lone caller (last 1) never waits, nor do deletions and
+// quarantines (one reader).
+func (d *Disk) gather(first *op, last int, took time.Duration) (batch []*op, appends int) {
+	var n int64
+	var linger <-chan time.Time
+	for o, ok := first, true; ok; {
+		batch = append(batch, o)
+		n += o.size
+		if o.kind == opAppend {
+			appends++
+		}
+		if len(batch) >= maxCommitOps || n >= maxCommitBytes {
+			break
+		}
+		select {
+		case o, ok = <-d.ops:
+			continue
+		default:
+		}
+		if appends >= last {
+			break
+		}
+		if linger == nil {
+			t := time.NewTimer(took / 4)
+			defer t.Stop()
+			linger = t.C
+		}
+		select {
+		case o, ok = <-d.ops:
+		case <-linger:
+			ok = false
+		}
+	}
+	return batch, appends
+}
+
 // commit runs batch in one transaction. appendErr, when err is nil, fails the
 // batch's appends only: the spool was gone before or right after the
 // commit, so they must not be acknowledged (the deletions stand).
 func (d *Disk) commit(batch []*op) (err, appendErr error) {
-	// Checked before (appends are then not written at all) and after the
-	// fsync (appends written meanwhile are taken out again, so that the
-	// open file holds exactly what was acknowledged).
-	goneBefore := d.checkFile()
+	// The file is checked after the fsync (appends written meanwhile are
+	// taken out again, so that the open file holds exactly what was
+	// acknowledged); before, only the flag of the checks after earlier
+	// commits and by Check is read (appends are then not written at all):
+	// one stat(2) per commit.
+	goneBefore := d.Err()
 	evicted := d.dd.takeEvicted()
 	var hinted, appended []uint64
+	arena := d.arena[:0]
+	defer func() {
+		if cap(arena) <= maxArena {
+			d.arena = arena[:0]
+		}
+	}()
 	err = d.db.Update(func(tx *bolt.Tx) error {
 		events, dedupe := tx.Bucket(bucketEvents), tx.Bucket(bucketDedupe)
 		for _, k := range evicted {
-			if err := dedupe.Delete(k.storageKey()); err != nil {
+			arena = k.appendStorageKey(arena)
+			if err := dedupe.Delete(arena[len(arena)-16:]); err != nil {
 				return err
 			}
 		}
@@ -630,13 +678,17 @@ func (d *Disk) commit(batch []*op) (err, appendErr error) {
 				if err != nil {
 					return err
 				}
-				if err := events.Put(seqKey(seq), encodeValue(o.entry.Received, o.entry.Body)); err != nil {
+				n := len(arena)
+				arena = binary.BigEndian.AppendUint64(arena, seq)
+				arena = appendValue(arena, o.entry.Received, o.entry.Body)
+				if err := events.Put(arena[n:n+keySize], arena[n+keySize:]); err != nil {
 					return err
 				}
 				appended = append(appended, seq)
 				if o.dedupe {
 					o.at = at
-					if err := dedupe.Put(seenKey{h: o.hash, at: at}.storageKey(), nil); err != nil {
+					arena = seenKey{h: o.hash, at: at}.appendStorageKey(arena)
+					if err := dedupe.Put(arena[len(arena)-16:], nil); err != nil {
 						return err
 					}
 				}
@@ -646,7 +698,8 @@ func (d *Disk) commit(batch []*op) (err, appendErr error) {
 				}
 			case opDelete:
 				for _, seq := range o.seqs {
-					if err := events.Delete(seqKey(seq)); err != nil {
+					arena = binary.BigEndian.AppendUint64(arena, seq)
+					if err := events.Delete(arena[len(arena)-keySize:]); err != nil {
 						return err
 					}
 				}
@@ -863,12 +916,12 @@ func seqKey(seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, keySize), seq)
 }
 
-func encodeValue(received time.Time, body []byte) []byte {
-	v := make([]byte, valueHeader, valueHeader+len(body))
-	v[0] = valueVersion
-	binary.BigEndian.PutUint64(v[1:9], uint64(received.UnixNano()))
-	binary.BigEndian.PutUint32(v[9:13], crc32.Checksum(body, crcTable))
-	return append(v, body...)
+// appendValue appends the record value of body to dst.
+func appendValue(dst []byte, received time.Time, body []byte) []byte {
+	dst = append(dst, valueVersion)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(received.UnixNano()))
+	dst = binary.BigEndian.AppendUint32(dst, crc32.Checksum(body, crcTable))
+	return append(dst, body...)
 }
 
 // decodeValue returns a record value's arrival time and body (aliasing v);

@@ -8,8 +8,10 @@
 //     Append returns only after the event is fsync'd, and concurrent Appends
 //     are group-committed: one writer goroutine commits everything that queued
 //     up while the previous transaction was syncing, in one transaction with
-//     one fsync, without waiting for more (so a lone request pays one fsync
-//     and no timer). Whatever is left at exit is there at the next start.
+//     one fsync. After a commit of several appends, whose callers come back
+//     together, it waits for up to as many, at most a quarter of that
+//     commit's duration; a lone request pays one fsync and no wait.
+//     Whatever is left at exit is there at the next start.
 //   - Memory (NewMemory) keeps events in memory, bounded, for running without
 //     a spool directory: nothing survives the process.
 //
