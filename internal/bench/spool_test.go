@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistant-otel/assistant-otel/auth"
 	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/internal/benchdata"
 	"github.com/assistant-otel/assistant-otel/pump"
@@ -41,11 +42,11 @@ func BenchmarkPipelineSpool(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	auth, err := receiver.NewJWTAuthenticator([][]byte{[]byte(secret)})
+	authn, err := auth.NewJWTAuthenticator([][]byte{[]byte(secret)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	rc, err := receiver.New(in, auth, receiver.WithMeter(exp.Meter()))
+	rc, err := receiver.New(in, authn, receiver.WithMeter(exp.Meter()))
 	if err != nil {
 		b.Fatal(err)
 	}
