@@ -147,7 +147,7 @@ func (m *Mapper) childSpans(l *watson.Log, traceID trace.TraceID, parent trace.S
 			c := te.Callout
 			s := Span{
 				TraceID: traceID, SpanID: ChildSpanID(l.LogID, i), ParentID: parent,
-				Name:       "callout " + firstNonEmpty(truncate(firstNonEmpty(te.Source.ActionTitle, titles[te.Source.Action]), 128), truncate(te.Source.Action, 128), "extension"),
+				Name:       truncate("callout "+firstNonEmpty(te.Source.ActionTitle, titles[te.Source.Action], te.Source.Action, "extension"), MaxDescriptiveSpanName),
 				Kind:       trace.SpanKindClient,
 				Attributes: append(appendSourceAttrs(make([]attribute.KeyValue, 0, 10), te.Source, n), AttrEvent.String("callout")),
 			}
