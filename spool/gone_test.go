@@ -9,25 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/assistant-otel/assistant-otel/internal/testlog"
 )
 
-// lockedBuffer is a goroutine-safe log sink.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testlog.Buffer
 
 // TestDiskGone: once the spool's directory is removed, or its file
 // replaced, no Append is acknowledged any more, Err and Check say so, one

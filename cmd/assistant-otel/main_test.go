@@ -14,12 +14,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/assistant-otel/assistant-otel/internal/otlptest"
+	"github.com/assistant-otel/assistant-otel/internal/testlog"
 )
 
 // binary is the assistant-otel executable built once for these tests: they
@@ -55,22 +55,7 @@ type process struct {
 	done           chan error
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testlog.Buffer
 
 var listeningRE = regexp.MustCompile(`address=(127\.0\.0\.1:\d+)`)
 

@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"internal/otlptest":            nil,
 	"internal/pprofserver":         nil,
 	"internal/retry":               nil,
+	"internal/testlog":             nil,
 	"internal/testpki":             nil,
 	"mapping":                      {"redact", "watson"},
 	"pump":                         {"deadletter", "exporter", "internal/retry", "mapping", "spool", "watson"},
