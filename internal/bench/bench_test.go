@@ -198,31 +198,8 @@ func BenchmarkPipelineLoad(b *testing.B) {
 func pipeline(b *testing.B, workers, parallelism int) {
 	startSink(b)
 	corpus := benchdata.Corpus()
-	exp := newExporter(b)
 	q := spool.NewMemory(spool.MemoryOptions{MaxBytes: 256 << 20})
-	p, err := pump.New(pump.Options{Queue: q, Map: newMapper(b).Map, Exporter: exp, Meter: exp.Meter(),
-		Workers: workers,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	in, err := intake.New(q, exp.Meter())
-	if err != nil {
-		b.Fatal(err)
-	}
-	authn, err := auth.NewJWTAuthenticator([][]byte{[]byte(secret)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rc, err := receiver.New(in, authn, receiver.WithMeter(exp.Meter()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := rc.Handler()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	h := servicePath(b, q, workers)
 	toks := tokens(b, 1024)
 	call := func(i int) {
 		req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(corpus[i%len(corpus)].Data))
@@ -270,4 +247,34 @@ func pipeline(b *testing.B, workers, parallelism int) {
 	waitEmpty()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 	cpu.report()
+}
+
+// servicePath is the service's path over q as serve wires it: the webhook
+// handler (JWT, receiver metrics, intake) in front and the pump with the
+// given workers behind, exporting to the sink of startSink; the pump runs
+// until the benchmark ends.
+func servicePath(b *testing.B, q spool.Queue, workers int) http.Handler {
+	b.Helper()
+	exp := newExporter(b)
+	p, err := pump.New(pump.Options{Queue: q, Map: newMapper(b).Map, Exporter: exp, Meter: exp.Meter(), Workers: workers})
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := intake.New(q, exp.Meter())
+	if err != nil {
+		b.Fatal(err)
+	}
+	authn, err := auth.NewJWTAuthenticator([][]byte{[]byte(secret)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rc, err := receiver.New(in, authn, receiver.WithMeter(exp.Meter()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	return rc.Handler()
 }

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,11 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assistant-otel/assistant-otel/auth"
-	"github.com/assistant-otel/assistant-otel/intake"
 	"github.com/assistant-otel/assistant-otel/internal/benchdata"
-	"github.com/assistant-otel/assistant-otel/pump"
-	"github.com/assistant-otel/assistant-otel/receiver"
 	"github.com/assistant-otel/assistant-otel/spool"
 )
 
@@ -27,34 +22,13 @@ import (
 // empty.
 func BenchmarkPipelineSpool(b *testing.B) {
 	startSink(b)
-	exp := newExporter(b)
 	q, _, err := spool.Open(b.TempDir(), spool.Options{MaxBytes: 1 << 30,
 		Dedupe: spool.DedupeOptions{Window: time.Hour, Max: 100000}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer q.Close()
-	p, err := pump.New(pump.Options{Queue: q, Map: newMapper(b).Map, Exporter: exp, Meter: exp.Meter()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	in, err := intake.New(q, exp.Meter())
-	if err != nil {
-		b.Fatal(err)
-	}
-	authn, err := auth.NewJWTAuthenticator([][]byte{[]byte(secret)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rc, err := receiver.New(in, authn, receiver.WithMeter(exp.Meter()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := rc.Handler()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	b.Cleanup(func() { _ = q.Close() }) // after the pump stops (cleanups run last first)
+	h := servicePath(b, q, 0)
 	toks := tokens(b, 1024)
 	corpus := benchdata.Corpus()
 	var next atomic.Int64
